@@ -1,0 +1,39 @@
+"""A real RQ job round trip: enqueue, a real worker in burst mode, the result back through Redis."""
+from rq.job import JobStatus
+
+from triage import jobs, queue, worker
+
+
+def test_job_round_trip_through_redis_and_worker(settings, redis_client):
+    job = queue.queue(redis_client, "default").enqueue(jobs.ping, "hello")
+    worker.build(settings).work(burst=True)
+    job.refresh()
+    assert job.get_status() == JobStatus.FINISHED
+    assert job.return_value() == {"echo": "hello", "database": settings.database_url.split(":")[0].split("+")[0]}
+
+
+def test_unknown_queue_name_is_refused(redis_client):
+    import pytest
+    with pytest.raises(ValueError):
+        queue.queue(redis_client, "nope")
+
+
+def test_healthz_ok_when_both_answer(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_healthz_names_redis_when_it_is_down(make_settings, redis_client):
+    from triage import create_app
+    app = create_app(make_settings(REDIS_URL="redis://127.0.0.1:1/0"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json["down"] == ["redis"]
+    app.extensions["triage.database"].dispose()
+
+
+def test_healthz_names_the_database_when_it_is_down(make_settings, redis_client, tmp_path):
+    from triage import create_app
+    app = create_app(make_settings(DATABASE_URL=f"sqlite:///{tmp_path}/no/such/dir/x.db"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json["down"] == ["database"]
+    app.extensions["triage.database"].dispose()

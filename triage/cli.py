@@ -1,0 +1,212 @@
+"""The `triage` command: a Flask CLI group; every subcommand is a thin shell over a module."""
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from triage import config
+from triage.errors import ConfigError, TriageError
+
+
+def _settings():
+    try:
+        return config.load()
+    except ConfigError as exc:
+        click.echo(f"triage: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _create_app():
+    from triage import create_app
+    return create_app(_settings())
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def cli() -> None:
+    """Triage: the recruiter-side inbox."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def app_settings():
+    return current_app.extensions["triage.settings"]
+
+
+def app_database():
+    return current_app.extensions["triage.database"]
+
+
+# --- database -------------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from triage import migrate
+    migrate.upgrade(app_database(), revision)
+    click.echo(f"database at {migrate.current(app_database())}")
+
+
+# --- users ----------------------------------------------------------------------------------
+@cli.group()
+def users() -> None:
+    """Manage users and API tokens."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--role", type=click.Choice(["admin", "recruiter", "line_manager"]), default="admin",
+              show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters; prompted when omitted.")
+@click.option("--if-missing", is_flag=True, help="Succeed quietly when the user already exists.")
+@with_appcontext
+def users_create(email: str, name: str, role: str, password: str, if_missing: bool) -> None:
+    """Create a user (the first one should be an admin)."""
+    from sqlalchemy import select
+
+    from triage import accounts
+    from triage.db import User
+    with app_database().session() as session:
+        if if_missing and session.scalar(select(User).where(User.email == accounts.normalize_email(email))):
+            click.echo(f"user {email} exists")
+            return
+        try:
+            user = accounts.create_user(session, email, name, password, role)
+        except TriageError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+@users.command("list")
+@with_appcontext
+def users_list() -> None:
+    from sqlalchemy import select
+
+    from triage.db import User
+    with app_database().session() as session:
+        for user in session.scalars(select(User).order_by(User.id)):
+            click.echo(f"{user.id}\t{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True)
+@with_appcontext
+def users_token(email: str, name: str) -> None:
+    """Make an API bearer token for EMAIL (shown once)."""
+    from sqlalchemy import select
+
+    from triage import accounts
+    from triage.db import User
+    with app_database().session() as session:
+        user = session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        token = accounts.create_token(session, user, name)
+        session.commit()
+    click.echo(token)
+
+
+@users.command("demo-admin")
+@with_appcontext
+def users_demo_admin() -> None:
+    """Create the demo admin once (password kept in var/demo-login.txt) and print the login."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from triage import accounts
+    from triage.db import User
+    email = "admin@triage.localhost"
+    login_file = app_settings().var_dir / "demo-login.txt"
+    with app_database().session() as session:
+        if session.scalar(select(User).where(User.email == email)) is None or not login_file.exists():
+            password = secrets.token_urlsafe(12)
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None:
+                accounts.create_user(session, email, "Demo Admin", password, "admin")
+            else:
+                from triage.passwords import hash_password
+                user.password_hash = hash_password(password)
+            session.commit()
+            login_file.write_text(f"{email} {password}\n")
+            login_file.chmod(0o600)
+    email, password = login_file.read_text().split()
+    click.echo(f"Log in at {app_settings().base_url}/login as {email} with password {password}")
+
+
+# --- processes ------------------------------------------------------------------------------
+@cli.command()
+@click.option("--workers", default=2, show_default=True, help="gunicorn web processes")
+def up(workers: int) -> None:
+    """Run the web app, a worker, the SMTP sink and the inbound SMTP listener; Ctrl-C stops all."""
+    from triage import up as up_module
+    sys.exit(up_module.run(_settings(), workers))
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--name", default=None)
+def worker(burst: bool, name: str | None) -> None:
+    """Run one RQ worker (builds the runtime and loads the model once)."""
+    from triage import worker as worker_module
+    w = worker_module.build(_settings(), name)
+    w.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+@cli.command()
+def sink() -> None:
+    """Run the local SMTP sink that keeps outbound mail under var/sink."""
+    import signal
+    import threading
+
+    from triage.sink import Sink
+    settings = _settings()
+    server = Sink("127.0.0.1", settings.sink_port, settings.var_dir / "sink").start()
+    click.echo(f"SMTP sink on 127.0.0.1:{settings.sink_port}, keeping mail in {settings.var_dir / 'sink'}")
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    stopped.wait()
+    server.stop()
+
+
+# Commands that live beside the part they drive; registered when that part is installed.
+OPTIONAL_COMMANDS = {
+    "triage.mail.cli": ["parse_command"],
+    "triage.classifier_cli": ["train_command", "eval_command", "classify_command"],
+    "triage.intake.cli": ["smtp_command", "imap_command", "import_command", "sweeper_command"],
+    "triage.batches_cli": ["batch_command"],
+    "triage.demo": ["demo_command"],
+}
+for _module, _names in OPTIONAL_COMMANDS.items():
+    try:
+        _loaded = importlib.import_module(_module)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _module:
+            raise
+        continue
+    for _name in _names:
+        if hasattr(_loaded, _name):
+            cli.add_command(getattr(_loaded, _name))
+
+
+def main() -> None:
+    cli(prog_name="triage")
+
+
+if __name__ == "__main__":
+    main()

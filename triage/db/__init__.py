@@ -1,0 +1,19 @@
+"""The SQLAlchemy tables, split by subject; import from here.
+
+`models/` holds the machine-learning model, so the tables live in triage.db.
+"""
+from triage.db.base import Base, Database
+from triage.db.enums import (
+    AppStage, Channel, Direction, Lane, MessageState, OutboxState, BatchState, TemplateKind, UserRole,
+)
+from triage.db.people import ApiToken, Application, Candidate, JobRole, LoginFailure, Team, User, role_members
+from triage.db.mail import Message, Thread
+from triage.db.outbound import Batch, Outbound, Suppression, Template
+from triage.db.audit import AuditEvent, Correction
+
+__all__ = [
+    "Base", "Database", "AppStage", "Channel", "Direction", "Lane", "MessageState", "OutboxState",
+    "BatchState", "TemplateKind", "UserRole", "ApiToken", "Application", "Candidate", "JobRole",
+    "LoginFailure", "Team", "User", "role_members", "Message", "Thread", "Batch", "Outbound",
+    "Suppression", "Template", "AuditEvent", "Correction",
+]

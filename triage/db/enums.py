@@ -1,0 +1,77 @@
+"""Statuses as words a recruiter would use, stored as plain strings."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class UserRole(StrEnum):
+    admin = "admin"
+    recruiter = "recruiter"
+    line_manager = "line_manager"
+
+
+class AppStage(StrEnum):
+    applied = "applied"
+    screening = "screening"
+    interviewing = "interviewing"
+    interviewed = "interviewed"
+    offer = "offer"
+    hired = "hired"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class Direction(StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class Channel(StrEnum):
+    http = "http"
+    smtp = "smtp"
+    imap = "imap"
+    import_ = "import"
+
+
+class Lane(StrEnum):
+    today = "today"
+    feedback = "feedback"
+    held = "held"
+    fyi = "fyi"
+    review = "review"
+
+
+class MessageState(StrEnum):
+    received = "received"     # stored, not yet processed
+    triaged = "triaged"       # in a lane, waiting for a person
+    held = "held"             # a chaser waiting for the role's next batch update
+    answered = "answered"     # answered by a batch update
+    replied = "replied"       # a person replied
+    archived = "archived"
+    snoozed = "snoozed"
+    failed = "failed"         # processing failed; shown in Review with the error
+
+
+class OutboxState(StrEnum):
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class BatchState(StrEnum):
+    draft = "draft"
+    scheduled = "scheduled"
+    sending = "sending"
+    sent = "sent"
+    cancelled = "cancelled"
+
+
+class TemplateKind(StrEnum):
+    status_update = "status_update"
+    feedback = "feedback"
+    acknowledgement = "acknowledgement"
+    rejection = "rejection"
+    request_info = "request_info"
+    reply = "reply"

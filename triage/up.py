@@ -1,0 +1,102 @@
+"""`triage up`: everything on one machine, and one Ctrl-C stops it all cleanly.
+
+Children run in their own sessions so that the terminal's SIGINT reaches only us; we forward
+one SIGINT (a graceful stop for gunicorn, RQ and the SMTP servers), then wait, then escalate.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from triage import queue
+from triage.config import Settings
+
+log = logging.getLogger(__name__)
+
+GRACE_SECONDS = 15
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen
+
+
+def _triage(*args: str) -> list[str]:
+    return [sys.executable, "-m", "triage.cli", *args]
+
+
+def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
+    """The processes `triage up` runs, in start order (only the parts that are installed)."""
+    from triage.cli import cli
+    available = set(cli.commands)
+    commands: list[tuple[str, list[str]]] = []
+    smtp = urlsplit(settings.smtp_url)
+    if smtp.hostname in ("127.0.0.1", "localhost") and smtp.port == settings.sink_port:
+        commands.append(("sink", _triage("sink")))
+    commands.append(("worker", _triage("worker")))
+    for name in ("smtp", "sweeper"):
+        if name in available:
+            commands.append((name, _triage(name)))
+    commands.append(("web", [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                             "--bind", f"{settings.web_host}:{settings.web_port}",
+                             "--graceful-timeout", "10", "--access-logfile", "-",
+                             "triage.wsgi:app"]))
+    return commands
+
+
+def run(settings: Settings, workers: int = 2) -> int:
+    stop = {"asked": False}
+
+    def ask_stop(signum, _frame):
+        stop["asked"] = True
+
+    signal.signal(signal.SIGINT, ask_stop)
+    signal.signal(signal.SIGTERM, ask_stop)
+    env = dict(os.environ, TRIAGE_VAR_DIR=str(settings.var_dir), PYTHONUNBUFFERED="1")
+    redis_process = queue.start_embedded_redis(settings.var_dir) if settings.embedded_redis else None
+    children: list[Child] = []
+    status = 0
+    try:
+        for name, command in plan(settings, workers):
+            children.append(Child(name, subprocess.Popen(command, env=env, start_new_session=True,
+                                                         stdin=subprocess.DEVNULL)))
+        print(f"Triage is up at {settings.base_url}  (inbound SMTP on "
+              f"{settings.smtp_listen_host}:{settings.smtp_listen_port}; Ctrl-C stops everything)",
+              flush=True)
+        while not stop["asked"]:
+            dead = [c for c in children if c.process.poll() is not None]
+            if dead:
+                for child in dead:
+                    print(f"triage up: {child.name} exited with status {child.process.returncode}; "
+                          "stopping the rest", file=sys.stderr, flush=True)
+                status = 1
+                break
+            time.sleep(0.2)
+    finally:
+        _stop(children)
+        if redis_process is not None:
+            redis_process.send_signal(signal.SIGTERM)  # redis saves its snapshot on SIGTERM
+            redis_process.wait(timeout=GRACE_SECONDS)
+    print("Triage stopped.", flush=True)
+    return status
+
+
+def _stop(children: list[Child]) -> None:
+    for child in reversed(children):  # web first: stop taking work before the workers go
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for child in children:
+        try:
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %ss; killing it", child.name, GRACE_SECONDS)
+            child.process.kill()
+            child.process.wait()

@@ -1,0 +1,40 @@
+"""`triage worker`: a real RQ worker that builds the app's runtime once, before it forks."""
+from __future__ import annotations
+
+import logging
+
+from rq import Worker
+
+from triage import jobs, queue
+from triage.config import Settings
+from triage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class TriageWorker(Worker):
+    """Forks per job like rq's Worker; the child drops inherited DB connections first."""
+
+    def main_work_horse(self, *args, **kwargs):
+        # SQLAlchemy pools are not fork-safe: the child must open its own connections.
+        jobs.runtime().database.engine.dispose(close=False)
+        return super().main_work_horse(*args, **kwargs)
+
+
+def build(settings: Settings, name: str | None = None) -> TriageWorker:
+    connection = queue.connect(settings)
+    jobs.install(jobs.Runtime(settings, Database(settings.database_url), connection))
+    _preload()
+    queues = [queue.queue(connection, n) for n in queue.QUEUE_NAMES]
+    return TriageWorker(queues, connection=connection, name=name)
+
+
+def _preload() -> None:
+    """Load the classifier once in the parent so every forked job shares it."""
+    try:
+        from triage import pipeline
+    except ImportError:
+        return
+    preload = getattr(pipeline, "preload", None)
+    if preload:
+        preload(jobs.runtime())

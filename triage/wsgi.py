@@ -1,0 +1,4 @@
+"""WSGI entry point for gunicorn: `gunicorn triage.wsgi:app`."""
+from triage import create_app
+
+app = create_app()
