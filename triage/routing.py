@@ -1,0 +1,317 @@
+"""Intent + history -> lane and reasons (pure: no I/O, no database, no clock)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+
+class Lane(str, Enum):
+    TODAY = "today"
+    FEEDBACK = "feedback"
+    HELD = "held"
+    FYI = "fyi"
+    REVIEW = "review"
+
+
+class Intent(str, Enum):
+    STATUS_CHECK = "status_check"
+    FEEDBACK_REQUEST = "feedback_request"
+    THANK_YOU = "thank_you"
+    INFO_RESPONSE = "info_response"
+    SCHEDULING = "scheduling"
+    WITHDRAWAL = "withdrawal"
+    OFFER_NEGOTIATION = "offer_negotiation"
+    OFFER_RESPONSE = "offer_response"
+    OTHER = "other"
+
+
+class Stage(str, Enum):
+    APPLIED = "applied"
+    SCREENING = "screening"
+    INTERVIEWING = "interviewing"
+    INTERVIEWED = "interviewed"
+    OFFER = "offer"
+    HIRED = "hired"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class ContactKind(str, Enum):
+    REPLY = "reply"
+    BATCH = "batch"
+
+
+def _require_aware(name: str, value: datetime | None) -> None:
+    """Raise ValueError unless value is None or a timezone-aware datetime."""
+    if value is None:
+        return
+    if not isinstance(value, datetime):
+        raise ValueError(f"{name} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (got naive {value.isoformat()})")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A team's routing settings."""
+
+    waiting_window: timedelta = timedelta(days=14)
+    chaser_window: timedelta = timedelta(days=14)
+    today_due: timedelta = timedelta(hours=24)
+    confidence_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("waiting_window", "chaser_window", "today_due"):
+            value = getattr(self, name)
+            if not isinstance(value, timedelta) or value <= timedelta(0):
+                raise ValueError(f"{name} must be a positive timedelta, got {value!r}")
+        t = self.confidence_threshold
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
+            raise ValueError(f"confidence_threshold must be a number in [0, 1], got {t!r}")
+
+
+@dataclass(frozen=True)
+class History:
+    """What we know about the application at routing time (events may postdate the message)."""
+
+    stage: Stage | None = None  # None: no matching application
+    applied_at: datetime | None = None
+    interviewed_at: datetime | None = None
+    rejected_at: datetime | None = None
+    last_contact_at: datetime | None = None  # our last outbound: personal reply or batch update
+    last_contact_kind: ContactKind | None = None
+    last_contact_asked: bool = False  # our last outbound asked the candidate for something
+    earlier_status_checks: tuple[datetime, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.stage is not None:
+            object.__setattr__(self, "stage", Stage(self.stage))
+        if self.last_contact_kind is not None:
+            object.__setattr__(self, "last_contact_kind", ContactKind(self.last_contact_kind))
+        object.__setattr__(self, "earlier_status_checks", tuple(self.earlier_status_checks))
+        for name in ("applied_at", "interviewed_at", "rejected_at", "last_contact_at"):
+            _require_aware(name, getattr(self, name))
+        for i, when in enumerate(self.earlier_status_checks):
+            _require_aware(f"earlier_status_checks[{i}]", when)
+        if self.last_contact_at is None and (self.last_contact_kind or self.last_contact_asked):
+            raise ValueError("last_contact_kind/last_contact_asked need last_contact_at")
+
+
+@dataclass(frozen=True)
+class Signal:
+    """The incoming message, as classified and matched."""
+
+    intent: Intent
+    confidence: float
+    received_at: datetime
+    auto_reply: bool = False
+    sender_known: bool = True
+    role_matched: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "intent", Intent(self.intent))
+        c = self.confidence
+        if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 <= c <= 1.0:
+            raise ValueError(f"confidence must be a number in [0, 1], got {c!r}")
+        if not isinstance(self.received_at, datetime):
+            raise ValueError("received_at must be a timezone-aware datetime")
+        _require_aware("received_at", self.received_at)
+
+
+@dataclass(frozen=True)
+class Decision:
+    lane: Lane
+    reasons: tuple[str, ...]
+    due_at: datetime | None = None  # only for Today
+    is_chaser: bool = False
+    withdraws: bool = False  # caller moves the application to withdrawn and audits it
+
+
+def format_duration(span: timedelta) -> str:
+    """Say a non-negative span in its largest whole unit, rounded down: "3 days", "5 h"."""
+    if span < timedelta(0):
+        raise ValueError(f"duration must not be negative, got {span}")
+    # Rounded down so "13 days" is always inside a 14-day window and "14 days" never is.
+    if span >= timedelta(days=1):
+        days = span.days
+        return f"{days} day" if days == 1 else f"{days} days"
+    if span >= timedelta(hours=1):
+        return f"{span.seconds // 3600} h"
+    if span >= timedelta(minutes=1):
+        return f"{span.seconds // 60} min"
+    return "under 1 min"
+
+
+def ordinal(n: int) -> str:
+    """Return 1st, 2nd, 3rd, 4th, 11th, 21st..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+# Spelled out because strftime("%b") follows the process locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day(when: datetime, now: datetime) -> str:
+    """Say a date as "3 Nov" in its own time zone, with the year when it differs from now's."""
+    text = f"{when.day} {_MONTHS[when.month - 1]}"
+    return text if when.year == now.year else f"{text} {when.year}"
+
+
+def _due_text(span: timedelta) -> str:
+    # Recruiters think of the Today clock in hours ("24 h"), not "1 day".
+    if span <= timedelta(hours=72) and span % timedelta(hours=1) == timedelta(0):
+        return f"{span // timedelta(hours=1)} h"
+    return format_duration(span)
+
+
+def _confidence_text(confidence: float, threshold: float) -> str:
+    # Enough digits that the shown numbers differ, so "0.55 < 0.55" never appears.
+    digits = 2
+    while digits < 17 and f"{confidence:.{digits}f}" == f"{threshold:.{digits}f}":
+        digits += 1
+    return f"low confidence ({confidence:.{digits}f} < {threshold:.{digits}f})"
+
+
+def _earlier_checks(history: History, received_at: datetime, policy: Policy) -> list[datetime]:
+    # Strictly before the message (a check logged later arrived later), and strictly
+    # inside the chaser window, matching the waiting window's "less than 14 days".
+    return sorted(t for t in history.earlier_status_checks
+                  if t < received_at and received_at - t < policy.chaser_window)
+
+
+def chaser_count(history: History, received_at: datetime, policy: Policy = Policy()) -> int:
+    """Count the candidate's status checks in the chaser window, including one at received_at."""
+    _require_aware("received_at", received_at)
+    return len(_earlier_checks(history, received_at, policy)) + 1
+
+
+# How each kind of contact reads in "... 3 days ago" and in "(... on 3 Nov)".
+_SINCE = {"interview": "interview", ContactKind.REPLY: "last reply from us",
+          ContactKind.BATCH: "last update from us", None: "last message from us"}
+_ON = {"interview": "interview", ContactKind.REPLY: "personal reply",
+       ContactKind.BATCH: "batch update", None: "message from us"}
+
+
+def _last_contact(history: History, received_at: datetime) -> tuple[datetime, object] | None:
+    """Return our latest contact at or before received_at and its kind, or None."""
+    events = []
+    if history.interviewed_at is not None and history.interviewed_at <= received_at:
+        events.append((history.interviewed_at, "interview"))
+    if history.last_contact_at is not None and history.last_contact_at <= received_at:
+        events.append((history.last_contact_at, history.last_contact_kind))
+    return max(events, key=lambda e: e[0]) if events else None
+
+
+def _after_rejection(history: History, received_at: datetime) -> bool:
+    if history.stage is Stage.REJECTED:
+        return True
+    return history.rejected_at is not None and history.rejected_at <= received_at
+
+
+def _rejection_reason(intent: Intent, history: History, received_at: datetime) -> str:
+    what = "feedback request" if intent is Intent.FEEDBACK_REQUEST else "status check"
+    if history.rejected_at is None:
+        return f"{what} after rejection"
+    if history.rejected_at > received_at:
+        return (f"{what} sent before the rejection on {_day(history.rejected_at, received_at)}; "
+                "the application is now rejected")
+    return f"{what} after rejection on {_day(history.rejected_at, received_at)}"
+
+
+def _route_status_check(signal: Signal, history: History, policy: Policy) -> Decision:
+    now = signal.received_at
+    earlier = _earlier_checks(history, now, policy)
+    contact = _last_contact(history, now)
+    if contact is not None:
+        anchor, kind = contact
+        since = f"{_SINCE[kind]} {format_duration(now - anchor)} ago"
+        anchor_text = f"our last contact ({_ON[kind]} on {_day(anchor, now)})"
+    elif history.applied_at is not None and history.applied_at <= now:
+        anchor = history.applied_at
+        since = f"no contact from us since applying {format_duration(now - anchor)} ago"
+        anchor_text = f"applying on {_day(anchor, now)}, with no contact from us"
+    else:
+        anchor, since, anchor_text = None, "no contact from us on record", ""
+
+    if earlier:
+        nth = ordinal(len(earlier) + 1)
+        reason = f"{nth} follow-up in {format_duration(now - earlier[0])}; {since}"
+        return Decision(Lane.HELD, (reason,), is_chaser=True)
+    if anchor is not None and now - anchor < policy.waiting_window:
+        reason = (f"status check {format_duration(now - anchor)} after {anchor_text}; inside "
+                  f"the waiting window of {format_duration(policy.waiting_window)}")
+        return Decision(Lane.HELD, (reason,), is_chaser=True)
+    if anchor is None:
+        reason = "status check with no contact or application date on record; no earlier chasing"
+    else:
+        reason = (f"status check {format_duration(now - anchor)} after {anchor_text}; "
+                  "no earlier chasing")
+    return Decision(Lane.FEEDBACK, (reason,))
+
+
+_TODAY_WHAT = {
+    Intent.SCHEDULING: "about scheduling",
+    Intent.OFFER_NEGOTIATION: "negotiates the offer",
+    Intent.OFFER_RESPONSE: "responds to our offer",
+}
+
+
+def _info_text(history: History, received_at: datetime) -> str:
+    # Only an ask sent before the message can be what it answers.
+    asked = (history.last_contact_asked and history.last_contact_at is not None
+             and history.last_contact_at <= received_at)
+    return ("answers our request for information" if asked
+            else "sends information (no open request from us)")
+
+
+def _route_withdrawal(history: History) -> Decision:
+    if history.stage is None:
+        return Decision(Lane.FYI, ("candidate withdraws; no matching application to update",))
+    # Hired and rejected are outcomes we recorded; a withdrawal note must not overwrite them.
+    if history.stage in (Stage.WITHDRAWN, Stage.HIRED, Stage.REJECTED):
+        reason = f"candidate withdraws; application already {history.stage.value}, stage unchanged"
+        return Decision(Lane.FYI, (reason,))
+    return Decision(Lane.FYI, ("candidate withdraws; application moves to withdrawn",),
+                    withdraws=True)
+
+
+def decide(signal: Signal, history: History, policy: Policy = Policy()) -> Decision:
+    """Place one message in a lane, with the reasons in words."""
+    now, intent = signal.received_at, signal.intent
+    review = []
+    if not signal.sender_known:
+        review.append("unknown sender")
+    if not signal.role_matched:
+        review.append("no matching role")
+    if signal.confidence < policy.confidence_threshold:
+        review.append(_confidence_text(signal.confidence, policy.confidence_threshold))
+    if review:
+        return Decision(Lane.REVIEW, tuple(review))
+
+    if signal.auto_reply:
+        return Decision(Lane.FYI, ("automatic reply",))
+
+    if intent in (Intent.FEEDBACK_REQUEST, Intent.STATUS_CHECK) and _after_rejection(history, now):
+        return Decision(Lane.FEEDBACK, (_rejection_reason(intent, history, now),))
+
+    if intent is Intent.STATUS_CHECK:
+        return _route_status_check(signal, history, policy)
+
+    if intent is Intent.INFO_RESPONSE or intent in _TODAY_WHAT:
+        what = _info_text(history, now) if intent is Intent.INFO_RESPONSE else _TODAY_WHAT[intent]
+        reason = f"{what}; reply due in {_due_text(policy.today_due)}"
+        return Decision(Lane.TODAY, (reason,), due_at=now + policy.today_due)
+
+    if intent is Intent.FEEDBACK_REQUEST:
+        stage = history.stage.value if history.stage else "no matching application"
+        reason = f"feedback request, no rejection on record (stage: {stage})"
+        return Decision(Lane.FEEDBACK, (reason,))
+
+    if intent is Intent.WITHDRAWAL:
+        return _route_withdrawal(history)
+
+    if intent is Intent.THANK_YOU:
+        return Decision(Lane.FYI, ("thank-you note; nothing owed",))
+    return Decision(Lane.FYI, ("nothing asked of us (other)",))
