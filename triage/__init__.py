@@ -22,4 +22,18 @@ def create_app(settings=None):
     health.init_app(app)
     home.init_app(app)
     api.init_app(app)
+    _register_optional(app, ("inbox", "batches", "admin", "sink"))
     return app
+
+
+def _register_optional(app, names) -> None:
+    """Blueprint modules under triage.web that define init_app(app), when present."""
+    import importlib
+    for name in names:
+        try:
+            module = importlib.import_module(f"triage.web.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"triage.web.{name}":
+                raise
+            continue
+        module.init_app(app)

@@ -48,7 +48,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""

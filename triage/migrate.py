@@ -20,7 +20,7 @@ def alembic_config(database: Database) -> Config:
     return config
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
+def upgrade(database: Database, revision: str = "heads") -> None:
     """Bring the schema to `revision` inside one connection."""
     config = alembic_config(database)
     with database.engine.begin() as connection:

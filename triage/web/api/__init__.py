@@ -18,7 +18,15 @@ class Unauthorized(Forbidden):
 
 
 def init_app(app: Flask) -> None:
+    import importlib
+
     from triage.web.api import openapi, roles  # noqa: F401 - routes register on import
+    for area in ("messages", "batches", "outbox", "applications"):
+        try:
+            importlib.import_module(f"triage.web.api.{area}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"triage.web.api.{area}":
+                raise
     from triage.web.auth import csrf
 
     csrf.exempt(bp)
