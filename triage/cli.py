@@ -196,8 +196,8 @@ for _module, _names in OPTIONAL_COMMANDS.items():
     try:
         _loaded = importlib.import_module(_module)
     except ModuleNotFoundError as _exc:
-        if _exc.name != _module:
-            raise
+        if not (_exc.name and (_module + ".").startswith(_exc.name + ".")):
+            raise  # the part is installed but something it imports is missing
         continue
     for _name in _names:
         if hasattr(_loaded, _name):
