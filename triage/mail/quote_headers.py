@@ -1,0 +1,207 @@
+"""Recognise the header blocks and "On … wrote:" lines that introduce quoted or forwarded text."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from triage.mail import forwarded_headers as words
+
+_QUOTE_MARKS = re.compile(r"^[ \t]*((?:>[ \t]?)+)")
+_ADDRESS = re.compile(r"[^\s<>()\"'«»„“”,;:\[\]]+@[^\s<>()\"'«»„“”,;:\[\]]+\w")
+_SPACE_LIKE = " \t\xa0\u200b\u200c\u200d\u2060"
+
+
+def quote_depth(line: str) -> int:
+    """Return how many '>' quote marks open the line."""
+    m = _QUOTE_MARKS.match(line)
+    return m.group(1).count(">") if m else 0
+
+
+def unquote(line: str) -> str:
+    """Return the line without its leading '>' quote marks."""
+    return _QUOTE_MARKS.sub("", line, count=1)
+
+
+def is_blank(line: str) -> bool:
+    """True for lines that are empty once quote marks and (non-breaking) spaces are removed."""
+    return not unquote(line).strip(_SPACE_LIKE)
+
+
+@dataclass(frozen=True)
+class HeaderBlock:
+    """A run of 'Key: value' lines: canonical field -> raw value, and the lines it spans."""
+
+    fields: dict[str, str]
+    start: int
+    end: int  # index of the first line after the block
+    quoted: bool
+    keys: tuple[str, ...] = field(default=())
+
+
+def header_line(line: str) -> tuple[str, str] | None:
+    """Return (field, value) when the line is a 'From: …'-style header line in any language."""
+    if ":" not in line and "：" not in line:
+        return None
+    m = words.HEADER_LINE.match(line)
+    if not m:
+        return None
+    name = words.field_for(m.group("key"))
+    return (name, m.group("value").strip(_SPACE_LIKE + "*")) if name else None
+
+
+def header_block(lines: list[str], start: int, *, limit: int = 40, gaps: bool = False) -> HeaderBlock | None:
+    """Read consecutive header lines from `start`; a line that is not one continues the last value.
+
+    With `gaps`, blank lines between header lines are allowed (HTML tables and BlackBerry do that).
+    """
+    fields: dict[str, str] = {}
+    keys: list[str] = []
+    i = start
+    last: str | None = None
+    stop = min(len(lines), start + limit)
+    while i < stop:
+        line = lines[i]
+        if is_blank(line):
+            nxt = i + 1
+            while gaps and nxt < stop and nxt <= i + 2 and is_blank(lines[nxt]):
+                nxt += 1
+            if gaps and fields and nxt < stop and header_line(lines[nxt]):
+                i = nxt
+                continue
+            break
+        parsed = header_line(line)
+        if parsed:
+            name, value = parsed
+            if name in fields:
+                break  # a second "From:" starts the next block, not this one
+            fields[name] = value
+            keys.append(name)
+            last = name
+        elif last is not None and _continues(lines, i, stop):
+            fields[last] = f"{fields[last]} {unquote(line).strip(_SPACE_LIKE)}".strip()
+        else:
+            break
+        i += 1
+    if not fields:
+        return None
+    return HeaderBlock(fields, start, i, quote_depth(lines[start]) > 0, tuple(keys))
+
+
+def _continues(lines: list[str], i: int, stop: int) -> bool:
+    """A wrapped header value: another header line follows before the block's blank line."""
+    for j in range(i + 1, min(stop, i + 3)):
+        if is_blank(lines[j]):
+            return False
+        if header_line(lines[j]):
+            return True
+    return False
+
+
+def inline_headers(run: str) -> dict[str, str]:
+    """Split Yahoo's one-line 'From: a <x>To: b <y>Subject: s' run into fields."""
+    marks = list(words.INLINE_KEY.finditer(run))
+    fields: dict[str, str] = {}
+    for n, m in enumerate(marks):
+        end = marks[n + 1].start() if n + 1 < len(marks) else len(run)
+        key = m.group("key") or m.group("bare")
+        name = words.field_for(key) or words.COLONLESS_WORDS.get(key)
+        if name and name not in fields:
+            fields[name] = run[m.end():end].strip(_SPACE_LIKE)
+    return fields
+
+
+@dataclass(frozen=True)
+class WroteLine:
+    """An 'On <date>, <someone> wrote:' attribution, possibly wrapped over several lines."""
+
+    start: int
+    end: int
+    sender_raw: str
+    date: str | None
+
+
+_WROTE_LINE_MAX = 3
+
+
+def wrote_line(lines: list[str], i: int) -> WroteLine | None:
+    """Return the attribution starting at line i (it may wrap over up to three lines)."""
+    first = unquote(lines[i]).strip(_SPACE_LIKE + "\ufeff")
+    if not first or len(first) > 300:
+        return None
+    text = first
+    for j in range(i, min(len(lines), i + _WROTE_LINE_MAX)):
+        if j > i:
+            nxt = unquote(lines[j]).strip(_SPACE_LIKE)
+            # Only an attribution that already shows a date or an address wraps onto more lines.
+            if not nxt or header_line(lines[j]) or not re.search(r"\d|@", first):
+                return None
+            text = f"{text} {nxt}"
+        if text.endswith((":", "：")):
+            found = _attribution(text)
+            return WroteLine(i, j + 1, found[0], found[1]) if found else None
+    return None
+
+
+_DATE_HINT = re.compile(r"\d{1,4}[:./-]\d{1,2}|\b\d{4}\b|\d{1,2}:\d{2}")
+_VERB = re.compile(r"(?<![\w])(?:" + words.WROTE_VERBS + r")(?![\w])", re.IGNORECASE)
+_INTRO = re.compile(r"^(?:" + "|".join(re.escape(w) for w in words.WROTE_INTRO_WORDS) + r")(?=[\s,])", re.IGNORECASE)
+_CONNECTOR = "|".join(re.escape(w) for w in words.WROTE_CONNECTORS)
+_LEADING_CONNECTOR = re.compile(r"^(?:(?:" + _CONNECTOR + r")\s+)+", re.IGNORECASE)
+_TRAILING_CONNECTOR = re.compile(r"(?:\s+(?:" + _CONNECTOR + r"))+$", re.IGNORECASE)
+_SEAM = re.compile(r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?|,|\b\d{4}\b")
+_OPEN_QUOTE = {'"': '"', "”": "“„\"", "»": "«", "'": "'"}
+
+
+def _attribution(text: str) -> tuple[str, str | None] | None:
+    """Split an attribution line into (sender as written, date as written)."""
+    text = " ".join(text.split()).replace("< ", "<").replace(" >", ">")
+    if not text.endswith((":", "：")):
+        return None
+    verbs = list(_VERB.finditer(text))
+    if not verbs:
+        return None
+    verb = verbs[-1]
+    address = _ADDRESS.search(text)
+    if address:
+        start = address.start()
+        while start > 0 and text[start - 1] in "<([ ":
+            start -= 1
+        end = address.end()
+        while end < len(text) and text[end] in ">)]":
+            end += 1
+        name_start = _name_start(text, start, verb)
+        sender = text[name_start:end]
+        rest = text[:name_start] + " " + text[end:]
+    else:
+        if verb.start() == 0:
+            return None
+        name_start = _name_start(text, verb.start(), verb)
+        sender = text[name_start:verb.start()]
+        rest = text[:name_start]
+        if not _DATE_HINT.search(rest):
+            return None
+    rest = _VERB.sub(" ", rest).replace("：", ":").strip(" ,:")
+    rest = _INTRO.sub("", rest).strip(" ,")
+    rest = _TRAILING_CONNECTOR.sub("", _LEADING_CONNECTOR.sub("", rest)).strip(" ,")
+    sender = _LEADING_CONNECTOR.sub("", sender.strip(" ,"))
+    return sender, (rest if _DATE_HINT.search(rest) or re.search(r"\d", rest) else None)
+
+
+def _name_start(text: str, pos: int, verb: re.Match[str]) -> int:
+    """Where the display name before `pos` begins: an opening quote, or the last seam before it."""
+    head = text[:pos].rstrip()
+    if head and head[-1] in _OPEN_QUOTE:
+        opening = head.rfind(head[-1], 0, len(head) - 1) if head[-1] in "\"'" else max(
+            head.rfind(q, 0, len(head) - 1) for q in _OPEN_QUOTE[head[-1]])
+        if opening >= 0:
+            return opening
+    floor = verb.end() if verb.end() <= pos else 0
+    seams = [m.end() for m in _SEAM.finditer(head) if m.end() > floor]
+    start = max(seams + [floor])
+    intro = _INTRO.match(text)
+    if intro and start < intro.end():
+        start = intro.end()
+    while start < len(head) and head[start] in " ,":
+        start += 1
+    stripped = _LEADING_CONNECTOR.match(text, start)
+    return stripped.end() if stripped else start
