@@ -37,18 +37,21 @@ def test_up_serves_healthz_and_stops_on_sigint(tmp_path, database_url):
                TRIAGE_SINK_PORT=str(sink), TRIAGE_SMTP_PORT=str(smtp))
     if os.environ.get("REDIS_URL"):
         env["REDIS_URL"] = os.environ["REDIS_URL"]
+    # Its own process group, so the SIGINT below reaches the whole group as a terminal's Ctrl-C does.
     process = subprocess.Popen([sys.executable, "-m", "triage.cli", "up", "--workers", "1"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
     try:
         assert wait_for(f"http://127.0.0.1:{web}/healthz", process) == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{web}/login", timeout=5) as page:
             assert b"Log in to Triage" in page.read()
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)
         output, _ = process.communicate(timeout=40)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, output
     assert "Triage stopped." in output
+    assert "Traceback" not in output, output
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{web}/healthz", timeout=2)

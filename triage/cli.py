@@ -26,7 +26,55 @@ def _create_app():
     return create_app(_settings())
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+# Commands that live beside the part they drive, imported only when invoked so that a quick
+# command (or a process that `triage up` starts) does not pay for scikit-learn's import.
+LAZY_COMMANDS = {
+    "parse": "triage.mail.cli:parse_command",
+    "train": "triage.classifier_cli:train_command",
+    "eval": "triage.classifier_cli:eval_command",
+    "classify": "triage.classifier_cli:classify_command",
+    "smtp": "triage.intake.cli:smtp_command",
+    "imap": "triage.intake.cli:imap_command",
+    "import": "triage.intake.cli:import_command",
+    "sweeper": "triage.intake.cli:sweeper_command",
+    "batch": "triage.batches_cli:batch_command",
+    "demo": "triage.demo.cli:demo_command",
+}
+
+
+class TriageGroup(FlaskGroup):
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | {n for n in LAZY_COMMANDS if _lazy(n)})
+
+    def get_command(self, ctx, name):
+        return super().get_command(ctx, name) or _lazy(name)
+
+
+def installed(name: str) -> bool:
+    """Whether the lazy command `name` has its module, without importing it."""
+    import importlib.util
+    module_name = LAZY_COMMANDS[name].split(":")[0]
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _lazy(name: str):
+    """The command `name` from its module, or None when that part is not installed."""
+    if name not in LAZY_COMMANDS:
+        return None
+    module_name, attr = LAZY_COMMANDS[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name + ".").startswith(exc.name + "."):
+            return None
+        raise  # the part is installed but something it imports is missing
+    return getattr(module, attr, None)
+
+
+@click.group(cls=TriageGroup, create_app=_create_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
 def cli() -> None:
     """Triage: the recruiter-side inbox."""
@@ -151,10 +199,11 @@ def users_demo_admin() -> None:
 # --- processes ------------------------------------------------------------------------------
 @cli.command()
 @click.option("--workers", default=2, show_default=True, help="gunicorn web processes")
-def up(workers: int) -> None:
+@click.option("--demo", is_flag=True, help="On an empty database, feed in the demo (`triage demo`).")
+def up(workers: int, demo: bool) -> None:
     """Run the web app, a worker, the SMTP sink and the inbound SMTP listener; Ctrl-C stops all."""
     from triage import up as up_module
-    sys.exit(up_module.run(_settings(), workers))
+    sys.exit(up_module.run(_settings(), workers, demo))
 
 
 @cli.command()
@@ -182,26 +231,6 @@ def sink() -> None:
         signal.signal(sig, lambda *_: stopped.set())
     stopped.wait()
     server.stop()
-
-
-# Commands that live beside the part they drive; registered when that part is installed.
-OPTIONAL_COMMANDS = {
-    "triage.mail.cli": ["parse_command"],
-    "triage.classifier_cli": ["train_command", "eval_command", "classify_command"],
-    "triage.intake.cli": ["smtp_command", "imap_command", "import_command", "sweeper_command"],
-    "triage.batches_cli": ["batch_command"],
-    "triage.demo": ["demo_command"],
-}
-for _module, _names in OPTIONAL_COMMANDS.items():
-    try:
-        _loaded = importlib.import_module(_module)
-    except ModuleNotFoundError as _exc:
-        if not (_exc.name and (_module + ".").startswith(_exc.name + ".")):
-            raise  # the part is installed but something it imports is missing
-        continue
-    for _name in _names:
-        if hasattr(_loaded, _name):
-            cli.add_command(getattr(_loaded, _name))
 
 
 def main() -> None:

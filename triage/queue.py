@@ -30,6 +30,7 @@ def start_embedded_redis(var_dir: Path) -> subprocess.Popen:
          "--save", "60 1", "--appendonly", "no", "--loglevel", "warning",
          "--logfile", str(var_dir / "redis.log")],
         stdin=subprocess.DEVNULL,
+        start_new_session=True,  # a terminal's Ctrl-C must not stop it before the workers are done
     )
     deadline = time.monotonic() + 10
     while not _answers(socket):

@@ -1,7 +1,8 @@
 """`triage up`: everything on one machine, and one Ctrl-C stops it all cleanly.
 
-Children run in their own sessions so that the terminal's SIGINT reaches only us; we forward
-one SIGINT (a graceful stop for gunicorn, RQ and the SMTP servers), then wait, then escalate.
+Children run in their own sessions so that the terminal's SIGINT reaches only us; we send each
+one SIGTERM (a graceful stop for gunicorn, RQ and the SMTP servers, and a quiet one for a child
+still starting up), then wait, then escalate.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ GRACE_SECONDS = 15
 class Child:
     name: str
     process: subprocess.Popen
+    oneshot: bool = False
 
 
 def _triage(*args: str) -> list[str]:
@@ -34,15 +36,14 @@ def _triage(*args: str) -> list[str]:
 
 def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
     """The processes `triage up` runs, in start order (only the parts that are installed)."""
-    from triage.cli import cli
-    available = set(cli.commands)
+    from triage.cli import installed
     commands: list[tuple[str, list[str]]] = []
     smtp = urlsplit(settings.smtp_url)
     if smtp.hostname in ("127.0.0.1", "localhost") and smtp.port == settings.sink_port:
         commands.append(("sink", _triage("sink")))
     commands.append(("worker", _triage("worker")))
     for name in ("smtp", "sweeper"):
-        if name in available:
+        if installed(name):
             commands.append((name, _triage(name)))
     commands.append(("web", [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                              "--bind", f"{settings.web_host}:{settings.web_port}",
@@ -51,7 +52,7 @@ def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
     return commands
 
 
-def run(settings: Settings, workers: int = 2) -> int:
+def run(settings: Settings, workers: int = 2, demo: bool = False) -> int:
     stop = {"asked": False}
 
     def ask_stop(signum, _frame):
@@ -67,11 +68,17 @@ def run(settings: Settings, workers: int = 2) -> int:
         for name, command in plan(settings, workers):
             children.append(Child(name, subprocess.Popen(command, env=env, start_new_session=True,
                                                          stdin=subprocess.DEVNULL)))
+        if demo:
+            # A one-shot child: waits for the web app, then feeds the demo mail through HTTP intake.
+            oneshot = subprocess.Popen(_triage("demo", "--if-empty", "--wait"), env=env, start_new_session=True,
+                                       stdin=subprocess.DEVNULL)
+            children.append(Child("demo", oneshot, oneshot=True))
         print(f"Triage is up at {settings.base_url}  (inbound SMTP on "
               f"{settings.smtp_listen_host}:{settings.smtp_listen_port}; Ctrl-C stops everything)",
               flush=True)
         while not stop["asked"]:
-            dead = [c for c in children if c.process.poll() is not None]
+            dead = [c for c in children if c.process.poll() is not None
+                    and not (c.oneshot and c.process.returncode == 0)]
             if dead:
                 for child in dead:
                     print(f"triage up: {child.name} exited with status {child.process.returncode}; "
@@ -91,7 +98,7 @@ def run(settings: Settings, workers: int = 2) -> int:
 def _stop(children: list[Child]) -> None:
     for child in reversed(children):  # web first: stop taking work before the workers go
         if child.process.poll() is None:
-            child.process.send_signal(signal.SIGINT)
+            child.process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS
     for child in children:
         try:
