@@ -1,11 +1,12 @@
 """Score reply extraction side by side: triage vs email-reply-parser, mail-parser-reply, quotequail, talon.
 
-Every tool is scored on every reply suite in ../shared/fixtures/replies with the same rule: a case
-counts when it asserts the visible (new) text (`visible_text`, `visible_text_stripped`,
-`visible_text_contains` / `_not_contains`, `signature`) and all of those hold. Fragment-level
-assertions (email_reply_parser's per-fragment flags, mail-parser-reply's per-reply objects,
-quotequail's fragment lists) are not scored here, for anyone. HTML cases compare visible text with
-whitespace removed; signature cases call each tool's signature splitter where it has one.
+Every tool is scored on every case of every reply suite in ../shared/fixtures/replies, with the
+same checks (tests/mail/peer_checks.py). email_reply_parser suites: fragments (count, flags, text)
+and visible text, plus the 1-second limits, timed here; triage answers with triage.mail.fragments.
+mail-parser-reply: per-reply header/body/signature; triage answers with triage.mail.replies. A tool
+without a fragment or per-reply model answers with one fragment/reply holding its visible text, so
+structural assertions count against it. talon and quotequail suites: visible text as before (HTML
+with whitespace removed; signature cases call each tool's signature splitter where it has one).
 
 Comparison venv (peers are not project dependencies):
     python3 -m venv /work/main/.venv-compare
@@ -19,11 +20,17 @@ import email.policy
 import json
 import re
 import sys
+import time
 import warnings
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.mail.peer_checks import fragment_failures, reply_failures  # noqa: E402
+
 warnings.filterwarnings("ignore")
 FIXTURES = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FRAGMENT_SUITES = ("github-email_reply_parser", "zapier-email-reply-parser")
+REPLY_SUITE = "mail-parser-reply"
 SUITES = ["github-email_reply_parser", "zapier-email-reply-parser", "mail-parser-reply", "talon", "quotequail"]
 
 
@@ -99,6 +106,63 @@ def _talon():
     return run
 
 
+class _Frag:
+    """A peer's fragment, or a whole visible text standing in for a tool without fragments."""
+
+    def __init__(self, content, quoted=False, signature=False, hidden=False):
+        self.content, self.quoted, self.signature, self.hidden = content, quoted, signature, hidden
+
+
+def _structure(label: str, suite: str, name: str, text: str, expected: dict) -> list[str]:
+    """Failures of one tool on one email_reply_parser / mail-parser-reply case (full assertion set)."""
+    if suite in FRAGMENT_SUITES:
+        started = time.perf_counter()
+        if label == "triage":
+            from triage.mail.fragments import fragments, visible_text
+            frags = fragments(text)
+            visible = visible_text(frags)
+        elif label == "email-reply-parser":
+            from email_reply_parser import EmailReplyParser
+            frags = EmailReplyParser.read(text).fragments
+            visible = EmailReplyParser.parse_reply(text)
+        else:
+            visible = _visible_only(label, suite, name, text, expected)
+            frags = [_Frag(visible)]
+        elapsed = time.perf_counter() - started
+        failed = fragment_failures(expected, frags, visible)
+        if "max_seconds" in expected and elapsed > expected["max_seconds"]:
+            failed.append(f"took {elapsed:.2f}s")
+        return failed
+    keep = expected.get("options", {}).get("keep_hyphen_lists", False)
+    if label == "triage":
+        from triage.mail.replies import split_replies
+        replies = [{"body": r.body, "content": r.content, "signatures": r.signature, "headers": r.headers}
+                   for r in split_replies(text, keep_hyphen_lists=keep)]
+    elif label == "mail-parser-reply":
+        from mailparser_reply import EmailReplyParser
+        langs = expected.get("languages", ["en"])
+        mail = EmailReplyParser(languages=langs).read(text) if not keep else None
+        if keep:
+            from mailparser_reply import EmailMessage
+            mail = EmailMessage(text, languages=langs, keep_hyphen_lists=True).read()
+        replies = [{"body": r.body, "content": r.content, "signatures": r.signatures, "headers": r.headers}
+                   for r in mail.replies]
+        if replies:
+            replies[0]["latest"] = mail.latest_reply
+    else:
+        visible = _visible_only(label, suite, name, text, expected)
+        replies = [{"body": visible, "content": text, "signatures": "", "headers": ""}]
+    return reply_failures(expected, replies)
+
+
+def _visible_only(label: str, suite: str, name: str, text: str, expected: dict) -> str:
+    result = _RUNNERS[label](suite, name, text, expected, "text")
+    return (result[0] or "") if result else ""
+
+
+_RUNNERS: dict = {}
+
+
 def _inputs(suite: str, name: str, expected: dict) -> tuple[str, str]:
     base = FIXTURES / "replies" / suite
     path = base / (expected.get("input_file") or f"{expected.get('source', name)}.txt")
@@ -141,7 +205,7 @@ def _passes(result, expected: dict, kind: str, suite: str) -> bool | None:
 def main() -> None:
     tools = {"triage": _ours, "email-reply-parser": _erp, "mail-parser-reply": _mpr,
              "quotequail": _quotequail, "talon": _talon}
-    runners = {}
+    runners = _RUNNERS
     for label, make in tools.items():
         try:
             runners[label] = make()
@@ -155,6 +219,13 @@ def main() -> None:
             passed = scored = 0
             for name, expected in cases.items():
                 text, kind = _inputs(suite, name, expected)
+                if suite in FRAGMENT_SUITES or suite == REPLY_SUITE:
+                    scored += 1
+                    try:
+                        passed += not _structure(label, suite, name, text, expected)
+                    except Exception:
+                        pass
+                    continue
                 try:
                     result = run(suite, name, text, expected, kind)
                 except Exception:
@@ -169,7 +240,8 @@ def main() -> None:
             line.append(f"{label} {passed}/{scored}")
         print("  ".join(line))
         summary.append(" ".join(line))
-    print("SUMMARY (visible-text assertions only, same rule for every tool; Python "
+    print("SUMMARY (all cases of each suite; structural checks for email_reply_parser and mail-parser-reply, "
+          "visible text for talon and quotequail; same rule for every tool; Python "
           f"{sys.version.split()[0]}): " + " | ".join(summary))
 
 

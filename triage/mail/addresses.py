@@ -75,3 +75,17 @@ def parse_mailbox(value: str | None) -> Mailbox:
     """Return the first mailbox of a header value ("X on behalf of Y" gives X)."""
     boxes = parse_mailboxes(value)
     return boxes[0] if boxes else Mailbox(None, None)
+
+
+# Most headers hold one plain "Name <a@b>" or "a@b": read those without the stdlib's slow
+# character-by-character address parser; anything with quotes, commas or comments goes to it.
+_SIMPLE = re.compile(r"\s*(?:([^\"<>,;:()\\@\s][^\"<>,;:()\\@]*?)\s*)?<([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+)>\s*"
+                             r"|\s*([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+)\s*")
+
+
+def simple_address(value: str) -> tuple[str, str] | None:
+    """(display name, address) of a plain one-address header value, or None for anything else."""
+    m = _SIMPLE.fullmatch(value)
+    if not m:
+        return None
+    return " ".join((m.group(1) or "").split()), m.group(2) or m.group(3)

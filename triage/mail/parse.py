@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from triage.mail.addresses import Mailbox
+from triage.mail.addresses import Mailbox, simple_address
 from triage.mail.charsets import decode_bytes, decode_header_value
 from triage.mail.html import html_to_text
 from triage.mail.mime_repair import repair_boundary
@@ -258,7 +258,14 @@ def _str(value: object) -> str | None:
 
 
 def _addresses(msg: email.message.Message, name: str, defects: list[str], hint: str | None) -> list[Mailbox]:
-    values = [v for k, v in msg._headers if k.lower() == name.lower()]
+    wanted = name.lower()
+    values = [v for k, v in msg._headers if k.lower() == wanted]
+    if len(values) == 1 and isinstance(values[0], str):
+        simple = simple_address(values[0])
+        if simple:
+            display, address = simple
+            return [Mailbox(decode_header_value(display, defects, hint) or None,
+                            decode_header_value(address, defects, hint) or None)]
     try:
         pairs = email.utils.getaddresses([str(v) for v in values])
     except Exception as exc:

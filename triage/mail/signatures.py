@@ -62,20 +62,25 @@ def _is_device_line(line: str) -> bool:
     return bool(text) and len(text) <= 90 and bool(_DEVICE.match(text)) and not _DEVICE_SENTENCE.search(text)
 
 
-def _delimiter(lines: list[str], i: int) -> bool:
+def _delimiter(lines: list[str], i: int, hyphen_names: bool = True) -> bool:
     line = lines[i]
     stripped = line.strip()
     if not stripped:
         return False
-    if line.rstrip() in ("--", "-- ", "---") or _RULE.match(stripped) and not line[:1].isspace():
-        return True
+    if _is_rule(line):
+        # A rule with nothing under it separates nothing (Outlook leaves one above its header).
+        return any(ln.strip() for ln in lines[i + 1:])
     if _is_device_line(line):
         return True
-    if (_DASH_NAME.match(line.rstrip()) or _SLASH_NAME.match(line.rstrip())) and not _near_list_item(lines, i):
+    if hyphen_names and (_DASH_NAME.match(line.rstrip()) or _SLASH_NAME.match(line.rstrip())) and not _near_list_item(lines, i):
         return _only_short_lines_after(lines, i + 1, 4)
     if _is_sign_off(line):
         return _only_short_lines_after(lines, i + 1, SIGN_OFF_TAIL)
     return False
+
+
+def _is_rule(line: str) -> bool:
+    return line.rstrip() in ("--", "-- ", "---") or bool(_RULE.match(line.strip())) and not line[:1].isspace()
 
 
 def _near_list_item(lines: list[str], i: int) -> bool:
@@ -86,17 +91,25 @@ def _near_list_item(lines: list[str], i: int) -> bool:
 
 
 def _only_short_lines_after(lines: list[str], j: int, limit: int) -> bool:
-    """What follows a sign-off looks like a signature: few lines, none of them long prose."""
-    filled = [ln for ln in lines[j:] if ln.strip()]
+    """What follows a sign-off looks like a signature: few lines, none of them long prose.
+
+    A second delimiter ends the count: a mailing-list footer under a "____" rule is a signature too.
+    """
+    filled: list[str] = []
+    for k in range(j, len(lines)):
+        if _is_rule(lines[k]):
+            break
+        if lines[k].strip():
+            filled.append(lines[k])
     return len(filled) <= limit and all(len(ln.strip()) <= 60 for ln in filled)
 
 
-def split_signature(text: str, sender: str | None = None) -> tuple[str, str | None]:
-    """Return (text without signature, signature or None); the first line is never a signature.
+def signature_start(lines: list[str], sender: str | None = None, *, hyphen_names: bool = True) -> int | None:
+    """Index of the line where the signature begins, or None; the first line is never one.
 
-    `sender` (a name or address) lets a bare "Name / title / phone" block count as a signature.
+    `sender` (a name or address) lets a bare "Name / title / phone" block count as a signature;
+    `hyphen_names=False` keeps "-Name" lines (hyphen lists) in the text.
     """
-    lines = text.split("\n")
     end = len(lines)
     while end and not lines[end - 1].strip():
         end -= 1
@@ -105,14 +118,23 @@ def split_signature(text: str, sender: str | None = None) -> tuple[str, str | No
         first += 1
     start = max(first + 1, end - SEARCH_LINES)
     for i in range(start, end):
-        if _delimiter(lines, i):
-            body = "\n".join(lines[:i]).rstrip()
-            signature = "\n".join(lines[i:end]).strip("\n")
-            return body.strip("\r\n"), signature.strip() or None
-    named = _sender_line(lines, start, end, sender) if sender else None
-    if named is not None:
-        return "\n".join(lines[:named]).rstrip(), "\n".join(lines[named:end]).strip() or None
-    return "\n".join(lines[:end]).strip("\r\n"), None
+        if _delimiter(lines, i, hyphen_names):
+            return i
+    return _sender_line(lines, start, end, sender) if sender else None
+
+
+def split_signature(text: str, sender: str | None = None) -> tuple[str, str | None]:
+    """Return (text without signature, signature or None); the first line is never a signature."""
+    lines = text.split("\n")
+    at = signature_start(lines, sender)
+    if at is None:
+        end = len(lines)
+        while end and not lines[end - 1].strip():
+            end -= 1
+        return "\n".join(lines[:end]).strip("\r\n"), None
+    body = "\n".join(lines[:at]).rstrip()
+    signature = "\n".join(lines[at:]).strip()
+    return body.strip("\r\n"), signature or None
 
 
 def _sender_tokens(sender: str) -> set[str]:
