@@ -1,0 +1,93 @@
+"""Write and read models/intent-<date>.skops with its JSON sidecar."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import skops.io as sio
+
+from triage.classifier.model import IntentModel
+from triage.classifier.versions import ModelError, check
+
+log = logging.getLogger(__name__)
+
+ENV_MODEL = "TRIAGE_MODEL"
+PATTERN = "intent-*.skops"
+# skops trusts plain scikit-learn/numpy types itself; these are the only others our Pipeline
+# holds. Anything else in a file means it is not one of ours, so we refuse rather than trust.
+ALLOWED_TYPES = frozenset({
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._TemperatureScaling",
+    "triage.classifier.vectorizers.CharTfidf",
+    "triage.classifier.vectorizers.WordTfidf",
+    "triage.classifier.features.prepare",
+})
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def save(model: IntentModel, folder: Path, day: date | None = None) -> Path:
+    """Write intent-<YYYY-MM-DD>.skops and its .json sidecar into folder; return the .skops path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"intent-{(day or date.today()).isoformat()}.skops"
+    sio.dump(model.pipeline, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    meta = {**model.meta, "model_file": path.name}
+    sidecar_path(path).write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n",
+                                  encoding="utf-8")
+    log.info("saved model %s", path.name)
+    return path
+
+
+def load(path: Path) -> IntentModel:
+    """Load a model after checking its sidecar versions and the types the file contains."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file {path} does not exist")
+    try:
+        meta = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"model {path.name}: sidecar {sidecar_path(path).name} unreadable "
+                         f"({exc})") from exc
+    check(meta.get("versions", {}), path.name)
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ModelError(f"model {path.name} is not a readable skops file ({exc})") from exc
+    unexpected = sorted(set(untrusted) - ALLOWED_TYPES)
+    if unexpected:
+        raise ModelError(f"model {path.name} holds types we do not trust: {unexpected}")
+    pipeline = sio.load(path, trusted=untrusted)
+    log.info("loaded model %s", path.stem)
+    return IntentModel(pipeline, meta, path.stem)
+
+
+def find_active(folder: Path, name: str | None = None) -> Path:
+    """Path of the model to use: `name` or $TRIAGE_MODEL if given, else the newest by date."""
+    folder = Path(folder)
+    name = name or os.environ.get(ENV_MODEL)
+    if name:
+        chosen = Path(name)
+        if not chosen.is_absolute():
+            chosen = folder / chosen
+        if chosen.suffix != ".skops":
+            chosen = chosen.with_name(chosen.name + ".skops")
+        if not chosen.is_file():
+            raise ModelError(f"model {name} not found in {folder}")
+        return chosen
+    # ISO dates sort as text; the mtime breaks ties between same-day names like intent-X-2.
+    candidates = sorted(folder.glob(PATTERN), key=lambda p: (p.stem, p.stat().st_mtime))
+    if not candidates:
+        raise ModelError(f"no {PATTERN} in {folder}; run `triage train`")
+    return candidates[-1]
+
+
+def load_active(folder: Path, name: str | None = None) -> IntentModel:
+    """Load the active model from folder (see find_active)."""
+    return load(find_active(folder, name))
