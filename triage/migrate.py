@@ -11,6 +11,13 @@ from alembic.script import ScriptDirectory
 from triage.db import Database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Expression indexes that only a migration creates (versions/0004_search.py); autogenerate
+# and the model comparison must not try to drop them.
+MIGRATION_ONLY_INDEXES = {"ix_messages_search", "ix_candidates_search"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
 
 
 def alembic_config(database: Database) -> Config:

@@ -10,10 +10,11 @@ from triage.db.people import ApiToken, Application, Candidate, JobRole, LoginFai
 from triage.db.mail import Message, Thread
 from triage.db.outbound import Batch, Outbound, Suppression, Template
 from triage.db.audit import AuditEvent, Correction
+from triage.db.intake import MailboxCursor
 
 __all__ = [
     "Base", "Database", "AppStage", "Channel", "Direction", "Lane", "MessageState", "OutboxState",
     "BatchState", "TemplateKind", "UserRole", "ApiToken", "Application", "Candidate", "JobRole",
     "LoginFailure", "Team", "User", "role_members", "Message", "Thread", "Batch", "Outbound",
-    "Suppression", "Template", "AuditEvent", "Correction",
+    "Suppression", "Template", "AuditEvent", "Correction", "MailboxCursor",
 ]

@@ -1,0 +1,98 @@
+"""`triage import`: .eml, mbox and Maildir; whole pipeline in-process; summary and exit status."""
+from __future__ import annotations
+
+import mailbox
+from datetime import datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from triage.cli import cli
+from triage.db import Message, MessageState
+from tests.intake.conftest import make_raw
+from tests.conftest import SECRET
+
+
+@pytest.fixture
+def run_import(settings):
+    env = {"TRIAGE_VAR_DIR": str(settings.var_dir), "DATABASE_URL": settings.database_url,
+           "REDIS_URL": settings.redis_url, "TRIAGE_SECRET_KEY": SECRET}
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["import", *args], env=env, catch_exceptions=False)
+    return run
+
+
+def _rows(database) -> list[Message]:
+    with database.session() as s:
+        return list(s.scalars(select(Message).order_by(Message.id)))
+
+
+def _mbox(path, n: int, **kwargs):
+    box = mailbox.mbox(path)
+    for i in range(n):
+        box.add(make_raw(sender=f"c{i}@example.org", body="any update?" if i % 2 else "thank you", **kwargs))
+    box.close()
+    return path
+
+
+def test_mbox_import_runs_the_whole_pipeline(run_import, tmp_path, database, keyword_model):
+    result = run_import(str(_mbox(tmp_path / "in.mbox", 120)), "--processes", "2")
+    rows = _rows(database)
+    assert (result.exit_code, len(rows), {r.state for r in rows}) == (0, 120, {MessageState.triaged})
+    assert "new 120, duplicate 0, failed 0" in result.output
+
+
+def test_the_same_mbox_imported_twice_makes_no_duplicate_rows(run_import, tmp_path, database, keyword_model):
+    path = str(_mbox(tmp_path / "in.mbox", 30))
+    run_import(path)
+    again = run_import(path)
+    assert (len(_rows(database)), again.exit_code) == (30, 0) and "new 0, duplicate 30, failed 0" in again.output
+
+
+def test_maildir_and_eml_files(run_import, tmp_path, database, keyword_model):
+    box = mailbox.Maildir(tmp_path / "maildir")
+    box.add(make_raw(body="one"))
+    box.add(make_raw(body="two"))
+    (tmp_path / "single.eml").write_bytes(make_raw(body="three"))
+    result = run_import(str(tmp_path / "maildir"), str(tmp_path / "single.eml"))
+    assert result.exit_code == 0 and sorted(r.reply_text for r in _rows(database)) == ["one", "three", "two"]
+
+
+def test_a_failed_file_is_counted_and_the_exit_status_is_non_zero(run_import, tmp_path, database, keyword_model):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "good.eml").write_bytes(make_raw())
+    (folder / "gone.eml").symlink_to(tmp_path / "deleted.eml")  # listed, but cannot be read
+    result = run_import(str(folder))
+    assert (result.exit_code, len(_rows(database))) == (1, 1) and "failed 1" in result.output
+
+
+def test_received_from_date_backfills_the_received_time(run_import, tmp_path, database, keyword_model):
+    (tmp_path / "old.eml").write_bytes(make_raw(date=datetime(2025, 3, 4, 5, 6, tzinfo=timezone.utc)))
+    run_import(str(tmp_path / "old.eml"), "--received-from-date")
+    assert _rows(database)[0].received_at == datetime(2025, 3, 4, 5, 6, tzinfo=timezone.utc)
+
+
+def test_queue_hands_the_work_to_the_workers(run_import, tmp_path, database, settings, keyword_model):
+    from triage import worker
+    result = run_import(str(_mbox(tmp_path / "in.mbox", 10)), "--queue")
+    before = {r.state for r in _rows(database)}
+    worker.build(settings).work(burst=True)
+    after = {r.state for r in _rows(database)}
+    assert (result.exit_code, before, after) == (0, {MessageState.received}, {MessageState.triaged})
+
+
+def test_every_malformed_fixture_is_stored_without_a_crash(run_import, database, keyword_model):
+    from tests.shared_fixtures import shared_fixtures_dir
+    folder = shared_fixtures_dir() / "malformed"
+    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".eml", ".txt", ".msg"))
+    result = run_import(*map(str, paths))
+    rows = _rows(database)
+    with database.session() as s:
+        distinct = s.scalar(select(func.count(func.distinct(Message.content_hash))))
+    assert (result.exit_code, len(rows), distinct) == (0, len(paths), len(paths)), result.output
+    assert all(r.state != MessageState.received for r in rows)
+    assert all(r.lane.value == "review" for r in rows if r.error)
+    assert any(r.error for r in rows)  # the Outlook .msg at least cannot be read

@@ -1,0 +1,257 @@
+"""The one path every channel ends in: store the raw bytes, deduplicate, commit, then enqueue.
+
+Deduplication (what makes a second delivery "the same message"):
+- with a Message-ID: the same Message-ID *and* the same content hash. The content hash leaves
+  out trace headers that each hop adds (Received, Delivered-To...), so the same mail fetched by
+  IMAP and posted by a webhook is one row, while two different mails that reuse a Message-ID
+  (broken clients do) stay two rows;
+- without a Message-ID: the exact bytes (line endings aside). Only a byte-identical
+  re-delivery is a duplicate, so distinct messages without a Message-ID are never merged.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue as queues
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from redis import Redis
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from triage.db import Channel, Database, Message, MessageState
+from triage.db.base import utcnow
+from triage.errors import BadInput, Unavailable
+from triage.mail.threading import message_ids
+
+log = logging.getLogger(__name__)
+
+PROCESS_JOB = "triage.pipeline.process"
+JOB_TIMEOUT = 600
+ENQUEUE_CHUNK = 500
+
+# Headers added in transit: the same message reaches us with different values for these.
+TRACE_HEADERS = frozenset({
+    b"received", b"return-path", b"delivered-to", b"x-original-to", b"x-received", b"x-delivered-to",
+    b"authentication-results", b"received-spf", b"arc-seal", b"arc-message-signature",
+    b"arc-authentication-results", b"x-envelope-from", b"x-envelope-to", b"x-spam-status",
+    b"x-spam-score", b"x-spam-flag", b"x-spam-level", b"x-spam-checker-version", b"x-virus-scanned",
+    b"x-gm-message-state", b"x-google-smtp-source", b"x-forwarded-to", b"x-forwarded-for",
+})
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_MESSAGE_ID = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_FIELD = re.compile(rb"^[!-9;-~]{1,100}[ \t]*:")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Raw bytes as a channel received them, with what the envelope said."""
+
+    raw: bytes
+    channel: Channel
+    envelope_from: str | None = None
+    envelope_to: str | None = None
+    received_at: datetime | None = None  # None: now; backfills pass the original time
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: int
+    duplicate: bool
+
+
+def split_header(raw: bytes) -> tuple[bytes, bytes]:
+    """Split raw bytes at the first empty line: (header block, body)."""
+    end = _HEADER_END.search(raw)
+    if end is None:
+        return raw, b""
+    return raw[:end.start()], raw[end.end():]
+
+
+def find_message_id(header: bytes) -> str | None:
+    """The first <id> of the Message-ID header, or None."""
+    match = _MESSAGE_ID.search(header)
+    if match is None:
+        return None
+    value = match.group(1).decode("ascii", "replace")
+    ids = message_ids(" ".join(value.split()))
+    return ids[0][:998] if ids else None
+
+
+def content_hash(header: bytes, body: bytes) -> str:
+    """SHA-256 of the message without trace headers, with line endings and trailing space normalized."""
+    kept: list[bytes] = []
+    keep = True
+    for line in header.replace(b"\r\n", b"\n").split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if keep:
+                kept.append(line.strip())
+            continue
+        name = line.split(b":", 1)[0].strip().lower()
+        keep = name not in TRACE_HEADERS
+        if keep:
+            kept.append(line.rstrip())
+    digest = hashlib.sha256(b"\n".join(kept))
+    digest.update(b"\n\n")
+    digest.update(body.replace(b"\r\n", b"\n").rstrip())
+    return digest.hexdigest()
+
+
+def dedupe_key(raw: bytes) -> tuple[str | None, str, str]:
+    """Return (Message-ID, content hash, dedupe key) for raw bytes."""
+    header, body = split_header(raw)
+    message_id = find_message_id(header)
+    digest = content_hash(header, body)
+    if message_id:
+        key = hashlib.sha256(b"mid\0" + message_id.encode("utf-8", "replace") + b"\0" + digest.encode()).hexdigest()
+    else:
+        key = hashlib.sha256(b"raw\0" + raw.replace(b"\r\n", b"\n")).hexdigest()
+    return message_id, digest, key
+
+
+def not_email_reason(raw: bytes) -> str | None:
+    """Why raw bytes are not an email (for channels that may refuse), or None if they may be one."""
+    if not raw.strip():
+        return "the body is empty"
+    start = raw.lstrip(b"\r\n")
+    if start.startswith(b"From "):  # an mbox "From " line before the headers
+        start = start.split(b"\n", 1)[1] if b"\n" in start else b""
+    if start.startswith(b"\xd0\xcf\x11\xe0"):
+        return "this is an Outlook .msg file, not an RFC 5322 message; save it as .eml"
+    if not _FIELD.match(start):
+        return "the body does not start with an email header field (Name: value)"
+    return None
+
+
+def _insert(session: Session):
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Message)
+
+
+def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
+    """Insert the deliveries that are new (one statement); the caller commits."""
+    now = utcnow()
+    rows, keys = [], []
+    for d in deliveries:
+        message_id, digest, key = dedupe_key(d.raw)
+        keys.append(key)
+        rows.append({"raw": d.raw, "size": len(d.raw), "message_id": message_id, "content_hash": digest,
+                     "dedupe_key": key, "channel": d.channel, "envelope_from": _cap(d.envelope_from),
+                     "envelope_to": _cap(d.envelope_to), "received_at": d.received_at or now,
+                     "stored_at": now, "state": MessageState.received})
+    unique = list({row["dedupe_key"]: row for row in reversed(rows)}.values())[::-1]  # first wins
+    new: dict[str, int] = {}
+    if unique:
+        statement = _insert(session).on_conflict_do_nothing(index_elements=["dedupe_key"]) \
+            .returning(Message.id, Message.dedupe_key)
+        new = {key: id_ for id_, key in session.execute(statement, unique).all()}
+    missing = [k for k in dict.fromkeys(keys) if k not in new]
+    old: dict[str, int] = {}
+    if missing:
+        old = dict(session.execute(select(Message.dedupe_key, Message.id)
+                                   .where(Message.dedupe_key.in_(missing))).all())
+    out, seen = [], set()
+    for key in keys:
+        if key in new and key not in seen:
+            out.append(Accepted(new[key], False))
+        elif key in new:
+            out.append(Accepted(new[key], True))
+        elif key in old:
+            out.append(Accepted(old[key], True))
+        else:  # removed between our insert and select (retention): store it again next time
+            raise Unavailable("a duplicate vanished while being stored; retry")
+        seen.add(key)
+    return out
+
+
+def _cap(address: str | None) -> str | None:
+    return address[:320] if address else address
+
+
+def accept_many(database: Database, deliveries: Sequence[Delivery], redis: Redis | None) -> list[Accepted]:
+    """Store and commit deliveries, then enqueue the new ones; raise Unavailable if the DB is down."""
+    try:
+        with database.session() as session:
+            accepted = store(session, deliveries)
+            session.commit()
+    except DBAPIError as exc:
+        log.error("intake could not store %d message(s): %s", len(deliveries), type(exc.orig).__name__)
+        raise Unavailable("the database is unavailable; retry shortly") from exc
+    if redis is not None:
+        enqueue(redis, [a.id for a in accepted if not a.duplicate])
+    return accepted
+
+
+def accept(database: Database, delivery: Delivery, redis: Redis | None) -> Accepted:
+    """Store one delivery durably (see accept_many)."""
+    if not isinstance(delivery.raw, bytes):
+        raise BadInput("raw message must be bytes")
+    return accept_many(database, [delivery], redis)[0]
+
+
+def enqueue(redis: Redis, ids: Iterable[int]) -> bool:
+    """Hand message ids to the workers; False (logged, not raised) when Redis is down."""
+    from rq import Retry
+
+    from triage import queue
+    ids = list(ids)
+    if not ids:
+        return True
+    try:
+        q = queue.queue(redis, "intake")
+        for start in range(0, len(ids), ENQUEUE_CHUNK):
+            q.enqueue(PROCESS_JOB, ids[start:start + ENQUEUE_CHUNK], job_timeout=JOB_TIMEOUT,
+                      retry=Retry(max=3, interval=[10, 60, 300]))
+    except Exception as exc:  # noqa: BLE001 - Redis down must not lose a stored message; the sweeper re-enqueues
+        log.warning("could not enqueue %d message(s) (%s); the sweeper will pick them up",
+                    len(ids), type(exc).__name__)
+        return False
+    return True
+
+
+class Enqueuer:
+    """Enqueue ids from a background thread, many per job, so a long-running listener can answer
+    as soon as the row is committed. Ids lost with the process are the sweeper's to find."""
+
+    def __init__(self, redis: Redis | None, linger: float = 0.05) -> None:
+        self.redis = redis
+        self.linger = linger
+        self.pending: queues.SimpleQueue[int | None] = queues.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="enqueuer", daemon=True)
+        self.thread.start()
+
+    def add(self, ids: Iterable[int]) -> None:
+        for id_ in ids:
+            self.pending.put(id_)
+
+    def close(self) -> None:
+        self.pending.put(None)
+        self.thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self.pending.get()
+            if first is None:
+                return
+            ids, stop = [first], False
+            time.sleep(self.linger)  # let a burst gather into one job
+            while len(ids) < ENQUEUE_CHUNK:
+                try:
+                    item = self.pending.get_nowait()
+                except queues.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                ids.append(item)
+            if self.redis is not None:
+                enqueue(self.redis, ids)
+            if stop:
+                return
