@@ -1,0 +1,168 @@
+"""Acting on one message: archive, snooze, move, change the stage, reply. Views commit here."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from triage import inbox_ops
+from triage.db import Outbound, Template
+from triage.db.base import utcnow
+from triage.errors import BadInput
+from triage.web.inbox import bp
+from triage.web.inbox.common import LANE_KEYS, filters_from_url, is_htmx, message_or_404, user, visible
+from triage.web.inbox.compose import from_template, reply_subject
+from triage.web.inbox.queries import LANES, lane_counts, neighbours
+from triage.web.services import db, redis
+
+log = logging.getLogger(__name__)
+
+SNOOZE_HOURS = {"4": 4, "24": 24, "72": 72, "168": 168}
+
+
+def _back(message_id: int | None = None):
+    """Where to go after an action: the page the form named (local only), else the inbox."""
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("home.index")
+    return redirect(target)
+
+
+def _done(message, what: str, next_id: int | None):
+    """After an action on one message: htmx gets the counts, a browser goes on to the next one."""
+    db().commit()
+    if is_htmx():
+        # The row disappears (empty swap) and the lane counts refresh out of band, the lane
+        # the page shows still marked as current.
+        return render_template("inbox/_counts_oob.html", counts=lane_counts(db(), visible()), lanes=LANES,
+                               filters=filters_from_url(request.headers.get("HX-Current-URL")))
+    flash(what)
+    if request.form.get("next") == "message" and next_id:
+        return redirect(url_for("inbox.show", message_id=next_id))
+    return _back()
+
+
+@bp.post("/messages/<int:message_id>/archive")
+@login_required
+def archive(message_id: int):
+    message = message_or_404(message_id)
+    _, next_id = neighbours(db(), message, visible())
+    inbox_ops.archive(db(), message, user())
+    return _done(message, "Archived.", next_id)
+
+
+@bp.post("/messages/<int:message_id>/snooze")
+@login_required
+def snooze(message_id: int):
+    message = message_or_404(message_id)
+    now = utcnow()
+    _, next_id = neighbours(db(), message, visible())
+    if request.form.get("until"):
+        try:
+            until = datetime.fromisoformat(request.form["until"]).replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise BadInput("the snooze time must look like 2026-11-26T09:00") from None
+    elif request.form.get("hours") in SNOOZE_HOURS:
+        until = now + timedelta(hours=SNOOZE_HOURS[request.form["hours"]])
+    else:
+        raise BadInput("choose how long to snooze")
+    inbox_ops.snooze(db(), message, user(), until, now)
+    return _done(message, f"Snoozed until {until:%d %b %H:%M} UTC.", next_id)
+
+
+@bp.post("/messages/<int:message_id>/move")
+@login_required
+def move(message_id: int):
+    message = message_or_404(message_id)
+    lane, intent = request.form.get("lane") or None, request.form.get("intent") or None
+    if lane and lane not in LANE_KEYS:
+        raise BadInput(f"unknown lane {lane!r}")
+    if lane == "held":
+        inbox_ops.hold_for_batch(db(), message, user(), utcnow())
+    else:
+        inbox_ops.move(db(), message, user(), lane=lane, intent=intent, now=utcnow())
+    db().commit()
+    flash("Moved; the correction will train the next model.")
+    return redirect(url_for("inbox.show", message_id=message.id))
+
+
+@bp.post("/messages/<int:message_id>/stage")
+@login_required
+def stage(message_id: int):
+    message = message_or_404(message_id)
+    if message.application is None:
+        raise BadInput("this message is not linked to an application")
+    changed = inbox_ops.change_stage(db(), message.application, user(), request.form.get("stage", ""), utcnow())
+    db().commit()
+    flash(f"Stage changed to {message.application.stage}." if changed else "The stage was already that.")
+    return redirect(url_for("inbox.show", message_id=message.id))
+
+
+@bp.get("/messages/<int:message_id>/compose")
+@login_required
+def compose(message_id: int):
+    """The reply form, filled from a template when one is chosen (an htmx partial or a page)."""
+    message = message_or_404(message_id)
+    subject, body = reply_subject(message), ""
+    template_id = request.args.get("template", "")
+    if template_id.isdigit():
+        template = db().get(Template, int(template_id))
+        if template is None:
+            abort(404)
+        _, body = from_template(template, message, user())
+    templates = list(db().scalars(select(Template).order_by(Template.kind, Template.name)))
+    return render_template("inbox/_compose.html", message=message, subject=subject, body=body,
+                           templates=templates, template_id=template_id, preview=None)
+
+
+@bp.post("/messages/<int:message_id>/reply")
+@login_required
+def reply(message_id: int):
+    """Preview (action=preview) or send (action=send) a reply."""
+    message = message_or_404(message_id)
+    subject, body = request.form.get("subject", ""), request.form.get("body", "")
+    asks = request.form.get("asks_for_info") == "1"
+    if request.form.get("action") != "send":
+        templates = list(db().scalars(select(Template).order_by(Template.kind, Template.name)))
+        return render_template("inbox/_compose.html", message=message, subject=subject, body=body,
+                               templates=templates, template_id=request.form.get("template", ""),
+                               asks_for_info=asks, preview={"subject": subject, "body": body,
+                                                            "to": _recipient(message)})
+    outbound = inbox_ops.reply(db(), message, user(), subject=subject, body_text=body, asks_for_info=asks)
+    db().commit()
+    _enqueue(outbound.id)
+    flash("Reply queued.")
+    target = url_for("inbox.show", message_id=message.id, sent=outbound.id, _anchor="replies")
+    if is_htmx():
+        return "", 200, {"HX-Redirect": target}  # a full page load shows the new status
+    return redirect(target)
+
+
+def _recipient(message) -> str:
+    if message.candidate is not None:
+        return message.candidate.email
+    return message.original_from_address or message.from_address or "(unknown)"
+
+
+def _enqueue(outbound_id: int) -> None:
+    """Hand the committed row to the workers; if Redis is down the sweeper sends it later."""
+    from triage import outbox
+    try:
+        outbox.enqueue_delivery(redis(), [outbound_id])
+    except Exception as exc:  # noqa: BLE001 - the row is committed; only the nudge failed
+        log.warning("enqueue of outbound %d failed: %s", outbound_id, type(exc).__name__)
+        flash("The queue is unavailable; the reply is saved and will be sent when it is back.")
+
+
+@bp.get("/outbound/<int:outbound_id>/status")
+@login_required
+def outbound_status(outbound_id: int):
+    """One reply's delivery status (polled by htmx while it is queued or sending)."""
+    outbound = db().get(Outbound, outbound_id)
+    if outbound is None or outbound.reply_to_message_id is None:
+        abort(404)
+    message_or_404(outbound.reply_to_message_id)
+    return render_template("inbox/_outbound_status.html", out=outbound)

@@ -1,0 +1,72 @@
+"""One message: who, which role and stage, the timeline, the text, the sanitized original, actions."""
+from __future__ import annotations
+
+import logging
+
+from flask import make_response, render_template, request
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from triage.db import AppStage, Message, Template
+from triage.db.base import utcnow
+from triage.inbox_ops import INTENTS
+from triage.web.inbox import bp
+from triage.web.inbox.common import message_or_404, visible
+from triage.web.inbox.compose import reply_subject
+from triage.web.inbox.queries import LANES, neighbours, replies_to, timeline
+from triage.web.inbox.sanitize import document, sanitize
+from triage.web.services import db
+
+log = logging.getLogger(__name__)
+
+# The iframe document: nothing may load or run; inline styles only; images only once asked for.
+ORIGINAL_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src {images}; "
+                "form-action 'none'; base-uri 'none'; frame-ancestors 'self'; "
+                "sandbox")  # opened on its own, the document is still sandboxed
+
+
+def original_html(raw: bytes) -> str | None:
+    """The text/html part of a stored message, if it has one."""
+    from triage.mail.parse import parse
+    return parse(raw).html
+
+
+@bp.get("/messages/<int:message_id>")
+@login_required
+def show(message_id: int):
+    session = db()
+    # The candidate, role and application come in the same query as the message.
+    message = message_or_404(message_id, (joinedload(Message.candidate), joinedload(Message.role),
+                                          joinedload(Message.application)))
+    previous_id, next_id = neighbours(session, message, visible())
+    html = original_html(message.raw) if message.has_html else None
+    blocked = sanitize(html).blocked_images if html else 0
+    templates = list(session.scalars(select(Template).order_by(Template.kind, Template.name)))
+    body = message.body_text or ""
+    new_text = message.reply_text if message.reply_text else body
+    quoted = body if body.strip() and body.strip() != new_text.strip() else ""
+    return render_template(
+        "inbox/message.html", message=message, candidate=message.candidate, role=message.role,
+        application=message.application, events=timeline(session, message), replies=replies_to(session, message.id),
+        new_text=new_text, quoted=quoted, has_original=bool(html), blocked_images=blocked,
+        previous_id=previous_id, next_id=next_id, lanes=LANES, intents=INTENTS,
+        stages=[s.value for s in AppStage], templates=templates, reply_subject=reply_subject(message),
+        now=utcnow())
+
+
+@bp.get("/messages/<int:message_id>/original")
+@login_required
+def original(message_id: int):
+    """The candidate's HTML, sanitized, for a sandboxed iframe under its own strict policy."""
+    message = message_or_404(message_id)
+    html = original_html(message.raw) if message.has_html else None
+    show_images = request.args.get("images") == "1"
+    body = sanitize(html, show_images=show_images).html if html else "<p>(no HTML part)</p>"
+    response = make_response(document(body))
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Content-Security-Policy"] = ORIGINAL_CSP.format(
+        images="https: http:" if show_images else "'none'")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,190 @@
+"""Read-only questions the inbox pages ask the database: lane counts, neighbours, a timeline.
+
+One page of a lane or of search results: listing.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+
+from sqlalchemy import String, and_, bindparam, func, literal, or_, select, type_coerce
+from sqlalchemy.orm import Session
+
+from triage.db import Application, AppStage, AuditEvent, Message, Outbound, User
+from triage.inbox_ops import OPEN_STATES
+
+PAGE_SIZE = 50
+LANES = (("today", "Today"), ("feedback", "Feedback"), ("held", "Held for batch"), ("fyi", "FYI"),
+         ("review", "Review"))
+# Work queues oldest first (Today: the oldest is the most overdue); informational lanes newest first.
+OLDEST_FIRST = {"today", "feedback", "review"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    lane: str = "today"
+    role_id: int | None = None
+    intent: str | None = None
+    q: str = ""
+    since: date | None = None
+    until: date | None = None
+    page: int = 1
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.q)
+
+    def args(self, **changes) -> dict:
+        """The query-string form of these filters, for links."""
+        values = {"lane": self.lane, "role": self.role_id, "intent": self.intent, "q": self.q,
+                  "since": self.since, "until": self.until, "page": self.page}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "", 1) or (k == "page" and v != 1)}
+
+
+@dataclass
+class Counts:
+    total: dict[str, int] = field(default_factory=lambda: {lane: 0 for lane, _ in LANES})
+    by_role: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def for_role(self, role_id: int) -> dict[str, int]:
+        return self.by_role.get(role_id) or {lane: 0 for lane, _ in LANES}
+
+
+@lru_cache(maxsize=2)
+def _count_query(by_visible: bool):
+    open_states = [literal(state, Message.state.type, literal_execute=True) for state in OPEN_STATES]
+    query = (select(Message.role_id, type_coerce(Message.lane, String), func.count())
+             .where(Message.state.in_(open_states), Message.lane.is_not(None))
+             .group_by(Message.role_id, Message.lane))
+    if by_visible:
+        query = query.where(Message.role_id.in_(bindparam("visible", expanding=True)))
+    return query
+
+
+def lane_counts(session: Session, visible: set[int] | None) -> Counts:
+    """Open messages per lane, across the visible roles and per role (one grouped query)."""
+    rows = session.execute(_count_query(visible is not None), {"visible": sorted(visible)} if visible is not None else {})
+    counts = Counts()
+    empty = dict.fromkeys(counts.total, 0)
+    for role_id, lane, n in rows:
+        counts.total[lane] += n
+        if role_id is not None:
+            counts.by_role.setdefault(role_id, empty.copy())[lane] += n
+    return counts
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def neighbours(session: Session, message: Message, visible: set[int] | None) -> tuple[int | None, int | None]:
+    """The previous and next open message in the same lane (the lane's own order)."""
+    if message.state not in OPEN_STATES or message.lane is None:
+        return None, None
+    base = select(Message.id).where(Message.lane == message.lane, Message.state.in_(OPEN_STATES))
+    if visible is not None:
+        base = base.where(Message.role_id.in_(visible))
+    key = (Message.received_at, Message.id)
+    before = or_(Message.received_at < message.received_at,
+                 and_(Message.received_at == message.received_at, Message.id < message.id))
+    after = or_(Message.received_at > message.received_at,
+                and_(Message.received_at == message.received_at, Message.id > message.id))
+    older = session.scalar(base.where(before).order_by(*(k.desc() for k in key)).limit(1))
+    newer = session.scalar(base.where(after).order_by(*key).limit(1))
+    if str(message.lane) in OLDEST_FIRST:
+        return older, newer
+    return newer, older
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str  # inbound / reply / batch / ack / stage / action
+    title: str
+    detail: str = ""
+    message_id: int | None = None
+    outbound: Outbound | None = None
+
+
+_ACTION_WORDS = {"message.archive": "archived", "message.snooze": "snoozed", "message.move": "moved",
+                 "message.hold": "held for the next batch update", "outbound.reply": "replied"}
+
+
+def timeline(session: Session, message: Message) -> list[Event]:
+    """Everything that happened with this candidate on this role, oldest first."""
+    events: list[Event] = []
+    if message.application_id is not None:
+        inbound = Message.application_id == message.application_id
+        outbound = Outbound.application_id == message.application_id
+    elif message.candidate_id is not None:
+        inbound = Message.candidate_id == message.candidate_id
+        outbound = Outbound.candidate_id == message.candidate_id
+    else:
+        inbound, outbound = Message.id == message.id, Outbound.reply_to_message_id == message.id
+    rows = session.execute(select(Message.id, Message.received_at, Message.subject, Message.intent,
+                                  Message.lane, Message.state).where(inbound)
+                           .order_by(Message.received_at.desc()).limit(200))
+    message_ids = []
+    for mid, at, subject, intent, lane, state in rows:
+        message_ids.append(mid)
+        events.append(Event(at, "inbound", subject or "(no subject)",
+                            f"{intent or 'unclassified'} · {lane or 'no lane'} · {state}", message_id=mid))
+    for out in session.scalars(select(Outbound).where(outbound).order_by(Outbound.created_at.desc()).limit(200)):
+        events.append(Event(out.sent_at or out.created_at, out.kind if out.kind in ("batch", "ack") else "reply",
+                            out.subject, str(out.state), outbound=out))
+    targets = [and_(AuditEvent.target_type == "message", AuditEvent.target_id.in_(message_ids))] if message_ids else []
+    if message.application_id is not None:
+        targets.append(and_(AuditEvent.target_type == "application",
+                            AuditEvent.target_id == message.application_id))
+    if targets:
+        audits = session.execute(select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.user_id)
+                                 .where(or_(*targets)).order_by(AuditEvent.at.desc()).limit(200))
+        for event, who in audits:
+            who = who or "Triage"
+            if event.action == "application.stage":
+                events.append(Event(event.at, "stage", f"Stage {event.details.get('from_stage')} → "
+                                    f"{event.details.get('to_stage')}", f"by {who}"))
+            elif event.action in _ACTION_WORDS:
+                events.append(Event(event.at, "action", f"{_ACTION_WORDS[event.action]} by {who}",
+                                    _action_detail(event), message_id=event.target_id))
+    events.sort(key=lambda e: e.at)
+    return events
+
+
+def _action_detail(event: AuditEvent) -> str:
+    d = event.details or {}
+    if event.action == "message.move":
+        parts = []
+        if d.get("from_lane") != d.get("to_lane"):
+            parts.append(f"lane {d.get('from_lane')} → {d.get('to_lane')}")
+        if d.get("from_intent") != d.get("to_intent"):
+            parts.append(f"intent {d.get('from_intent')} → {d.get('to_intent')}")
+        return ", ".join(parts)
+    if event.action == "message.snooze":
+        return f"until {d.get('until', '')[:16].replace('T', ' ')}"
+    return ""
+
+
+def replies_to(session: Session, message_id: int) -> list[Outbound]:
+    return list(session.scalars(select(Outbound).where(Outbound.reply_to_message_id == message_id)
+                                .order_by(Outbound.created_at)))
+
+
+def role_overview(session: Session, role_ids: list[int], now: datetime) -> dict[int, dict]:
+    """Per role: applications by stage and chasers received in the last 7 days."""
+    out = {rid: {"stages": {s.value: 0 for s in AppStage}, "chasers_week": 0} for rid in role_ids}
+    if not role_ids:
+        return out
+    for rid, stage, n in session.execute(select(Application.role_id, Application.stage, func.count())
+                                         .where(Application.role_id.in_(role_ids))
+                                         .group_by(Application.role_id, Application.stage)):
+        out[rid]["stages"][str(stage)] = n
+    week = now - timedelta(days=7)
+    for rid, n in session.execute(select(Message.role_id, func.count())
+                                  .where(Message.role_id.in_(role_ids), Message.is_chaser.is_(True),
+                                         Message.received_at >= week)
+                                  .group_by(Message.role_id)):
+        out[rid]["chasers_week"] = n
+    return out

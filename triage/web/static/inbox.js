@@ -1,0 +1,103 @@
+/* Keyboard shortcuts and small helpers for the inbox. No inline script: the page CSP forbids it. */
+(function () {
+  "use strict";
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.msg-row")); }
+  function current() { return document.querySelector("tr.msg-row.current"); }
+
+  function select(row) {
+    var old = current();
+    if (old) { old.classList.remove("current"); }
+    if (!row) { return; }
+    row.classList.add("current");
+    var link = row.querySelector("a.open");
+    if (link) { link.focus({ preventScroll: true }); }
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function step(delta) {
+    var all = rows();
+    if (all.length) {
+      var at = all.indexOf(current());
+      select(all[Math.max(0, Math.min(all.length - 1, at < 0 ? 0 : at + delta))]);
+      return;
+    }
+    var link = document.getElementById(delta > 0 ? "next-message" : "prev-message");
+    if (link) { window.location.assign(link.href); }
+  }
+
+  function click(el) { if (el) { el.click(); } }
+
+  function typing(target) {
+    var tag = target && target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+  }
+
+  function help() {
+    var dialog = document.getElementById("help");
+    if (dialog && !dialog.open) { dialog.showModal(); }
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    var dialog = document.getElementById("help");
+    if (dialog && dialog.open) { return; }
+    var row = current();
+    switch (event.key) {
+      case "j": step(1); break;
+      case "k": step(-1); break;
+      case "o": case "Enter":
+        if (!row) { return; }
+        window.location.assign(row.getAttribute("data-href")); break;
+      case "x":
+        if (!row) { return; }
+        click(row.querySelector("input[type=checkbox]")); break;
+      case "e":
+        if (row) { click(row.querySelector("button.archive")); } else { click(document.getElementById("archive-btn")); }
+        break;
+      case "r":
+        if (row) { window.location.assign(row.getAttribute("data-href") + "#reply"); break; }
+        var body = document.getElementById("reply-body");
+        if (!body) { return; }
+        body.focus(); break;
+      case "/": var q = document.getElementById("q"); if (!q) { return; } q.focus(); q.select(); break;
+      case "?": help(); break;
+      default:
+        if (event.key >= "1" && event.key <= "5") {
+          click(document.querySelector('a[data-lane-key="' + event.key + '"]'));
+          break;
+        }
+        return;
+    }
+    event.preventDefault();
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-help]")) { help(); }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "select-all") {
+      rows().forEach(function (r) {
+        var box = r.querySelector("input[type=checkbox]");
+        if (box) { box.checked = event.target.checked; }
+      });
+    }
+  });
+
+  // After htmx removes an archived row, keep the keyboard position on the next one.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.classList && target.classList.contains("msg-row") && target.classList.contains("current")) {
+      var next = target.nextElementSibling || target.previousElementSibling;
+      if (next) { window.setTimeout(function () { select(next); }, 0); }
+    }
+  });
+
+  if (window.location.hash === "#reply") {
+    document.addEventListener("DOMContentLoaded", function () {
+      var body = document.getElementById("reply-body");
+      if (body) { body.focus(); }
+    });
+  }
+})();
