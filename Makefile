@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/triage db upgrade
 	$(BIN)/triage users demo-admin
-	$(BIN)/triage up
+	$(BIN)/triage up --demo
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

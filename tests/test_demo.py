@@ -1,0 +1,51 @@
+"""`triage demo`: roles and applicants set up, the mail fed through the real HTTP intake."""
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from triage.db import Application, JobRole, Message, MessageState, User
+from triage.demo import cli as demo
+
+
+@pytest.fixture
+def live_url(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def seeded(settings, database, live_url):
+    counts = demo.seed(settings, 7, live_url, per_role=6, echo=lambda *_: None)
+    return counts
+
+
+def test_demo_builds_two_teams_of_roles_and_people(seeded, db_session):
+    roles = db_session.scalar(select(func.count()).select_from(JobRole))
+    applications = db_session.scalar(select(func.count()).select_from(Application))
+    managers = db_session.scalar(select(func.count()).select_from(User).where(User.role == "line_manager"))
+    assert (roles, applications, managers) == (8, 48, 4)
+
+
+def test_demo_mail_goes_through_http_intake(seeded, db_session):
+    stored = db_session.scalar(select(func.count()).select_from(Message))
+    assert seeded["failed"] == 0 and stored == seeded["accepted"] > 0
+
+
+def test_demo_mail_is_triaged_into_several_lanes(seeded, settings, database):
+    from triage import worker
+    worker.build(settings).work(burst=True)
+    with database.session() as session:
+        states = Counter(session.scalars(select(Message.state)))
+        lanes = Counter(l for l in session.scalars(select(Message.lane)) if l)
+    assert states[MessageState.received] == 0 and len(lanes) >= 3
+
+
+def test_demo_refuses_a_database_with_roles(seeded, settings):
+    assert not demo.is_empty(demo.Database(settings.database_url))
