@@ -1,0 +1,196 @@
+"""Build outgoing emails from outbox rows: pure functions, header-safe by construction."""
+from __future__ import annotations
+
+import html
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.charset import QP, Charset
+from email.header import Header
+from email.headerregistry import Address
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import Compat32
+from email.utils import format_datetime, formataddr, make_msgid
+
+# Header values must never carry line breaks (header injection) or other control characters.
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+_SPACES = re.compile(r"\s+")
+MAX_REFERENCES = 20  # RFC 5322 lets us trim the middle; mail clients only need the ends
+
+
+class BadAddress(ValueError):
+    """An address that cannot be put in a header."""
+
+
+def clean_header_text(value: str | None, limit: int = 900) -> str:
+    """Return `value` on one line: control and line-break characters become spaces, runs collapse."""
+    if not value:
+        return ""
+    text = "".join(" " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in value)
+    # Python's email package writes a literal "=?…?=" unencoded and every reader then decodes
+    # it, so a name could show text other than itself; a space breaks the look-alike (at
+    # either end, since the folder also treats a trailing "?=" as the end of a word).
+    text = text.replace("=?", "= ?").replace("?=", "? =")
+    return _SPACES.sub(" ", text).strip()[:limit].strip()
+
+
+# The everyday address (dot-atom local part and domain); anything else takes the full parser.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                            r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def check_address(addr_spec: str) -> str:
+    """Return addr_spec if it is one plain address fit for a header, else raise BadAddress."""
+    if _PLAIN_ADDRESS.fullmatch(addr_spec or ""):
+        return addr_spec
+    return address(addr_spec).addr_spec
+
+
+def address(addr_spec: str, display_name: str | None = "") -> Address:
+    """Return a header Address, or raise BadAddress when addr_spec is not one plain address."""
+    spec = (addr_spec or "").strip()
+    if not spec or clean_header_text(spec) != spec or " " in spec or spec.count("@") != 1:
+        raise BadAddress(f"not a single email address: {spec!r}")
+    try:
+        parsed = Address(display_name=clean_header_text(display_name, 200), addr_spec=spec)
+    except (ValueError, IndexError) as exc:
+        raise BadAddress(f"not a single email address: {spec!r}") from exc
+    if parsed.addr_spec != spec and parsed.addr_spec.lower() != spec.lower():
+        raise BadAddress(f"not a single email address: {spec!r}")
+    return parsed
+
+
+def new_message_id(from_address: str) -> str:
+    """A fresh Message-ID in our sender's domain, fixed when the outbox row is made."""
+    domain = from_address.rpartition("@")[2] or "triage.localhost"
+    return make_msgid(domain=domain)
+
+
+def _msgid(value: str | None) -> str | None:
+    value = clean_header_text(value, 998).replace(" ", "")
+    if not value:
+        return None
+    return value if value.startswith("<") else f"<{value}>"
+
+
+def text_to_html(body_text: str) -> str:
+    """A minimal HTML alternative for a plain-text body (escaped, paragraphs kept)."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", body_text.strip()) if p.strip()]
+    inner = "\n".join("<p>" + html.escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs)
+    return f"<!doctype html>\n<html><body>\n{inner}\n</body></html>\n"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Everything an outgoing email needs; an Outbound row maps onto it one to one."""
+
+    message_id: str
+    from_address: str
+    to_address: str
+    subject: str
+    body_text: str
+    from_name: str = ""
+    to_name: str = ""
+    body_html: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    automatic: bool = False
+
+
+# Quoted-printable keeps mostly-ASCII text readable in the raw message (the default for
+# UTF-8 bodies is base64).
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+
+
+def _address_header(spec: str, name: str | None) -> str:
+    name = clean_header_text(name, 200)
+    # One encoded word for a non-ASCII name: CPython's parser reads a space between adjacent
+    # encoded words in a display name (against RFC 2047 6.2), so the name is never split.
+    return formataddr((name, spec), charset="utf-8") if name else spec
+
+
+def _text_header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def _text_part(text: str, subtype: str) -> MIMEText:
+    # 7bit only when every line fits SMTP's 1000-octet limit; QP wraps the others.
+    if text.isascii() and all(len(line) <= 900 for line in text.splitlines()):
+        return MIMEText(text, subtype, "us-ascii")
+    return MIMEText(text, subtype, _UTF8_QP)
+
+
+def build(draft: Draft, date: datetime | None = None) -> Message:
+    """Build the message for `draft`; raise BadAddress for an unusable address.
+
+    The email package's compat32 classes, not EmailMessage: this runs once per email sent and is
+    five times faster; every value is cleaned first, and the property test parses the result
+    back with policy.default.
+    """
+    check_address(draft.from_address)
+    check_address(draft.to_address)
+    msg = MIMEMultipart("alternative")
+    msg["From"] = _address_header(draft.from_address, draft.from_name)
+    msg["To"] = _address_header(draft.to_address, draft.to_name)
+    msg["Subject"] = _text_header(clean_header_text(draft.subject))
+    msg["Date"] = format_datetime(date or datetime.now(timezone.utc))
+    msg["Message-ID"] = _msgid(draft.message_id)
+    in_reply_to = _msgid(draft.in_reply_to)
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    references = [r for r in (_msgid(x) for x in draft.references) if r]
+    if in_reply_to and in_reply_to not in references:
+        references.append(in_reply_to)
+    if len(references) > MAX_REFERENCES:
+        references = references[:1] + references[-(MAX_REFERENCES - 1):]
+    if references:
+        msg["References"] = " ".join(references)
+    if draft.automatic:
+        # RFC 3834: so that vacation responders and other robots do not answer us back.
+        msg["Auto-Submitted"] = "auto-replied"
+        msg["X-Auto-Response-Suppress"] = "All"
+    msg.attach(_text_part(draft.body_text if draft.body_text.endswith("\n") else draft.body_text + "\n", "plain"))
+    msg.attach(_text_part(draft.body_html or text_to_html(draft.body_text), "html"))
+    return msg
+
+
+def to_bytes(draft: Draft, date: datetime | None = None) -> bytes:
+    """The message as it goes over SMTP (CRLF line ends)."""
+    msg = build(draft, date)
+    # A random boundary set here spares the generator a regex compiled per message to check
+    # its own; "=_" cannot occur in quoted-printable text.
+    msg.set_boundary(f"=_{secrets.token_hex(16)}")
+    return msg.as_bytes(policy=_WIRE)
+
+
+class _Wire(Compat32):
+    """compat32 with CRLF, writing a short one-line ASCII header as is instead of through
+    email.header.Header (the same bytes, a tenth of the time; this runs ~13 times per email)."""
+
+    def _fold(self, name, value, sanitize):
+        if (isinstance(value, str) and value.isascii() and len(name) + len(value) + 2 <= 78
+                and "\r" not in value and "\n" not in value):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+_WIRE = _Wire(linesep="\r\n")
+
+
+def from_row(row) -> Draft:
+    """The Draft for an Outbound row (duck-typed, so this module needs no database)."""
+    return Draft(message_id=row.message_id, from_address=row.from_address, to_address=row.to_address,
+                 subject=row.subject, body_text=row.body_text, from_name=getattr(row, "from_name", "") or "",
+                 to_name=row.to_name or "", body_html=row.body_html, in_reply_to=row.in_reply_to,
+                 references=list(row.references or []), automatic=row.automatic)
+
+
+def reply_subject(subject: str | None) -> str:
+    """'Re: ' once, never 'Re: Re: '."""
+    subject = clean_header_text(subject)
+    return subject if re.match(r"(?i)^re\s*:", subject) else f"Re: {subject}".strip()

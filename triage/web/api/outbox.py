@@ -1,0 +1,78 @@
+"""/api/v1/outbox: what we send, with its delivery state."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from sqlalchemy import select
+
+from triage import accounts
+from triage.db import Outbound, OutboxState
+from triage.errors import BadInput, NotFound
+from triage.web.api import api_user, bp, openapi, token_required
+from triage.web.services import db
+
+
+def outbound_json(row: Outbound) -> dict:
+    return {
+        "id": row.id, "message_id": row.message_id, "kind": row.kind, "batch_id": row.batch_id,
+        "role_id": row.role_id, "application_id": row.application_id, "to": row.to_address,
+        "subject": row.subject, "state": str(row.state), "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "last_error": row.last_error, "automatic": row.automatic,
+        "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+    }
+
+
+def _visible(query):
+    visible = accounts.visible_role_ids(db(), api_user())
+    return query if visible is None else query.where(Outbound.role_id.in_(visible))
+
+
+@bp.get("/outbox")
+@token_required
+def list_outbox():
+    query = select(Outbound).order_by(Outbound.id.desc())
+    if request.args.get("state"):
+        try:
+            query = query.where(Outbound.state == OutboxState(request.args["state"]))
+        except ValueError:
+            raise BadInput(f"state must be one of {', '.join(s.value for s in OutboxState)}") from None
+    if request.args.get("batch_id", "").isdigit():
+        query = query.where(Outbound.batch_id == int(request.args["batch_id"]))
+    if request.args.get("before", "").isdigit():
+        query = query.where(Outbound.id < int(request.args["before"]))
+    limit = min(max(int(request.args.get("limit", "50") or 50), 1), 500)
+    rows = list(db().scalars(_visible(query).limit(limit)))
+    return jsonify(outbox=[outbound_json(r) for r in rows], next_before=rows[-1].id if len(rows) == limit else None)
+
+
+@bp.get("/outbox/<int:outbound_id>")
+@token_required
+def get_outbound(outbound_id: int):
+    row = db().scalar(_visible(select(Outbound).where(Outbound.id == outbound_id)))
+    if row is None:
+        raise NotFound(f"no outbound email {outbound_id}")
+    return jsonify(outbound_json(row))
+
+
+_ROW = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "message_id": {"type": "string"}, "kind": {"type": "string"},
+    "batch_id": {"type": ["integer", "null"]}, "to": {"type": "string"}, "subject": {"type": "string"},
+    "state": {"type": "string", "enum": [s.value for s in OutboxState]}, "attempts": {"type": "integer"},
+    "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+    "last_error": {"type": ["string", "null"]}, "sent_at": {"type": ["string", "null"], "format": "date-time"}}}
+
+openapi.add_paths({
+    "/outbox": {"get": {"summary": "Outgoing emails, newest first", "parameters": [
+        {"name": "state", "in": "query", "schema": {"type": "string", "enum": [s.value for s in OutboxState]}},
+        {"name": "batch_id", "in": "query", "schema": {"type": "integer"}},
+        {"name": "before", "in": "query", "schema": {"type": "integer"}, "description": "page: ids below this"},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}}],
+        "responses": {"200": {"description": "rows", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"outbox": {"type": "array", "items": {"$ref": "#/components/schemas/Outbound"}},
+                                             "next_before": {"type": ["integer", "null"]}}}}}},
+            "400": {"description": "bad filter"}, "401": {"description": "no valid token"}}}},
+    "/outbox/{outbound_id}": {"get": {"summary": "One outgoing email and its delivery state", "parameters": [
+        {"name": "outbound_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "the row", "content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/Outbound"}}}}, "404": {"description": "no such row"}}}},
+}, {"Outbound": _ROW})

@@ -1,0 +1,250 @@
+"""Batch updates in the browser: choose, preview, send or schedule, watch progress; edit templates."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from triage import accounts, batches, email_templates, outbox, outbox_jobs
+from triage.db import AppStage, Application, Batch, Template, TemplateKind, UserRole
+from triage.errors import BadInput, TriageError
+from triage.web.services import db, redis, settings
+
+bp = Blueprint("batches", __name__, url_prefix="/batches")
+STAGES = [s.value for s in AppStage]
+DEFAULT_STAGES = ("interviewing", "interviewed")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _user():
+    return current_user.row
+
+
+def _may_edit_templates() -> bool:
+    return _user().role in (UserRole.admin, UserRole.recruiter)
+
+
+def _own(batch_id: int) -> Batch:
+    batch = db().get(Batch, batch_id)
+    visible = accounts.visible_role_ids(db(), _user())
+    if batch is None or (visible is not None and not set(batch.role_ids) <= visible):
+        abort(404)
+    return batch
+
+
+def _form_choice() -> dict:
+    form = request.form
+    role_ids = [int(r) for r in form.getlist("role_ids") if r.isdigit()]
+    for role_id in role_ids:
+        if not accounts.can_see_role(db(), _user(), role_id):
+            abort(404)
+    try:
+        next_update = date.fromisoformat(form.get("next_update_on", ""))
+    except ValueError:
+        raise BadInput("choose the date of the next update") from None
+    template_id = form.get("template_id", "")
+    if not template_id.isdigit():
+        raise BadInput("choose a template")
+    return {"role_ids": role_ids, "stages": form.getlist("stages"), "template_id": int(template_id),
+            "next_update_on": next_update, "override": form.get("override") == "on"}
+
+
+def _page(**extra):
+    email_templates.ensure_default_templates(db())
+    db().commit()
+    templates = list(db().scalars(select(Template).order_by(Template.kind, Template.name)))
+    recent = list(db().scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
+    visible = accounts.visible_role_ids(db(), _user())
+    recent = [batches.progress(db(), b.id, failures=0) for b in recent if visible is None or set(b.role_ids) <= visible]
+    context = dict(roles=accounts.roles_for(db(), _user()), stages=STAGES, templates=templates, recent=recent,
+                   chosen={"role_ids": [], "stages": list(DEFAULT_STAGES), "template_id": None,
+                           "next_update_on": None, "override": False})
+    context.update(extra)
+    return render_template("batches/index.html", **context)
+
+
+@bp.get("/")
+@login_required
+def index():
+    return _page()
+
+
+@bp.post("/preview")
+@login_required
+def preview():
+    """The count, the skips and the first emails; a fragment for htmx, else the whole page."""
+    try:
+        choice = _form_choice()
+        result = batches.preview(db(), **choice, user_id=_user().id, limit=3)
+        error = None
+    except TriageError as exc:
+        choice, result, error = None, None, str(exc)
+    if request.headers.get("HX-Request"):
+        return render_template("batches/_preview.html", preview=result, error=error), 200 if not error else 400
+    return _page(preview=result, error=error, chosen=choice or _page_defaults())
+
+
+def _page_defaults() -> dict:
+    return {"role_ids": [], "stages": list(DEFAULT_STAGES), "template_id": None, "next_update_on": None,
+            "override": False}
+
+
+@bp.post("/")
+@login_required
+def create():
+    try:
+        choice = _form_choice()
+        batch = batches.create(db(), **choice, user_id=_user().id)
+        if request.form.get("send_at"):
+            when = datetime.fromisoformat(request.form["send_at"])
+            if when.tzinfo is None:  # the browser sends local time with the offset it knows
+                offset = request.form.get("tz_offset_minutes", "")
+                when = _with_offset(when, offset)
+            batches.schedule(db(), batch.id, when, _user().id)
+            db().commit()
+            batches.enqueue_scheduled(redis(), batch)
+            flash(f"Batch scheduled for {when.isoformat(timespec='minutes')}.")
+        else:
+            result = outbox_jobs.send_now(db(), settings(), redis(), batch.id, user_id=_user().id)
+            flash(f"Sending {len(result.outbound_ids)} emails.")
+    except (TriageError, ValueError) as exc:
+        db().rollback()
+        return _page(error=str(exc), chosen=_safe_choice()), 400
+    return redirect(url_for("batches.show", batch_id=batch.id))
+
+
+def _safe_choice() -> dict:
+    try:
+        return _form_choice()
+    except TriageError:
+        return _page_defaults()
+
+
+def _with_offset(when: datetime, offset: str) -> datetime:
+    from datetime import timedelta, timezone
+    try:
+        minutes = int(offset)
+    except ValueError:
+        return when.astimezone()  # the server's zone, as the form says when no offset came
+    return when.replace(tzinfo=timezone(timedelta(minutes=-minutes)))
+
+
+@bp.get("/<int:batch_id>")
+@login_required
+def show(batch_id: int):
+    batch = _own(batch_id)
+    return render_template("batches/show.html", batch=batch, p=batches.progress(db(), batch_id),
+                           template=db().get(Template, batch.template_id))
+
+
+@bp.get("/<int:batch_id>/progress")
+@login_required
+def progress(batch_id: int):
+    _own(batch_id)
+    return render_template("batches/_progress.html", p=batches.progress(db(), batch_id))
+
+
+@bp.post("/<int:batch_id>/retry")
+@login_required
+def retry(batch_id: int):
+    _own(batch_id)
+    ids = batches.retry_failed(db(), settings(), batch_id, _user().id)
+    db().commit()
+    outbox.enqueue_delivery(redis(), ids, outbox.chunk_size(settings()))
+    flash(f"Retrying {len(ids)} emails.")
+    return redirect(url_for("batches.show", batch_id=batch_id))
+
+
+@bp.post("/<int:batch_id>/cancel")
+@login_required
+def cancel(batch_id: int):
+    _own(batch_id)
+    result = batches.cancel(db(), batch_id, _user().id, redis())
+    db().commit()
+    flash("Batch cancelled." if result["state"] == "cancelled" else f"Cancelled {result['cancelled_rows']} emails not yet sent.")
+    return redirect(url_for("batches.show", batch_id=batch_id))
+
+
+# --- templates -------------------------------------------------------------------------------
+def _sample_applications(limit: int = 20) -> list[Application]:
+    query = select(Application).order_by(Application.id.desc()).limit(limit)
+    visible = accounts.visible_role_ids(db(), _user())
+    if visible is not None:
+        query = query.where(Application.role_id.in_(visible))
+    return list(db().scalars(query))
+
+
+@bp.get("/templates")
+@login_required
+def templates():
+    email_templates.ensure_default_templates(db())
+    db().commit()
+    return render_template("batches/templates.html",
+                           templates=list(db().scalars(select(Template).order_by(Template.kind, Template.name))),
+                           may_edit=_may_edit_templates())
+
+
+@bp.route("/templates/new", methods=["GET", "POST"], defaults={"template_id": None})
+@bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
+@login_required
+def edit_template(template_id: int | None):
+    template = db().get(Template, template_id) if template_id else None
+    if template_id and template is None:
+        abort(404)
+    fields = {"name": template.name if template else "", "kind": template.kind.value if template else "status_update",
+              "subject": template.subject if template else "", "body_text": template.body_text if template else "",
+              "body_html": (template.body_html or "") if template else ""}
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if not _may_edit_templates():
+            abort(403)
+        fields = {k: request.form.get(k, "") for k in fields}
+        try:
+            saved = email_templates.save(db(), template_id=template_id, user_id=_user().id, **fields)
+            db().commit()
+            flash(f"Template “{saved.name}” saved.")
+            return redirect(url_for("batches.edit_template", template_id=saved.id))
+        except BadInput as exc:
+            db().rollback()
+            errors, status = str(exc).split("; "), 400
+    samples = _sample_applications()
+    return render_template("batches/template_edit.html", template=template, fields=fields, errors=errors,
+                           kinds=[k.value for k in TemplateKind], placeholders=email_templates.PLACEHOLDERS,
+                           samples=samples, may_edit=_may_edit_templates(),
+                           preview=_render_preview(fields, samples[0].id if samples else None)), status
+
+
+@bp.post("/templates/preview")
+@login_required
+def template_preview():
+    """Live preview: the form as it stands, rendered for a real candidate (htmx fragment)."""
+    fields = {k: request.form.get(k, "") for k in ("kind", "subject", "body_text", "body_html")}
+    application_id = request.form.get("application_id", "")
+    return render_template("batches/_template_preview.html",
+                           preview=_render_preview(fields, int(application_id) if application_id.isdigit() else None))
+
+
+def _render_preview(fields: dict, application_id: int | None) -> dict:
+    errors = email_templates.validate(fields.get("kind") or "status_update", fields.get("subject", ""),
+                                      fields.get("body_text", ""), fields.get("body_html") or None)
+    application = db().get(Application, application_id) if application_id else None
+    if application is not None and not accounts.can_see_role(db(), _user(), application.role_id):
+        application = None
+    if errors or application is None:
+        return {"errors": errors, "rendered": None, "application": application}
+    template = Template(name="preview", kind=TemplateKind(fields.get("kind") or "status_update"),
+                        subject=fields["subject"], body_text=fields["body_text"], body_html=fields.get("body_html") or None)
+    role = application.role
+    next_update = role.next_update_on or date.today()
+    try:
+        rendered = email_templates.render(template, email_templates.context_for(
+            application, next_update_on=next_update, recruiter_name=_user().name, original_subject="Any update?"))
+    except BadInput as exc:
+        return {"errors": [str(exc)], "rendered": None, "application": application}
+    return {"errors": [], "rendered": rendered, "application": application}
