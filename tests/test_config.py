@@ -32,6 +32,8 @@ def test_postgresql_url_uses_psycopg3(tmp_path):
     ("TRIAGE_INBOUND_ADDRESSES", "jobs@x.com, not-an-address", "not an email address"),
     ("TRIAGE_BASE_URL", "ftp://x", "must start with http"),
     ("TRIAGE_TLS_CERT", "/nonexistent/cert.pem", "no such file"),
+    ("TRIAGE_OUTBOX_GIVE_UP_HOURS", "soon", "not a number"),
+    ("TRIAGE_OUTBOX_CHUNK", "0", "out of range"),
 ])
 def test_bad_value_names_the_variable(tmp_path, name, value, words):
     with pytest.raises(ConfigError) as error:

@@ -41,6 +41,9 @@ class Settings:
     model_name: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    outbox_give_up_hours: float = 48.0
+    outbox_lease_seconds: int = 30
+    outbox_chunk: int = 100
     testing: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -68,6 +71,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0, maxi
         value = int(raw.replace("_", ""))
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={value} is out of range ({minimum}..{maximum})")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
     if not minimum <= value <= maximum:
         raise ConfigError(f"{name}={value} is out of range ({minimum}..{maximum})")
     return value
@@ -179,6 +195,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         session_idle_hours=_int(env, "TRIAGE_SESSION_IDLE_HOURS", 12, 1, 24 * 30),
         login_max_attempts=_int(env, "TRIAGE_LOGIN_MAX_ATTEMPTS", 5, 1, 1000),
         login_window_seconds=_int(env, "TRIAGE_LOGIN_WINDOW_SECONDS", 300, 1, 86400),
+        outbox_give_up_hours=_float(env, "TRIAGE_OUTBOX_GIVE_UP_HOURS", 48.0, 0.01, 24 * 30),
+        outbox_lease_seconds=_int(env, "TRIAGE_OUTBOX_LEASE_SECONDS", 30, 5, 3600),
+        outbox_chunk=_int(env, "TRIAGE_OUTBOX_CHUNK", 100, 1, 10_000),
         models_dir=models_dir,
         model_name=env.get("TRIAGE_MODEL") or None,
         tls_cert=tls_cert,

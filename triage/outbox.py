@@ -37,22 +37,17 @@ CHUNK = 100
 RESCUE_AFTER = timedelta(seconds=60)  # a due row nobody took this long after it was due
 
 
-# --- options (Settings.extra until config.py grows real fields) ------------------------------
-def _option(settings: Settings | None, name: str, default: float) -> float:
-    raw = (settings.extra.get(name) if settings is not None else None)
-    return float(raw) if raw not in (None, "") else default
-
-
+# --- options ---------------------------------------------------------------------------------
 def give_up_after(settings: Settings | None) -> timedelta:
-    return timedelta(hours=_option(settings, "outbox_give_up_hours", GIVE_UP_AFTER / timedelta(hours=1)))
+    return timedelta(hours=settings.outbox_give_up_hours) if settings else GIVE_UP_AFTER
 
 
 def lease_length(settings: Settings | None) -> timedelta:
-    return timedelta(seconds=_option(settings, "outbox_lease_seconds", LEASE.total_seconds()))
+    return timedelta(seconds=settings.outbox_lease_seconds) if settings else LEASE
 
 
 def chunk_size(settings: Settings | None) -> int:
-    return int(_option(settings, "outbox_chunk", CHUNK))
+    return settings.outbox_chunk if settings else CHUNK
 
 
 # --- rows ------------------------------------------------------------------------------------

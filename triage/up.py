@@ -45,6 +45,8 @@ def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
     for name in ("smtp", "sweeper"):
         if installed(name):
             commands.append((name, _triage(name)))
+    if installed("batch"):
+        commands.append(("outbox-sweeper", _triage("batch", "sweep")))
     commands.append(("web", [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                              "--bind", f"{settings.web_host}:{settings.web_port}",
                              "--graceful-timeout", "10", "--access-logfile", "-",

@@ -131,8 +131,8 @@ def test_a_deferred_row_is_sent_when_due(db_session, reply, settings, sink, data
 
 def test_gives_up_after_the_configured_time(db_session, make_settings, redis_client, sink, make_application,
                                             make_message, database):
-    settings = make_settings(SMTP_URL=f"smtp://127.0.0.1:{sink.port}").with_overrides(
-        extra={"outbox_give_up_hours": "0.05"})  # 3 minutes: the first retry would be too late
+    # 3 minutes: the first retry (5 minutes) would be too late.
+    settings = make_settings(SMTP_URL=f"smtp://127.0.0.1:{sink.port}", TRIAGE_OUTBOX_GIVE_UP_HOURS="0.05")
     sink.handler.mode = "tempfail"
     message = make_message(make_application())
     row = outbox.create_reply(db_session, message_id=message.id, subject="s", body_text="b", user_id=None,
