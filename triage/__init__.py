@@ -22,7 +22,7 @@ def create_app(settings=None):
     health.init_app(app)
     home.init_app(app)
     api.init_app(app)
-    _register_optional(app, ("inbox", "batches", "admin", "sink"))
+    _register_optional(app, ("inbox", "batches", "admin", "models_admin", "sink"))
     return app
 
 

@@ -5,6 +5,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,23 +30,32 @@ def _load(model: str | None, models_dir: Path) -> classifier.IntentModel:
 
 
 @click.command("train")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              default=MODELS_DIR, show_default=True, help="Folder to write the model into.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write the model into [default: models/; var/models with --corrections].")
 @click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=MODELS_DIR / "corpus", show_default=True,
               help="Folder whose *.jsonl files are the training data.")
 @click.option("--extra", "extra", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="More labelled JSON lines to train on (e.g. exported corrections).")
+@click.option("--corrections", "with_corrections", is_flag=True,
+              help="Also train on the inbox corrections in the database (writes under var/models).")
 @click.option("--seed", type=int, default=42, show_default=True)
-def train_command(out: Path, corpus: Path, extra: tuple[Path, ...], seed: int) -> None:
+def train_command(out: Path | None, corpus: Path, extra: tuple[Path, ...], with_corrections: bool,
+                  seed: int) -> None:
     """Train the intent classifier on the corpus and write intent-<date>.skops + .json."""
     try:
         records = classifier.read_corpus(corpus)
         for path in extra:
             records.extend(read_jsonl(path))
+        if with_corrections:
+            found, out = _corrections(out)
+            records.extend(found)
+            click.echo(f"with {len(found)} corrected message(s) from the database")
         model = classifier.train(records, seed=seed)
-        path = classifier.save(model, out)
+        # A timestamped name never overwrites a model that retraining may have made active.
+        stem = f"intent-{datetime.now(timezone.utc):%Y-%m-%d-%H%M%S}" if with_corrections else None
+        path = classifier.save(model, out or MODELS_DIR, stem=stem)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from exc
     cv = model.meta["cv"]
@@ -59,6 +69,29 @@ def train_command(out: Path, corpus: Path, extra: tuple[Path, ...], seed: int) -
     click.echo(report(cv, labels))
     click.echo(f"review threshold {model.meta['threshold']:.3f} "
                f"({cv['review_share']:.1%} of cross-validated messages fall below it)")
+    if with_corrections:
+        click.echo("not activated: `triage retrain` trains, compares and activates models")
+
+
+def _corrections(out: Path | None) -> tuple[list[classifier.Example], Path]:
+    """The database's corrections as examples, and where a model trained on them may go."""
+    from triage import config, corrections, model_store
+    from triage.db import Database
+    settings = config.load()
+    # The vocabulary of a model trained on corrections holds words of candidate mail: keep it
+    # under var/ (never committed), not in the shipped models/ folder.
+    out = Path(out or model_store.store_dir(settings)).resolve()
+    if out.is_relative_to(MODELS_DIR) or out.is_relative_to(settings.models_dir.resolve()):
+        raise click.ClickException(f"a model trained on corrections holds candidate mail; write it "
+                                   f"under {settings.var_dir}, not {out}")
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            records = corrections.export(session)
+    finally:
+        database.dispose()
+    return [classifier.Example(r.subject, r.body, r.intent, f"correction-{r.message_id}", "corrections")
+            for r in records], out
 
 
 @click.command("eval")

@@ -39,6 +39,7 @@ LAZY_COMMANDS = {
     "sweeper": "triage.intake.cli:sweeper_command",
     "batch": "triage.batches_cli:batch_command",
     "demo": "triage.demo.cli:demo_command",
+    "retrain": "triage.retrain:retrain_command",
 }
 
 

@@ -26,10 +26,13 @@ from triage.reading import Reading, clean, read
 log = logging.getLogger(__name__)
 
 BATCH = 500
+COPY_FROM = 50  # rows from which one COPY beats an executemany UPDATE (PostgreSQL)
 ACK_MAX_AGE = timedelta(days=2)  # never acknowledge a backfilled chaser: the candidate wrote long ago
 
 _model = None
 _model_error: str | None = None
+_model_stamp: tuple | None = None  # which file (and version of it) _model was loaded from
+_model_installed = False  # set by use_model: keep that model, whatever is active on disk
 
 Analysed = tuple[Reading, "object | None"]  # (reading, Prediction or None)
 Mapper = Callable[[Callable, Iterable], Iterable]
@@ -42,24 +45,48 @@ def preload(runtime) -> None:
 
 
 def load_model(settings: Settings):
-    """Load the active model into this process; on failure keep the error for Review reasons."""
-    global _model, _model_error
-    if _model is not None:
+    """Load the active model into this process, or reload it when another has been activated.
+
+    Called at the start of every job: it costs two stat() calls when nothing changed. If a newly
+    activated model fails to load, the one already loaded stays in use (and the error is logged).
+    """
+    global _model, _model_error, _model_stamp
+    if _model_installed:
+        return _model
+    from triage import model_store
+    try:
+        path = model_store.locate(settings)
+        stamp = model_store.stamp(path)
+    except (model_store.ModelError, OSError) as exc:
+        return _failed(str(exc))
+    if stamp == _model_stamp:
         return _model
     from triage import classifier
     try:
-        _model = classifier.load_active(settings.models_dir, settings.model_name)
-        _model_error = None
+        model = classifier.load(path)
     except classifier.ModelError as exc:
-        log.error("no intent model: %s", exc)
-        _model_error = str(exc)
+        _model_stamp = stamp  # don't retry a broken file on every job; a new file has a new stamp
+        return _failed(str(exc))
+    if _model is not None:
+        log.info("switching intent model %s -> %s", _model.name, model.name)
+    _model, _model_error, _model_stamp = model, None, stamp
     return _model
 
 
+def _failed(error: str):
+    global _model_error
+    if _model is not None:
+        log.error("keeping intent model %s: the active one does not load: %s", _model.name, error)
+        return _model
+    log.error("no intent model: %s", error)
+    _model_error = error
+    return None
+
+
 def use_model(model) -> None:
-    """Install a model object (tests and benchmarks); None forgets it."""
-    global _model, _model_error
-    _model, _model_error = model, None
+    """Install a model object that stays until replaced (tests and benchmarks); None forgets it."""
+    global _model, _model_error, _model_stamp, _model_installed
+    _model, _model_error, _model_stamp, _model_installed = model, None, None, model is not None
 
 
 # --- the pure part: read and classify (runs in worker processes during import) -----------------
@@ -98,13 +125,16 @@ def process(ids: list[int]) -> dict:
 
 
 def run(database: Database, settings: Settings, ids: Sequence[int], *, mapper: Mapper | None = None,
-        raws: dict[int, bytes] | None = None, acknowledge: bool = True) -> Outcome:
-    """Process ids in batches, each in its own transaction; `mapper` may spread reading over processes."""
+        raws: dict[int, bytes] | None = None, acknowledge: bool = True,
+        read_ahead: dict[int, Analysed] | None = None) -> Outcome:
+    """Process ids in batches, each in its own transaction; `mapper` may spread reading over processes,
+    `read_ahead` may hold readings already made (the bulk import reads ahead in its pool)."""
     outcome = Outcome()
     for start in range(0, len(ids), BATCH):
         chunk = list(ids[start:start + BATCH])
         with database.session() as session:
-            done = process_batch(session, settings, chunk, mapper=mapper, raws=raws, acknowledge=acknowledge)
+            done = process_batch(session, settings, chunk, mapper=mapper, raws=raws, acknowledge=acknowledge,
+                                 read_ahead=read_ahead)
             session.commit()
         outcome.processed += len(done)
         outcome.skipped += len(chunk) - len(done)
@@ -121,11 +151,13 @@ class Row:
 
 
 def process_batch(session: Session, settings: Settings, ids: Sequence[int], *, mapper: Mapper | None = None,
-                  raws: dict[int, bytes] | None = None, acknowledge: bool = True) -> list[str]:
+                  raws: dict[int, bytes] | None = None, acknowledge: bool = True,
+                  read_ahead: dict[int, Analysed] | None = None) -> list[str]:
     """Process the rows among ids still in state received; return their lanes. The caller commits."""
     started = time.perf_counter()
+    ready = read_ahead if read_ahead is not None and all(i in read_ahead for i in ids) else None
     columns = [Message.id, Message.envelope_to, Message.received_at]
-    if raws is None:
+    if raws is None and ready is None:
         columns.append(Message.raw)
     query = (select(*columns).where(Message.id.in_(ids), Message.state == MessageState.received)
              .order_by(Message.received_at, Message.id).with_for_update(skip_locked=True, of=Message))
@@ -133,9 +165,12 @@ def process_batch(session: Session, settings: Settings, ids: Sequence[int], *, m
     if not fetched:
         return []
     rows = [Row(r[0], r[1], r[2]) for r in fetched]
-    blobs = [raws[r.id] for r in rows] if raws is not None else [bytes(r[3]) for r in fetched]
     team = load_team(session, settings)
-    analysed = _analyse(blobs, team.addresses, mapper)
+    if ready is not None:
+        analysed = [ready[r.id] for r in rows]
+    else:
+        blobs = [raws[r.id] for r in rows] if raws is not None else [bytes(r[3]) for r in fetched]
+        analysed = _analyse(blobs, team.addresses, mapper)
     readings = [a[0] for a in analysed]
     context = load_context(session, settings, team, readings)
     matches = [match(context, reading, row.envelope_to) for row, reading in zip(rows, readings)]
@@ -243,7 +278,12 @@ def _route(session: Session, settings: Settings, context: Context, rows: list[Ro
                 chasers.append(row)
         updates.append(values)
         lanes.append(str(values["lane"]))
-    session.execute(update(Message), updates)
+    if len(updates) >= COPY_FROM and session.get_bind().dialect.name == "postgresql" \
+            and all(u.keys() == updates[0].keys() for u in updates):
+        from triage.intake import pgcopy
+        pgcopy.update_by_id(session.connection(), Message.__table__, updates)
+    else:
+        session.execute(update(Message), updates)
     if acknowledge:
         _acknowledge(session, settings, [r for r in chasers if now - r.received_at <= ACK_MAX_AGE])
     return lanes

@@ -47,7 +47,9 @@ def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
             commands.append((name, _triage(name)))
     if installed("batch"):
         commands.append(("outbox-sweeper", _triage("batch", "sweep")))
+    # gthread: concurrent requests in one process share the intake's group commits.
     commands.append(("web", [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                             "--worker-class", "gthread", "--threads", "8",
                              "--bind", f"{settings.web_host}:{settings.web_port}",
                              "--graceful-timeout", "10", "--access-logfile", "-",
                              "triage.wsgi:app"]))

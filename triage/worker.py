@@ -15,6 +15,15 @@ log = logging.getLogger(__name__)
 class TriageWorker(Worker):
     """Forks per job like rq's Worker; the child drops inherited DB connections first."""
 
+    def execute_job(self, job, queue):
+        # Before forking: a model activated since the last job is loaded once, here, and every
+        # child inherits it, instead of each child loading it again.
+        try:
+            _preload()
+        except Exception:  # noqa: BLE001 - the worker must survive; the job itself reports the error
+            log.exception("could not refresh the intent model before job %s", job.id)
+        return super().execute_job(job, queue)
+
     def main_work_horse(self, *args, **kwargs):
         # SQLAlchemy pools are not fork-safe: the child must open its own connections.
         jobs.runtime().database.engine.dispose(close=False)
@@ -30,7 +39,7 @@ def build(settings: Settings, name: str | None = None) -> TriageWorker:
 
 
 def _preload() -> None:
-    """Load the classifier once in the parent so every forked job shares it."""
+    """Load (or, after an activation, reload) the classifier in the parent so forked jobs share it."""
     try:
         from triage import pipeline
     except ImportError:

@@ -88,3 +88,38 @@ def test_text_that_is_not_email_has_a_reason():
 
 def test_an_email_is_not_refused():
     assert not_email_reason(make_raw()) is None
+
+
+def test_group_committer_answers_each_caller_after_one_shared_commit(database):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from triage.intake.accept import GroupCommitter
+    committer = GroupCommitter(database)
+    raws = [make_raw(body=f"message {i}") for i in range(40)]
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda raw: committer.accept(Delivery(raw, Channel.smtp), timeout=30),
+                                    [*raws, raws[0]]))
+    finally:
+        committer.close()
+    with database.session() as s:
+        stored = dict(s.execute(select(Message.id, Message.raw)).all())
+    assert sorted(a.id for a in answers[:40]) == sorted(stored) and [a.duplicate for a in answers[:40]] == [False] * 40
+    assert [stored[a.id] for a in answers[:40]] == raws and (answers[40].id, answers[40].duplicate) == (answers[0].id, True)
+
+
+def test_group_committer_fails_only_the_unstorable_message(database):
+    import pytest
+
+    from triage.intake.accept import GroupCommitter
+    if database.is_sqlite:
+        pytest.skip("SQLite stores a NUL in text; PostgreSQL refuses the row")
+    committer = GroupCommitter(database, threads=1)
+    good, bad = Delivery(make_raw(), Channel.smtp), Delivery(make_raw(), Channel.smtp, envelope_to="x\x00@y")
+    try:
+        futures = [committer.submit(d) for d in (good, bad)]
+        ok = futures[0].result(timeout=30)
+        error = futures[1].exception(timeout=30)
+    finally:
+        committer.close()
+    assert ok.duplicate is False and error is not None

@@ -96,3 +96,22 @@ def test_every_malformed_fixture_is_stored_without_a_crash(run_import, database,
     assert all(r.state != MessageState.received for r in rows)
     assert all(r.lane.value == "review" for r in rows if r.error)
     assert any(r.error for r in rows)  # the Outlook .msg at least cannot be read
+
+
+def test_a_large_batch_stores_and_routes_every_field_in_file_order(run_import, tmp_path, database, keyword_model):
+    # 60 messages: on PostgreSQL the batch goes through COPY (store and route), so check what it wrote.
+    box = mailbox.mbox(tmp_path / "big.mbox")
+    raws = [make_raw(sender=f"Cand {i} <c{i}@example.org>", subject=f"note {i}", body="any update?",
+                     message_id=f"<big-{i}@example.org>") for i in range(60)]
+    for raw in [*raws, raws[7]]:  # the last one is a duplicate of the eighth
+        box.add(raw)
+    box.close()
+    result = run_import(str(tmp_path / "big.mbox"), "--processes", "2")
+    rows = _rows(database)
+    assert result.exit_code == 0 and "new 60, duplicate 1, failed 0" in result.output
+    assert [r.subject for r in rows] == [f"note {i}" for i in range(60)]
+    assert {(r.direction.value, r.state.value, r.intent, r.lane.value) for r in rows} == \
+        {("inbound", "triaged", "status_check", "review")}
+    assert [(r.from_address, r.message_id, r.references, r.has_html) for r in rows] == \
+        [(f"c{i}@example.org", f"<big-{i}@example.org>", [], False) for i in range(60)]
+    assert all("unknown sender" in r.reasons and r.processed_at is not None for r in rows)

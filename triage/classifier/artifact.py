@@ -12,11 +12,11 @@ import skops.io as sio
 
 from triage.classifier.model import IntentModel
 from triage.classifier.versions import ModelError, check
+from triage.model_store import newest
 
 log = logging.getLogger(__name__)
 
 ENV_MODEL = "TRIAGE_MODEL"
-PATTERN = "intent-*.skops"
 # skops trusts plain scikit-learn/numpy types itself; these are the only others our Pipeline
 # holds. Anything else in a file means it is not one of ours, so we refuse rather than trust.
 ALLOWED_TYPES = frozenset({
@@ -32,11 +32,11 @@ def sidecar_path(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def save(model: IntentModel, folder: Path, day: date | None = None) -> Path:
-    """Write intent-<YYYY-MM-DD>.skops and its .json sidecar into folder; return the .skops path."""
+def save(model: IntentModel, folder: Path, day: date | None = None, stem: str | None = None) -> Path:
+    """Write intent-<YYYY-MM-DD>.skops (or <stem>.skops) and its .json sidecar; return the path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"intent-{(day or date.today()).isoformat()}.skops"
+    path = folder / f"{stem or 'intent-' + (day or date.today()).isoformat()}.skops"
     sio.dump(model.pipeline, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     meta = {**model.meta, "model_file": path.name}
     sidecar_path(path).write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n",
@@ -70,22 +70,7 @@ def load(path: Path) -> IntentModel:
 
 def find_active(folder: Path, name: str | None = None) -> Path:
     """Path of the model to use: `name` or $TRIAGE_MODEL if given, else the newest by date."""
-    folder = Path(folder)
-    name = name or os.environ.get(ENV_MODEL)
-    if name:
-        chosen = Path(name)
-        if not chosen.is_absolute():
-            chosen = folder / chosen
-        if chosen.suffix != ".skops":
-            chosen = chosen.with_name(chosen.name + ".skops")
-        if not chosen.is_file():
-            raise ModelError(f"model {name} not found in {folder}")
-        return chosen
-    # ISO dates sort as text; the mtime breaks ties between same-day names like intent-X-2.
-    candidates = sorted(folder.glob(PATTERN), key=lambda p: (p.stem, p.stat().st_mtime))
-    if not candidates:
-        raise ModelError(f"no {PATTERN} in {folder}; run `triage train`")
-    return candidates[-1]
+    return newest(folder, name or os.environ.get(ENV_MODEL))
 
 
 def load_active(folder: Path, name: str | None = None) -> IntentModel:

@@ -6,15 +6,11 @@ import platform
 from importlib.metadata import version
 from typing import Any
 
-from triage.errors import TriageError
+from triage.model_store import ModelError
 
 log = logging.getLogger(__name__)
 
 RECORDED = ("scikit-learn", "numpy", "scipy", "skops")
-
-
-class ModelError(TriageError):
-    """The model artifact is missing, unreadable or contains something we do not trust."""
 
 
 class ModelMismatch(ModelError):

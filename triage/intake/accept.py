@@ -16,6 +16,7 @@ import queue as queues
 import re
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 PROCESS_JOB = "triage.pipeline.process"
 JOB_TIMEOUT = 600
 ENQUEUE_CHUNK = 500
+COPY_FROM = 50  # rows per store() from which COPY beats a multi-row INSERT (PostgreSQL)
 
 # Headers added in transit: the same message reaches us with different values for these.
 TRACE_HEADERS = frozenset({
@@ -132,7 +134,8 @@ def not_email_reason(raw: bytes) -> str | None:
 
 def _insert(session: Session):
     dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Message)
+    # Core, not the ORM's bulk path: the rows are plain dicts and nothing is loaded back but ids.
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Message.__table__)
 
 
 def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
@@ -146,12 +149,22 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
                      "dedupe_key": key, "channel": d.channel, "envelope_from": _cap(d.envelope_from),
                      "envelope_to": _cap(d.envelope_to), "received_at": d.received_at or now,
                      "stored_at": now, "state": MessageState.received})
-    unique = list({row["dedupe_key"]: row for row in reversed(rows)}.values())[::-1]  # first wins
+    firsts: dict[str, dict] = {}
+    for row in rows:  # the first of repeated keys wins, in its place (ids follow arrival order)
+        firsts.setdefault(row["dedupe_key"], row)
+    unique = list(firsts.values())
     new: dict[str, int] = {}
     if unique:
-        statement = _insert(session).on_conflict_do_nothing(index_elements=["dedupe_key"]) \
-            .returning(Message.id, Message.dedupe_key)
-        new = {key: id_ for id_, key in session.execute(statement, unique).all()}
+        table = Message.__table__
+        if len(unique) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
+            from triage.intake import pgcopy
+            found = pgcopy.insert_new(session.connection(), table, unique, "dedupe_key",
+                                      ["id", "dedupe_key"])
+        else:
+            statement = _insert(session).on_conflict_do_nothing(index_elements=["dedupe_key"]) \
+                .returning(table.c.id, table.c.dedupe_key)
+            found = session.connection().execute(statement, unique).all()
+        new = {key: id_ for id_, key in found}
     missing = [k for k in dict.fromkeys(keys) if k not in new]
     old: dict[str, int] = {}
     if missing:
@@ -187,6 +200,74 @@ def accept_many(database: Database, deliveries: Sequence[Delivery], redis: Redis
     if redis is not None:
         enqueue(redis, [a.id for a in accepted if not a.duplicate])
     return accepted
+
+
+class GroupCommitter:
+    """Store deliveries handed over by many threads with one INSERT and one commit per group.
+
+    A concurrent listener (SMTP sessions, gunicorn threads) would otherwise pay a round trip
+    and a WAL flush per message; each caller still gets its answer only after the commit. A
+    group that fails is retried one by one, so one unstorable message fails only itself.
+    """
+
+    def __init__(self, database: Database, threads: int = 2, max_group: int = 200) -> None:
+        self.database = database
+        self.max_group = max_group
+        self.pending: queues.SimpleQueue[tuple[Delivery, Future] | None] = queues.SimpleQueue()
+        self.threads = [threading.Thread(target=self._run, name=f"group-commit-{i}", daemon=True)
+                        for i in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, delivery: Delivery) -> Future:
+        """A future for the Accepted (or the exception accept() would raise)."""
+        future: Future = Future()
+        if not isinstance(delivery.raw, bytes):
+            future.set_exception(BadInput("raw message must be bytes"))
+        else:
+            self.pending.put((delivery, future))
+        return future
+
+    def accept(self, delivery: Delivery, timeout: float | None = None) -> Accepted:
+        return self.submit(delivery).result(timeout)
+
+    def close(self) -> None:
+        for _ in self.threads:
+            self.pending.put(None)
+        for thread in self.threads:
+            thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self.pending.get()
+            if first is None:
+                return
+            group, stop = [first], False
+            while len(group) < self.max_group:
+                try:
+                    item = self.pending.get_nowait()
+                except queues.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                group.append(item)
+            self._store(group)
+            if stop:
+                return
+
+    def _store(self, group: list[tuple[Delivery, Future]]) -> None:
+        try:
+            accepted = accept_many(self.database, [d for d, _ in group], None)
+        except Exception as exc:  # noqa: BLE001 - handed to the callers, who answer 4xx/5xx
+            if len(group) == 1:
+                group[0][1].set_exception(exc)
+                return
+            for item in group:
+                self._store([item])
+            return
+        for (_, future), result in zip(group, accepted):
+            future.set_result(result)
 
 
 def accept(database: Database, delivery: Delivery, redis: Redis | None) -> Accepted:

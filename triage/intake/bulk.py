@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
+
+from sqlalchemy.exc import DBAPIError
 
 from triage import pipeline
 from triage.config import Settings
@@ -20,10 +23,13 @@ from triage.db import Channel, Database
 from triage.errors import Unavailable
 from triage.intake import files
 from triage.intake.accept import Delivery, accept_many, enqueue
+from triage.matching import load_team
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+READ_AHEAD = 2  # batches the pool reads ahead of the one being stored and routed
+CHUNKS = 4  # pool tasks per batch
 
 
 @dataclass
@@ -74,10 +80,21 @@ def run(settings: Settings, paths: list[Path], *, use_queue: bool = False, recei
         # Fork so the children inherit the loaded model instead of loading it again.
         pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
     try:
+        team = _team(database, settings) if pool is not None else None
+        ahead: deque[tuple[list[files.Item], list[Future] | None]] = deque()
         for batch in _batches(files.items(paths), BATCH):
-            _import_batch(settings, database, batch, summary, redis, received_from_date,
-                          pool.map if pool else None)
-            advance(len(batch))
+            # The pool reads and classifies the next batches while this process stores and routes.
+            ahead.append((batch, _read_ahead(pool, batch, team)))
+            if len(ahead) > READ_AHEAD:
+                done, futures = ahead.popleft()
+                _import_batch(settings, database, done, summary, redis, received_from_date,
+                              pool.map if pool else None, futures)
+                advance(len(done))
+        while ahead:
+            done, futures = ahead.popleft()
+            _import_batch(settings, database, done, summary, redis, received_from_date,
+                          pool.map if pool else None, futures)
+            advance(len(done))
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -86,8 +103,40 @@ def run(settings: Settings, paths: list[Path], *, use_queue: bool = False, recei
     return summary
 
 
+def _team(database: Database, settings: Settings) -> frozenset[str] | None:
+    """The team's addresses for reading ahead (None: read in the pipeline, as the workers do)."""
+    try:
+        with database.session() as session:
+            return load_team(session, settings).addresses
+    except DBAPIError:
+        return None
+
+
+def _read_ahead(pool: ProcessPoolExecutor | None, batch: list[files.Item],
+                team: frozenset[str] | None) -> list[Future] | None:
+    if pool is None or team is None:
+        return None
+    raws = [i.raw for i in batch if i.raw is not None]
+    size = max(25, -(-len(raws) // CHUNKS))
+    return [pool.submit(pipeline.analyse_chunk, (raws[i:i + size], team)) for i in range(0, len(raws), size)]
+
+
+def _collect(futures: list[Future] | None, accepted: list, count: int) -> dict[int, pipeline.Analysed] | None:
+    """The read-ahead results of the newly stored messages, by id (None: read them in the pipeline)."""
+    if futures is None:
+        return None
+    try:
+        results = [r for f in futures for r in f.result()]
+    except Exception:  # noqa: BLE001 - a broken pool: the pipeline reads them itself
+        log.exception("reading ahead failed")
+        return None
+    if len(results) != count:
+        return None
+    return {a.id: r for a, r in zip(accepted, results) if not a.duplicate}
+
+
 def _import_batch(settings: Settings, database: Database, batch: list[files.Item], summary: Summary, redis,
-                  received_from_date: bool, mapper) -> None:
+                  received_from_date: bool, mapper, futures: list[Future] | None = None) -> None:
     readable = []
     for item in batch:
         if item.raw is None:
@@ -114,7 +163,8 @@ def _import_batch(settings: Settings, database: Database, batch: list[files.Item
         return
     try:
         # An import is a backfill: never acknowledge old chasers to candidates.
-        outcome = pipeline.run(database, settings, list(new), mapper=mapper, raws=new, acknowledge=False)
+        outcome = pipeline.run(database, settings, list(new), mapper=mapper, raws=new, acknowledge=False,
+                               read_ahead=_collect(futures, accepted, len(readable)))
         if again:
             pipeline.run(database, settings, again, acknowledge=False)
     except Exception as exc:  # noqa: BLE001 - the rows are stored; report and go on with the next batch

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -18,11 +17,11 @@ from triage import queue
 from triage.config import Settings
 from triage.db import Channel, Database
 from triage.errors import TriageError, Unavailable
-from triage.intake.accept import Delivery, Enqueuer, accept
+from triage.intake.accept import Delivery, Enqueuer, GroupCommitter
 
 log = logging.getLogger(__name__)
 
-THREADS = 8  # concurrent commits; each holds one database connection
+COMMIT_THREADS = 2  # groups being committed at once; each holds one database connection
 
 
 def reply_for(exc: BaseException) -> str:
@@ -44,14 +43,15 @@ def is_ours(address: str, inbound: tuple[str, ...]) -> bool:
 
 
 class IntakeHandler:
-    """aiosmtpd handler: checks recipients, stores DATA through accept() on a thread pool."""
+    """aiosmtpd handler: checks recipients, stores DATA through accept(), concurrent sessions' messages
+    sharing one commit (GroupCommitter)."""
 
     def __init__(self, settings: Settings, database: Database, redis=None) -> None:
         self.settings = settings
         self.database = database
         self.redis = redis
         self.inbound = tuple(a.lower() for a in settings.inbound_addresses)
-        self.executor = ThreadPoolExecutor(THREADS, thread_name_prefix="smtp-accept")
+        self.committer = GroupCommitter(database, threads=COMMIT_THREADS)
         self.enqueuer = Enqueuer(redis)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options):
@@ -67,9 +67,8 @@ class IntakeHandler:
         tagged = [r for r in envelope.rcpt_tos if "+" in r.partition("@")[0]]
         delivery = Delivery(raw=raw, channel=Channel.smtp, envelope_from=envelope.mail_from or None,
                             envelope_to=(tagged or envelope.rcpt_tos)[0])
-        loop = asyncio.get_running_loop()
         try:
-            accepted = await loop.run_in_executor(self.executor, accept, self.database, delivery, None)
+            accepted = await asyncio.wrap_future(self.committer.submit(delivery))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a 4xx so the sender retries
             log.error("smtp intake failed: %s", type(exc).__name__)
             return reply_for(exc)
@@ -78,7 +77,7 @@ class IntakeHandler:
         return f"250 2.0.0 stored as {accepted.id}"
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True)
+        self.committer.close()
         self.enqueuer.close()
 
 

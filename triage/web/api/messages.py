@@ -1,16 +1,19 @@
 """POST /api/v1/messages (raw MIME in, 202 once stored) and GET /api/v1/messages/<id>."""
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import os
+import threading
 from datetime import datetime
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 
 from triage import accounts
 from triage.db import Channel, Message
 from triage.errors import BadInput, Forbidden, NotFound, TooLarge
-from triage.intake.accept import Delivery, accept, enqueue, not_email_reason
+from triage.intake.accept import Delivery, Enqueuer, GroupCommitter, not_email_reason
 from triage.web.api import api_user, bp, openapi, token_required
 from triage.web.services import database, redis, settings
 
@@ -31,16 +34,34 @@ def post_message():
     envelope_from, envelope_to = _envelope()
     delivery = Delivery(raw=raw, channel=Channel.http, envelope_from=envelope_from, envelope_to=envelope_to,
                         received_at=_received_at())
-    accepted = accept(database(), delivery, None)
+    accepted = _per_process("committer", lambda: GroupCommitter(database())).accept(delivery)
     status = 200 if accepted.duplicate else 202
     location = url_for("api.get_message", message_id=accepted.id)
     response = jsonify(id=accepted.id, duplicate=accepted.duplicate, url=location)
     if not accepted.duplicate:
-        # Enqueue once the answer is on its way: the row is committed, and a lost job is the sweeper's.
-        client = _redis()
-        if client is not None:
-            response.call_on_close(lambda: enqueue(client, [accepted.id]))
+        # The row is committed; a background thread enqueues ids in bulk, and a lost one is the sweeper's.
+        _per_process("enqueuer", lambda: Enqueuer(_redis())).add([accepted.id])
     return response, status, {"Location": location}
+
+
+_lock = threading.Lock()
+
+
+def _per_process(name: str, make):
+    """This process's helper for this app, made on first use (after a fork: threads do not survive one).
+
+    Concurrent requests share it: the committer stores them with one commit per group, the
+    enqueuer hands ids to Redis in bulk from its own thread.
+    """
+    key = f"triage.intake_{name}.{os.getpid()}"
+    found = current_app.extensions.get(key)
+    if found is None:
+        with _lock:
+            found = current_app.extensions.get(key)
+            if found is None:
+                found = current_app.extensions[key] = make()
+                atexit.register(found.close)  # a graceful stop finishes what is pending
+    return found
 
 
 def _raw_body(limit: int) -> bytes:
