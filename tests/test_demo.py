@@ -48,4 +48,4 @@ def test_demo_mail_is_triaged_into_several_lanes(seeded, settings, database):
 
 
 def test_demo_refuses_a_database_with_roles(seeded, settings):
-    assert not demo.is_empty(demo.Database(settings.database_url))
+    assert not demo.is_empty(settings.database_url)

@@ -26,6 +26,8 @@ _runtime: Runtime | None = None
 def install(runtime: Runtime) -> None:
     """Called once by `triage worker` (and by tests) before any job runs."""
     global _runtime
+    if _runtime is not None and _runtime.database is not runtime.database:
+        _runtime.database.dispose()  # close the replaced pool's connections, not leave them to GC
     _runtime = runtime
 
 

@@ -16,9 +16,13 @@ from triage.db import Database, JobRole, User
 from triage.demo import people, traffic
 
 
-def is_empty(database: Database) -> bool:
-    with database.session() as session:
-        return not session.scalar(select(func.count()).select_from(JobRole))
+def is_empty(url: str) -> bool:
+    database = Database(url)
+    try:
+        with database.session() as session:
+            return not session.scalar(select(func.count()).select_from(JobRole))
+    finally:
+        database.dispose()
 
 
 def seed(settings: config.Settings, seed_value: int, base_url: str, per_role: int = 100,
@@ -96,7 +100,7 @@ def demo_command(seed_value: int, per_role: int, url: str | None, if_empty: bool
     except config.ConfigError as exc:
         click.echo(f"triage: configuration error: {exc}", err=True)
         sys.exit(2)
-    if not is_empty(Database(settings.database_url)):
+    if not is_empty(settings.database_url):
         if if_empty:
             click.echo("demo: roles exist already; nothing to do")
             return
