@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -101,6 +102,22 @@ def redis_client(redis_url):
     client.flushdb()
     yield client
     client.close()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (bind to 0 and let the kernel choose)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def sink():
+    """A real aiosmtpd SMTP sink that records what was sent (and can be told to misbehave)."""
+    from triage.sink import Sink
+    server = Sink("127.0.0.1", free_port()).start()
+    yield server
+    server.stop()
 
 
 def _env(var_dir: Path, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:

@@ -108,11 +108,15 @@ def analyse_chunk(args: tuple[Sequence[bytes], frozenset[str]]) -> list[Analysed
 
 
 # --- the job ----------------------------------------------------------------------------------
+PENDING_ACKS = "triage.pending_acknowledgements"
+
+
 @dataclass
 class Outcome:
     processed: int = 0
     skipped: int = 0  # already processed, or being processed elsewhere
     lanes: dict[str, int] = field(default_factory=dict)
+    acknowledgements: list[int] = field(default_factory=list)  # outbox ids, committed
 
 
 def process(ids: list[int]) -> dict:
@@ -121,7 +125,15 @@ def process(ids: list[int]) -> dict:
     rt = jobs.runtime()
     load_model(rt.settings)
     outcome = run(rt.database, rt.settings, ids)
-    return {"processed": outcome.processed, "skipped": outcome.skipped, "lanes": outcome.lanes}
+    if outcome.acknowledgements:
+        from triage import outbox
+        try:
+            outbox.enqueue_delivery(rt.redis, outcome.acknowledgements)
+        except Exception as exc:  # noqa: BLE001 - the rows are committed; the outbox sweeper sends them
+            log.warning("could not enqueue %d acknowledgement(s): %s", len(outcome.acknowledgements),
+                        type(exc).__name__)
+    return {"processed": outcome.processed, "skipped": outcome.skipped, "lanes": outcome.lanes,
+            "acknowledged": len(outcome.acknowledgements)}
 
 
 def run(database: Database, settings: Settings, ids: Sequence[int], *, mapper: Mapper | None = None,
@@ -136,6 +148,7 @@ def run(database: Database, settings: Settings, ids: Sequence[int], *, mapper: M
             done = process_batch(session, settings, chunk, mapper=mapper, raws=raws, acknowledge=acknowledge,
                                  read_ahead=read_ahead)
             session.commit()
+            outcome.acknowledgements += session.info.pop(PENDING_ACKS, [])
         outcome.processed += len(done)
         outcome.skipped += len(chunk) - len(done)
         for lane in done:
@@ -314,16 +327,16 @@ def _withdraw(session: Session, app: AppInfo, message_id: int, now: datetime) ->
 
 
 def _acknowledge(session: Session, settings: Settings, chasers: list[Row]) -> None:
-    """Let the outbox acknowledge held chasers, when that part is installed."""
+    """Queue an automatic acknowledgement for each held chaser that should get one.
+
+    The new outbox ids wait in session.info until `run` has committed them."""
     if not chasers:
         return
-    try:
-        from triage.acknowledge import acknowledge
-    except ModuleNotFoundError as exc:
-        if exc.name != "triage.acknowledge":
-            raise
-        return
+    from triage.acknowledge import acknowledge
+    pending = session.info.setdefault(PENDING_ACKS, [])
     for row in chasers:
         message = session.get(Message, row.id)
-        if message is not None:
-            acknowledge(session, message, settings)
+        outbound = acknowledge(session, message, settings) if message is not None else None
+        if outbound is not None:
+            session.flush()
+            pending.append(outbound.id)

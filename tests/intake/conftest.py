@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import socket
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 
@@ -74,10 +73,7 @@ def raw_mail():
     return make_raw
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port  # noqa: E402,F401 - shared; tests import it from here
 
 
 @pytest.fixture

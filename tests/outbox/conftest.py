@@ -3,26 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import socket
 from datetime import datetime, timezone
 
 import pytest
 
 from triage.db import Application, Candidate, Lane, Message, MessageState, Thread
-from triage.sink import Sink
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def sink():
-    server = Sink("127.0.0.1", free_port()).start()
-    yield server
-    server.stop()
+from tests.conftest import free_port  # noqa: E402,F401 - shared; tests import it from here
 
 
 @pytest.fixture
