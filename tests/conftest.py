@@ -120,6 +120,20 @@ def sink():
     server.stop()
 
 
+@pytest.fixture
+def live_server(app):
+    """The app served by a threaded werkzeug server on a free port; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
 def _env(var_dir: Path, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     return {"TRIAGE_VAR_DIR": str(var_dir), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
             "TRIAGE_SECRET_KEY": SECRET, **extra}

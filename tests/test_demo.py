@@ -1,28 +1,16 @@
 """`triage demo`: roles and applicants set up, the mail fed through the real HTTP intake."""
-import threading
 from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from triage.db import Application, JobRole, Message, MessageState, User
 from triage.demo import cli as demo
 
 
 @pytest.fixture
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def seeded(settings, database, live_url):
-    counts = demo.seed(settings, 7, live_url, per_role=6, echo=lambda *_: None)
+def seeded(settings, database, live_server):
+    counts = demo.seed(settings, 7, live_server, per_role=6, echo=lambda *_: None)
     return counts
 
 

@@ -242,16 +242,7 @@ class GroupCommitter:
             first = self.pending.get()
             if first is None:
                 return
-            group, stop = [first], False
-            while len(group) < self.max_group:
-                try:
-                    item = self.pending.get_nowait()
-                except queues.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                group.append(item)
+            group, stop = _drain(self.pending, first, self.max_group)
             self._store(group)
             if stop:
                 return
@@ -321,18 +312,23 @@ class Enqueuer:
             first = self.pending.get()
             if first is None:
                 return
-            ids, stop = [first], False
             time.sleep(self.linger)  # let a burst gather into one job
-            while len(ids) < ENQUEUE_CHUNK:
-                try:
-                    item = self.pending.get_nowait()
-                except queues.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                ids.append(item)
+            ids, stop = _drain(self.pending, first, ENQUEUE_CHUNK)
             if self.redis is not None:
                 enqueue(self.redis, ids)
             if stop:
                 return
+
+
+def _drain(pending: queues.Queue, first, limit: int) -> tuple[list, bool]:
+    """`first` plus whatever is already waiting, up to `limit`; True when the stop mark (None) came."""
+    items = [first]
+    while len(items) < limit:
+        try:
+            item = pending.get_nowait()
+        except queues.Empty:
+            return items, False
+        if item is None:
+            return items, True
+        items.append(item)
+    return items, False
