@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import func, select
 
-from triage import outbox, queue, worker
+from triage import outbox, queue, relay, worker
 from triage.db import AuditEvent, MessageState, Outbound, OutboxState, Suppression
 from triage.db.base import utcnow
 
@@ -219,9 +219,9 @@ def test_sweeper_reclaims_an_expired_lease(db_session, reply, settings, sink, da
 
 
 def test_smtp_url_forms():
-    assert outbox.relay("smtp+starttls://u%40x:p%3Aw@mail.example:2525") == outbox.Relay(
+    assert relay.relay("smtp+starttls://u%40x:p%3Aw@mail.example:2525") == relay.Relay(
         "mail.example", 2525, "starttls", "u@x", "p:w")
-    assert (outbox.relay("smtps://mail.example").port, outbox.relay("smtp://h").security) == (465, "plain")
+    assert (relay.relay("smtps://mail.example").port, relay.relay("smtp://h").security) == (465, "plain")
 
 
 @pytest.mark.slow
