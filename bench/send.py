@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import psutil  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from triage import batches, compose, config, email_templates, migrate, outbox, outbox_jobs, queue  # noqa: E402
@@ -83,25 +84,6 @@ def seed(database: Database, prefix: str, roles: int, per_role: int) -> list[int
     return role_ids
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid`, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rpartition(")")[2].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 class Workers:
     """`triage worker` subprocesses, each in its own process group (so a kill takes the horse too)."""
 
@@ -118,7 +100,8 @@ class Workers:
 
     def kill(self, process: subprocess.Popen) -> None:
         """SIGKILL the worker and its work horse (which RQ puts in its own process group)."""
-        for pid in [*descendants(process.pid), process.pid]:
+        children = [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
+        for pid in [*children, process.pid]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:

@@ -77,31 +77,14 @@ def worker_env(settings, redis_url, tmp_path):
                 TRIAGE_FROM_ADDRESS=settings.from_address)
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (RQ's work horse calls setpgrp, so killpg would miss it)."""
-    import os
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rpartition(")")[2].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def kill_worker(process) -> None:
     """SIGKILL a `triage worker` and its work horse at once, as a crash or the OOM killer would."""
     import os
     import signal
-    for pid in [*descendants(process.pid), process.pid]:
+
+    import psutil
+    children = [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
+    for pid in [*children, process.pid]:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
