@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import AppStage, Application, Candidate, JobRole, Outbound, Thread, User
+from triage.db import AppStage, Application, Candidate, JobRole, Outbound, Thread, User, one_of
 from triage.reading import Reading
 
 CLOSED_STAGES = (AppStage.hired, AppStage.rejected, AppStage.withdrawn)
@@ -101,13 +101,19 @@ def role_from_recipients(recipients: Iterable[str], inbound: Iterable[str], role
     return None
 
 
+# What routing needs to know of an application (its history), loaded per batch.
+APP_COLUMNS = (Application.id, Application.candidate_id, Application.role_id, Application.stage,
+               Application.applied_at, Application.interview_at, Application.rejected_at,
+               Application.last_update_at, Application.last_update_kind, Application.last_update_asked)
+
+
 @dataclass
 class AppInfo:
     id: int
     candidate_id: int
     role_id: int
     stage: AppStage
-    row: Application
+    row: Row  # APP_COLUMNS
 
 
 @dataclass
@@ -145,7 +151,9 @@ def load_context(session: Session, settings: Settings, team: Team, readings: Seq
                              create={r.original_from_address for r in readings if not r.auto_reply})
     applications: dict[int, list[AppInfo]] = {}
     if candidates:
-        for app in session.scalars(select(Application).where(Application.candidate_id.in_(set(candidates.values())))):
+        # Plain rows, not ORM objects: hundreds per batch, read-only (a withdrawal is an UPDATE).
+        for app in session.execute(select(*APP_COLUMNS).where(
+                one_of(session, Application.candidate_id, set(candidates.values())))):
             applications.setdefault(app.candidate_id, []).append(
                 AppInfo(app.id, app.candidate_id, app.role_id, AppStage(app.stage), app))
     ids = {i for r in readings for i in (r.in_reply_to, *r.references) if i}
@@ -153,7 +161,7 @@ def load_context(session: Session, settings: Settings, team: Team, readings: Seq
     if ids:
         outbound = {row[0]: tuple(row[1:]) for row in session.execute(
             select(Outbound.message_id, Outbound.role_id, Outbound.application_id, Outbound.thread_id,
-                   Outbound.candidate_id).where(Outbound.message_id.in_(ids)))}
+                   Outbound.candidate_id).where(one_of(session, Outbound.message_id, ids)))}
     return Context(settings, team, roles, candidates, applications, outbound)
 
 
@@ -161,14 +169,14 @@ def _candidates(session: Session, senders: dict[str, str], create: set[str | Non
     if not senders:
         return {}
     found = dict(session.execute(select(Candidate.email, Candidate.id)
-                                 .where(Candidate.email.in_(list(senders)))).all())
+                                 .where(one_of(session, Candidate.email, senders))).all())
     new = [{"email": a, "name": (n or "")[:200]} for a, n in senders.items() if a not in found and a in create]
     if new:
         dialect = session.get_bind().dialect.name
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Candidate)
         session.execute(insert.on_conflict_do_nothing(index_elements=["email"]), new)
         found.update(session.execute(select(Candidate.email, Candidate.id)
-                                     .where(Candidate.email.in_([n["email"] for n in new]))).all())
+                                     .where(one_of(session, Candidate.email, [n["email"] for n in new]))).all())
     return found
 
 
@@ -241,7 +249,7 @@ def assign_threads(session: Session, matches: Sequence[Match], subjects: Sequenc
         return
     existing: dict[tuple[int, int], int] = {}
     rows = session.execute(select(Thread.candidate_id, Thread.role_id, Thread.id)
-                           .where(Thread.candidate_id.in_({c for c, _ in pairs})).order_by(Thread.id)).all()
+                           .where(one_of(session, Thread.candidate_id, {c for c, _ in pairs})).order_by(Thread.id)).all()
     for candidate_id, role_id, thread_id in rows:
         existing.setdefault((candidate_id, role_id), thread_id)
     missing: dict[tuple[int, int], str] = {}

@@ -2,7 +2,7 @@
 
 `models/` holds the machine-learning model, so the tables live in triage.db.
 """
-from triage.db.base import Base, Database
+from triage.db.base import Base, Database, one_of
 from triage.db.enums import (
     AppStage, Channel, Direction, Lane, MessageState, OutboxState, BatchState, TemplateKind, UserRole,
 )
@@ -13,7 +13,7 @@ from triage.db.audit import AuditEvent, Correction
 from triage.db.intake import MailboxCursor
 
 __all__ = [
-    "Base", "Database", "AppStage", "Channel", "Direction", "Lane", "MessageState", "OutboxState",
+    "Base", "Database", "one_of", "AppStage", "Channel", "Direction", "Lane", "MessageState", "OutboxState",
     "BatchState", "TemplateKind", "UserRole", "ApiToken", "Application", "Candidate", "JobRole",
     "LoginFailure", "Team", "User", "role_members", "Message", "Thread", "Batch", "Outbound",
     "Suppression", "Template", "AuditEvent", "Correction", "MailboxCursor",

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, any_, bindparam, create_engine, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic autogenerate and both backends agree.
@@ -45,6 +47,18 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def one_of(session: Session, column, values: Iterable) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(:array)`.
+
+    One array parameter instead of one per value keeps the statement text short and the same
+    for every batch, so the driver does not re-split a long query string each time (a batch of
+    500 ids costs milliseconds there)."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

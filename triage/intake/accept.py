@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from triage.db import Channel, Database, Message, MessageState
+from triage.db import Channel, Database, Message, MessageState, one_of
 from triage.db.base import utcnow
 from triage.errors import BadInput, Unavailable
 from triage.mail.threading import message_ids
@@ -169,7 +169,7 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
     old: dict[str, int] = {}
     if missing:
         old = dict(session.execute(select(Message.dedupe_key, Message.id)
-                                   .where(Message.dedupe_key.in_(missing))).all())
+                                   .where(one_of(session, Message.dedupe_key, missing))).all())
     out, seen = [], set()
     for key in keys:
         if key in new and key not in seen:

@@ -1,8 +1,12 @@
 """`triage import`: store files' messages in batches and run the whole pipeline in-process.
 
-The fast path: one executemany per batch to store, reading and classifying spread over a
-process pool (the stdlib's, forked after the model is loaded so each process shares it),
-matching and routing in this process with a few set-based queries per batch.
+The fast path, three stages working on different batches at once:
+- reading and classifying in a process pool (the stdlib's, forked after the model is loaded so
+  each process shares it), a few batches ahead;
+- storing (one COPY or executemany per batch, committed) in a thread, ahead of processing, so
+  the database's work on one batch overlaps this process's work on another;
+- matching and routing in this process with a few set-based queries per batch.
+Stored rows wait in state received; if the import dies, the sweeper queues them for the workers.
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import logging
 import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -28,7 +32,7 @@ from triage.matching import load_team
 log = logging.getLogger(__name__)
 
 BATCH = 500
-READ_AHEAD = 2  # batches the pool reads ahead of the one being stored and routed
+READ_AHEAD = 2  # batches read (and stored) ahead of the one being routed
 CHUNKS = 4  # pool tasks per batch
 
 
@@ -79,28 +83,43 @@ def run(settings: Settings, paths: list[Path], *, use_queue: bool = False, recei
     if not use_queue and processes > 1:
         # Fork so the children inherit the loaded model instead of loading it again.
         pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+    # One thread: batches are stored one after another, in file order (ids follow arrival).
+    storer = ThreadPoolExecutor(1, thread_name_prefix="import-store")
     try:
         team = _team(database, settings) if pool is not None else None
-        ahead: deque[tuple[list[files.Item], list[Future] | None]] = deque()
-        for batch in _batches(files.items(paths), BATCH):
-            # The pool reads and classifies the next batches while this process stores and routes.
-            ahead.append((batch, _read_ahead(pool, batch, team)))
+        ahead: deque[_Batch] = deque()
+        for items in _batches(files.items(paths), BATCH):
+            ahead.append(_Batch(items, _read_ahead(pool, items, team),
+                                storer.submit(_store, database, items, received_from_date)))
             if len(ahead) > READ_AHEAD:
-                done, futures = ahead.popleft()
-                _import_batch(settings, database, done, summary, redis, received_from_date,
-                              pool.map if pool else None, futures)
-                advance(len(done))
+                done = ahead.popleft()
+                _finish(settings, database, done, summary, redis, pool)
+                advance(len(done.items))
         while ahead:
-            done, futures = ahead.popleft()
-            _import_batch(settings, database, done, summary, redis, received_from_date,
-                          pool.map if pool else None, futures)
-            advance(len(done))
+            done = ahead.popleft()
+            _finish(settings, database, done, summary, redis, pool)
+            advance(len(done.items))
     finally:
+        storer.shutdown(wait=True, cancel_futures=True)
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         if own:
             database.dispose()
     return summary
+
+
+@dataclass
+class _Batch:
+    items: list[files.Item]
+    read_ahead: list[Future] | None  # the pool's Analysed results, in order of the readable items
+    stored: Future  # of _Stored
+
+
+@dataclass
+class _Stored:
+    readable: list[files.Item]
+    accepted: list | None  # None: not stored, see error
+    error: str | None = None
 
 
 def _team(database: Database, settings: Settings) -> frozenset[str] | None:
@@ -135,23 +154,32 @@ def _collect(futures: list[Future] | None, accepted: list, count: int) -> dict[i
     return {a.id: r for a, r in zip(accepted, results) if not a.duplicate}
 
 
-def _import_batch(settings: Settings, database: Database, batch: list[files.Item], summary: Summary, redis,
-                  received_from_date: bool, mapper, futures: list[Future] | None = None) -> None:
-    readable = []
-    for item in batch:
-        if item.raw is None:
-            summary.fail(item.source, item.error or "cannot read")
-        else:  # even an empty file is stored: it shows up in Review instead of vanishing
-            readable.append(item)
+def _store(database: Database, items: list[files.Item], received_from_date: bool) -> _Stored:
+    # Even an empty file is stored: it shows up in Review instead of vanishing.
+    readable = [i for i in items if i.raw is not None]
     if not readable:
-        return
+        return _Stored(readable, [])
     deliveries = [Delivery(raw=i.raw, channel=Channel.import_,
                            received_at=files.header_date(i.raw) if received_from_date else None)
                   for i in readable]
     try:
-        accepted = accept_many(database, deliveries, None)
+        return _Stored(readable, accept_many(database, deliveries, None))
     except Unavailable as exc:
-        summary.fail(readable[0].source, f"{len(readable)} message(s) not stored: {exc}", len(readable))
+        return _Stored(readable, None, str(exc))
+
+
+def _finish(settings: Settings, database: Database, batch: _Batch, summary: Summary, redis,
+            pool: ProcessPoolExecutor | None) -> None:
+    """Count what the batch's store did, then process (or queue) its new messages."""
+    for item in batch.items:
+        if item.raw is None:
+            summary.fail(item.source, item.error or "cannot read")
+    stored: _Stored = batch.stored.result()
+    readable, accepted = stored.readable, stored.accepted
+    if not readable:
+        return
+    if accepted is None:
+        summary.fail(readable[0].source, f"{len(readable)} message(s) not stored: {stored.error}", len(readable))
         return
     new = {a.id: item.raw for a, item in zip(accepted, readable) if not a.duplicate}
     summary.new += len(new)
@@ -163,8 +191,8 @@ def _import_batch(settings: Settings, database: Database, batch: list[files.Item
         return
     try:
         # An import is a backfill: never acknowledge old chasers to candidates.
-        outcome = pipeline.run(database, settings, list(new), mapper=mapper, raws=new, acknowledge=False,
-                               read_ahead=_collect(futures, accepted, len(readable)))
+        outcome = pipeline.run(database, settings, list(new), mapper=pool.map if pool else None, raws=new,
+                               acknowledge=False, read_ahead=_collect(batch.read_ahead, accepted, len(readable)))
         if again:
             pipeline.run(database, settings, again, acknowledge=False)
     except Exception as exc:  # noqa: BLE001 - the rows are stored; report and go on with the next batch
@@ -175,3 +203,4 @@ def _import_batch(settings: Settings, database: Database, batch: list[files.Item
         return
     for lane, n in outcome.lanes.items():
         summary.lanes[lane] = summary.lanes.get(lane, 0) + n
+
