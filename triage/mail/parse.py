@@ -13,6 +13,7 @@ import email.policy
 import email.utils
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 from triage.mail.addresses import Mailbox, simple_address
@@ -61,11 +62,15 @@ class ParsedMail:
 
     def header(self, name: str) -> str | None:
         """Return the first decoded value of a header, case-insensitively, or None."""
-        wanted = name.lower()
+        return self._first_values.get(name.lower())
+
+    @cached_property
+    def _first_values(self) -> dict[str, str]:
+        # Auto-reply detection alone asks for a dozen headers: index them once.
+        first: dict[str, str] = {}
         for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+            first.setdefault(key.lower(), value)
+        return first
 
 
 def parse(raw: bytes) -> ParsedMail:
@@ -107,6 +112,14 @@ def _from_message(msg: email.message.Message, raw: bytes, defects: list[str], de
     hint = _charset_hint(msg)
     # compat32 wraps raw 8-bit values in Header objects that lose the bytes: read _headers.
     headers = tuple((str(k), decode_header_value(v, defects, hint)) for k, v in msg._headers)
+    # Message.get() lowercases every header name on every call: index the raw values once.
+    raw_values: dict[str, list] = {}
+    for key, value in msg._headers:
+        raw_values.setdefault(str(key).lower(), []).append(value)
+
+    def get(name: str):  # as msg.get(name) with compat32: the first value, 8-bit bytes as a Header
+        values = raw_values.get(name.lower())
+        return msg.policy.header_fetch_parse(name, values[0]) if values else None
     _collect_defects(msg, defects)
     texts: list[str] = []
     htmls: list[str] = []
@@ -147,15 +160,15 @@ def _from_message(msg: email.message.Message, raw: bytes, defects: list[str], de
     return ParsedMail(
         raw=raw,
         headers=headers,
-        message_id=(message_ids(msg.get("Message-ID")) or [None])[0],
-        subject=decode_header_value(_raw(msg, "Subject"), defects, hint),
-        sender=(_addresses(msg, "From", defects, hint) or [Mailbox(None, None)])[0],
-        to=tuple(_addresses(msg, "To", defects, hint)),
-        cc=tuple(_addresses(msg, "Cc", defects, hint)),
-        reply_to=tuple(_addresses(msg, "Reply-To", defects, hint)),
-        date=_date(msg.get("Date"), defects),
-        in_reply_to=tuple(message_ids(_str(msg.get("In-Reply-To")))),
-        references=tuple(message_ids(_str(msg.get("References")))),
+        message_id=(message_ids(get("Message-ID")) or [None])[0],
+        subject=decode_header_value((raw_values.get("subject") or [None])[0], defects, hint),
+        sender=(_addresses(raw_values, "From", defects, hint) or [Mailbox(None, None)])[0],
+        to=tuple(_addresses(raw_values, "To", defects, hint)),
+        cc=tuple(_addresses(raw_values, "Cc", defects, hint)),
+        reply_to=tuple(_addresses(raw_values, "Reply-To", defects, hint)),
+        date=_date(get("Date"), defects),
+        in_reply_to=tuple(message_ids(_str(get("In-Reply-To")))),
+        references=tuple(message_ids(_str(get("References")))),
         text=text.replace("\r\n", "\n").replace("\x00", ""),
         html=html,
         text_from_html=from_html,
@@ -244,22 +257,12 @@ def _filename(part: email.message.Message, defects: list[str]) -> str | None:
     return decode_header_value(name, defects) or None
 
 
-def _raw(msg: email.message.Message, name: str) -> str | None:
-    """The first raw value of a header (8-bit bytes still as surrogates)."""
-    wanted = name.lower()
-    for key, value in msg._headers:
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _addresses(msg: email.message.Message, name: str, defects: list[str], hint: str | None) -> list[Mailbox]:
-    wanted = name.lower()
-    values = [v for k, v in msg._headers if k.lower() == wanted]
+def _addresses(raw_values: dict[str, list], name: str, defects: list[str], hint: str | None) -> list[Mailbox]:
+    values = raw_values.get(name.lower(), [])
     if len(values) == 1 and isinstance(values[0], str):
         simple = simple_address(values[0])
         if simple:
