@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from redis import Redis
 from sqlalchemy import exists, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager
 
 from triage import audit, compose, email_templates, outbox
 from triage.config import Settings
@@ -23,7 +23,7 @@ from triage.db import (
     AppStage, Application, Batch, BatchState, Candidate, JobRole, Message, MessageState, Outbound, OutboxState,
     Template, TemplateKind, Thread, User,
 )
-from triage.db.base import utcnow
+from triage.db.base import one_of, utcnow
 from triage.errors import BadInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def select_recipients(session: Session, role_ids: list[int], stages: list[str], 
     applications = list(session.scalars(
         select(Application).join(Candidate)
         .where(Application.role_id.in_(list(roles)), Application.stage.in_(stages))
-        .options(selectinload(Application.candidate))
+        .options(contains_eager(Application.candidate))  # from the join: no second query
         .order_by(Application.role_id, Candidate.name, Application.id)
         .execution_options(populate_existing=True)))  # bulk updates elsewhere bypass the identity map
     selection = Selection([])
@@ -209,8 +209,6 @@ def send(session: Session, settings: Settings, batch_id: int, *, user_id: int | 
     compiled = email_templates.compiled(template)
     selection = select_recipients(session, batch.role_ids, batch.stages, override=batch.override_frequency, now=now)
     sender = _sender_name(session, batch.created_by_id)
-    pairs = [(a.candidate_id, a.role_id) for a in selection.applications]
-    threads = _threads(session, pairs, now)
     chasers = _latest_held_chasers(session, batch.role_ids)
     for role in session.scalars(select(JobRole).where(JobRole.id.in_(batch.role_ids))):
         role.next_update_on = batch.next_update_on  # what acknowledgements will promise
@@ -220,7 +218,10 @@ def send(session: Session, settings: Settings, batch_id: int, *, user_id: int | 
     answered = 0
     for start in range(0, len(selection.applications), part_size):
         rows = []
-        for application in selection.applications[start:start + part_size]:
+        recipients = selection.applications[start:start + part_size]
+        # Threads part by part too, so that the first part reaches the workers sooner.
+        threads = _threads(session, [(a.candidate_id, a.role_id) for a in recipients], now)
+        for application in recipients:
             key = (application.candidate_id, application.role_id)
             rendered = compiled.render(email_templates.context_for(
                 application, next_update_on=batch.next_update_on, recruiter_name=sender))
@@ -258,9 +259,9 @@ def _insert_rows(session: Session, batch_id: int, rows: list[dict]) -> list[int]
     # A plain executemany (psycopg pipelines it) and one SELECT back: RETURNING over thousands
     # of rows makes one huge statement that the driver spends longer splitting than running.
     session.execute(insert(Outbound), rows)
-    return list(session.scalars(select(Outbound.id).where(Outbound.batch_id == batch_id,
-                                                          Outbound.message_id.in_([r["message_id"] for r in rows]))
-                                .order_by(Outbound.id)))
+    return list(session.scalars(select(Outbound.id).where(
+        Outbound.batch_id == batch_id, one_of(session, Outbound.message_id, [r["message_id"] for r in rows]))
+        .order_by(Outbound.id)))
 
 
 def _threads(session: Session, pairs: list[tuple[int, int]], now: datetime) -> dict[tuple[int, int], int]:
@@ -271,7 +272,8 @@ def _threads(session: Session, pairs: list[tuple[int, int]], now: datetime) -> d
     for start in range(0, len(candidate_ids), 500):
         part = candidate_ids[start:start + 500]
         for tid, cid, rid in session.execute(select(Thread.id, Thread.candidate_id, Thread.role_id)
-                                             .where(Thread.candidate_id.in_(part), Thread.role_id.in_(role_ids))
+                                             .where(one_of(session, Thread.candidate_id, part),
+                                                    Thread.role_id.in_(role_ids))
                                              .order_by(Thread.id)):
             found.setdefault((cid, rid), tid)
     missing = [p for p in dict.fromkeys(pairs) if p not in found]
@@ -280,9 +282,9 @@ def _threads(session: Session, pairs: list[tuple[int, int]], now: datetime) -> d
                                          for c, r in missing])
         made = {c for c, _ in missing}
         for tid, cid, rid in session.execute(select(Thread.id, Thread.candidate_id, Thread.role_id)
-                                             .where(Thread.created_at == now, Thread.role_id.in_(role_ids))):
-            if cid in made:
-                found.setdefault((cid, rid), tid)
+                                             .where(Thread.created_at == now, Thread.role_id.in_(role_ids),
+                                                    one_of(session, Thread.candidate_id, sorted(made)))):
+            found.setdefault((cid, rid), tid)
     return found
 
 
@@ -300,7 +302,7 @@ def _answer_chasers(session: Session, batch: Batch, part: list[int]) -> int:
     """Held chasers of the batch's roles, from candidates this part writes to, are answered by it."""
     if not part:
         return 0
-    written = exists().where(Outbound.id.in_(part), Outbound.candidate_id == Message.candidate_id,
+    written = exists().where(one_of(session, Outbound.id, part), Outbound.candidate_id == Message.candidate_id,
                              Outbound.role_id == Message.role_id)
     result = session.execute(update(Message)
                              .where(Message.role_id.in_(batch.role_ids), Message.state == MessageState.held, written)
@@ -312,7 +314,7 @@ def _answer_chasers(session: Session, batch: Batch, part: list[int]) -> int:
 def _record_updates(session: Session, part: list[int], now: datetime) -> None:
     if not part:
         return
-    written = exists().where(Outbound.id.in_(part), Outbound.application_id == Application.id)
+    written = exists().where(one_of(session, Outbound.id, part), Outbound.application_id == Application.id)
     session.execute(update(Application).where(written)
                     .values(last_update_at=now, last_update_kind="batch", last_update_asked=False, last_batch_at=now)
                     .execution_options(synchronize_session=False))

@@ -9,23 +9,18 @@ from __future__ import annotations
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from triage import jobs, outbox
+from triage import delivery, jobs, outbox
 from triage.config import Settings
 
-DELIVER_TIMEOUT = 600  # a chunk of 100 over a slow relay; the lease is renewed while it runs
+DELIVER_TIMEOUT = 1800  # hundreds of rows over a slow relay; the lease is renewed while it runs
 BATCH_TIMEOUT = 900
 
 
 def deliver(outbound_ids: list[int]) -> dict:
-    """Send the due, queued rows among `outbound_ids` over one SMTP connection."""
-    from triage import batches
+    """Send the due, queued rows among `outbound_ids`; the job that sends a batch's last row
+    marks the batch sent."""
     rt = jobs.runtime()
-    tally = outbox.deliver(rt.database, rt.settings, outbound_ids, limit=len(outbound_ids))
-    with rt.database.session() as session:  # the chunk that finishes a batch marks it sent
-        for batch_id in outbox.batches_of(session, outbound_ids):
-            batches.mark_finished(session, batch_id)
-        session.commit()
-    return tally.as_dict()
+    return delivery.deliver(rt.database, rt.settings, outbound_ids).as_dict()
 
 
 def sweep() -> dict:
@@ -49,7 +44,7 @@ def send_now(session: Session, settings: Settings, redis: Redis, batch_id: int, 
 
     def commit_and_enqueue(ids: list[int]) -> None:
         session.commit()
-        outbox.enqueue_delivery(redis, ids, outbox.chunk_size(settings))
+        outbox.enqueue_delivery(redis, ids, chunk=len(ids))  # one job per part: see batches.PART
 
     result = batches.send(session, settings, batch_id, user_id=user_id, only_if_scheduled=only_if_scheduled,
                           after_part=commit_and_enqueue)

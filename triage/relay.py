@@ -5,6 +5,7 @@ what each means for the row.
 """
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -12,7 +13,6 @@ from urllib.parse import unquote, urlsplit
 
 from triage import compose
 from triage.config import Settings
-from triage.db import Outbound
 
 
 @dataclass(frozen=True)
@@ -64,22 +64,78 @@ class Temporary(Exception):
     """Try this message again later (4xx, or the connection failed)."""
 
 
-def send_one(smtp: smtplib.SMTP, row: Outbound, from_name: str) -> None:
+def send_one(smtp: smtplib.SMTP, row, from_name: str = "") -> None:
+    """Send one outbox row (anything with an Outbound's columns); raise Permanent or Temporary
+    for a refusal, BadAddress for an address that cannot be written."""
     draft = compose.from_row(row)
     if from_name:
         draft = compose.Draft(**{**draft.__dict__, "from_name": from_name})
-    data = compose.to_bytes(draft)
+    data = compose.to_bytes(draft)  # checks both addresses first
     try:
-        refused = smtp.sendmail(row.from_address, [row.to_address], data)
+        transaction(smtp, row.from_address, row.to_address, data)
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
         raise_for(code, text)
     except smtplib.SMTPResponseException as exc:  # includes SMTPSenderRefused, SMTPDataError
         raise_for(exc.smtp_code, exc.smtp_error)
+
+
+def transaction(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """MAIL, RCPT and DATA for one message to one recipient, raising as smtplib.sendmail does.
+
+    sendmail re-parses both addresses with email.utils on every call (a fifth of a worker's
+    time per email); ours were checked when the message was written (compose.check_address:
+    one plain address, no spaces or line breaks), so they go into the commands as they are.
+    When the relay offers PIPELINING (RFC 2920) the three commands go in one write, and the
+    relay answers them in one turn instead of three.
+    """
+    smtp.ehlo_or_helo_if_needed()
+    size = f" SIZE={len(data)}" if smtp.has_extn("size") else ""
+    mail, rcpt = f"FROM:<{sender}>{size}", f"TO:<{recipient}>"
+    if smtp.has_extn("pipelining"):
+        smtp.send(f"MAIL {mail}\r\nRCPT {rcpt}\r\nDATA\r\n")
+        replies = [smtp.getreply(), smtp.getreply(), smtp.getreply()]
+        if replies[2][0] == 354 and (replies[0][0] != 250 or replies[1][0] not in (250, 251)):
+            replies[2] = _content(smtp, b"")  # a relay that took DATA without a recipient: end it
     else:
-        if refused:  # cannot happen with one recipient, but never call a refusal a success
-            code, text = next(iter(refused.values()))
-            raise_for(code, text)
+        replies = [smtp.docmd("MAIL", mail)]
+        if replies[0][0] == 250:
+            replies.append(smtp.docmd("RCPT", rcpt))
+        if replies[-1][0] in (250, 251):
+            replies.append(smtp.docmd("DATA"))
+    (code, reply), rest = replies[0], replies[1:]
+    if code != 250:
+        _reset(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = rest[0]
+    if code not in (250, 251):
+        _reset(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    code, reply = rest[1]
+    if code == 354:
+        code, reply = _content(smtp, data)
+    if code != 250:
+        _reset(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+_LINE_START_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+def _content(smtp: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+    """The message after a 354 (CRLF line ends already), dot-stuffed, then the final dot."""
+    if data and not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    smtp.send(_LINE_START_DOT.sub(b"..", data) + b".\r\n")
+    return smtp.getreply()
+
+
+def _reset(smtp: smtplib.SMTP, code: int) -> None:
+    """After a refusal: RSET, so the connection can carry the next message (421: it is closing)."""
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()  # smtplib's own quiet RSET, as sendmail uses
 
 
 def raise_for(code: int, text: bytes | str) -> None:

@@ -87,7 +87,7 @@ def test_html_made_from_text_is_escaped():
 @pytest.mark.parametrize("bad", ["", "a@b@c", "a b@c.org", "x@y.org\r\nBcc: z@w.org", "Ada <a@b.org>", "a@b.org, c@d.org"])
 def test_unusable_recipient_is_refused(bad):
     with pytest.raises(compose.BadAddress):
-        compose.build(compose.Draft(**{**BASE, "to_address": bad}, subject="s"))
+        compose.to_bytes(compose.Draft(**{**BASE, "to_address": bad}, subject="s"))
 
 
 def test_reply_subject_adds_re_once():
@@ -103,3 +103,14 @@ def test_long_body_lines_survive():
     draft = compose.Draft(**{**BASE, "body_text": "word " * 1000 + "\n"}, subject="s")
     text = reparsed(draft).get_body(("plain",)).get_content().replace("\r\n", "\n")  # CRLF on the wire
     assert text == "word " * 1000 + "\n"
+
+
+def test_a_non_ascii_body_comes_back_exactly():
+    body = "Zoë,\nwe decide on Friday — 12 December.\n"
+    msg = reparsed(compose.Draft(**{**BASE, "body_text": body}, subject="s"))
+    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == body
+
+
+def test_bare_carriage_returns_in_a_body_become_line_breaks():
+    data = compose.to_bytes(compose.Draft(**{**BASE, "body_text": "one\rtwo\r\nthree\n"}, subject="s"))
+    assert b"one\r\ntwo\r\nthree\r\n" in data and b"\r\r" not in data

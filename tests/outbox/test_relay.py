@@ -74,3 +74,15 @@ def test_an_untrusted_certificate_is_refused(db_session, make_settings, redis_cl
     tally = send_one(db_session, make_settings, make_application, make_message,
                      f"smtp+starttls://mailer:s3cret%3Apw@localhost:{tls_sink.port}")
     assert tally.sent == 0 and tls_sink.messages == []
+
+
+def test_a_relay_without_pipelining_gets_one_command_at_a_time(sink):
+    import smtplib
+
+    from triage import relay
+    with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
+        smtp.ehlo()
+        assert smtp.has_extn("pipelining")  # the sink offers it; this relay will not
+        del smtp.esmtp_features["pipelining"]
+        relay.transaction(smtp, "jobs@acme.example", "ada@example.org", b"Subject: s\r\n\r\n.hi\r\n")
+    assert sink.messages[0].original_content == b"Subject: s\r\n\r\n.hi\r\n"
