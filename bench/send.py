@@ -160,12 +160,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--kill-every", type=float, default=3.0)
     parser.add_argument("--kills", type=int, default=8)
+    parser.add_argument("--no-pipelining", action="store_true",
+                        help="the sink does not offer PIPELINING (our relay then sends MAIL/RCPT/DATA one by one)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/triage_send")
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
     var = Path(tempfile.mkdtemp(prefix="bench-send-"))
     sink = Sink("127.0.0.1", free_port()).start()
+    sink.handler.pipelining = not args.no_pipelining
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, SMTP_URL=f"smtp://127.0.0.1:{sink.port}",
                TRIAGE_VAR_DIR=str(var), TRIAGE_SECRET_KEY="bench-secret-key-0123456789",
                TRIAGE_FROM_ADDRESS="jobs@acme.example")
@@ -250,7 +253,9 @@ def main() -> None:
     ln, large = results["large"]
     cn, kills, lost, duplicates, failed, chaos_time = results["chaos"]
     print(f"send bench ({backend}, Redis {redis_url}, aiosmtpd sink in-process, {args.workers} `triage worker`s, "
-          f"jobs of {batches.PART} rows, {outbox.chunk_size(settings)} per SMTP connection, {os.cpu_count()} cores): "
+          f"jobs of {batches.PART} rows, {outbox.chunk_size(settings)} per SMTP connection, "
+          f"sink {'without' if args.no_pipelining else 'with'} PIPELINING, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}): "
           f"{n} personalized updates "
           f"{ours:.2f} s vs plain smtplib {plain:.2f} s = {ours / plain:.2f}x (limit 2x); {ln} in {large:.2f} s "
           f"(limit 20 s); chaos {cn} recipients, {kills} kills: {lost} lost, {duplicates} duplicates "

@@ -30,6 +30,7 @@ class SinkHandler:
         self.mode = "accept"
         self.modes: dict[str, str] = {}
         self.delay = 0.0
+        self.pipelining = True  # offer PIPELINING (RFC 2920), as Postfix and the big relays do
         self.messages: list[Envelope] = []
         self.peers: list = []  # the client end of the connection each accepted message came over
         self.lock = threading.Lock()
@@ -46,6 +47,8 @@ class SinkHandler:
         """Offer PIPELINING too: aiosmtpd reads commands one line at a time, so it can take them
         in one packet, and a sender that pipelines costs the sink fewer turns per message."""
         session.host_name = hostname
+        if not self.pipelining:
+            return responses
         return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options):
