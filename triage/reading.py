@@ -119,7 +119,7 @@ def _unreadable(mail: ParsedMail) -> str | None:
     bad = [d for d in mail.defects if d.startswith(UNREADABLE)]
     if bad:
         return "unreadable: " + "; ".join(bad[:3])
-    if not mail.headers:
+    if not mail.header_fields:
         return "unreadable: no header fields"
     if mail.sender.address is None and not mail.text.strip():
         return "unreadable: no sender and no text"

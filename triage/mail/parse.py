@@ -43,7 +43,11 @@ class ParsedMail:
     """What triage needs from one message; `raw` is the input, byte for byte."""
 
     raw: bytes
-    headers: tuple[tuple[str, str], ...] = ()
+    # The header fields as the parser read them (8-bit bytes as surrogates); decoded on demand,
+    # because a delivered message carries a dozen long trace and signature fields that nothing
+    # reads, and decoding them all was a third of the time spent parsing.
+    header_fields: tuple[tuple[str, object], ...] = ()
+    header_charset: str | None = None  # the likely charset of raw 8-bit header bytes
     message_id: str | None = None
     subject: str = ""
     sender: Mailbox = Mailbox(None, None)
@@ -62,19 +66,30 @@ class ParsedMail:
 
     def header(self, name: str) -> str | None:
         """Return the first decoded value of a header, case-insensitively, or None."""
-        return self._first_values.get(name.lower())
+        value = self._first_values.get(name.lower(), _MISSING)
+        return None if value is _MISSING else decode_header_value(value, [], self.header_charset)
 
     @cached_property
-    def _first_values(self) -> dict[str, str]:
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """Every header field, decoded (RFC 2047 words, raw 8-bit bytes)."""
+        return tuple((str(k), decode_header_value(v, [], self.header_charset)) for k, v in self.header_fields)
+
+    @cached_property
+    def _first_values(self) -> dict[str, object]:
         # Auto-reply detection alone asks for a dozen headers: index them once.
-        first: dict[str, str] = {}
-        for key, value in self.headers:
-            first.setdefault(key.lower(), value)
+        first: dict[str, object] = {}
+        for key, value in self.header_fields:
+            first.setdefault(str(key).lower(), value)
         return first
 
 
-def parse(raw: bytes) -> ParsedMail:
-    """Parse raw message bytes; never raises, and keeps `raw` unchanged."""
+_MISSING = object()
+
+
+def parse(raw: bytes, *, fast: bool = True) -> ParsedMail:
+    """Parse raw message bytes; never raises, and keeps `raw` unchanged.
+
+    With fast=False the stdlib parser reads every message (the fast reader's tests compare)."""
     if not isinstance(raw, (bytes, bytearray, memoryview)):
         return ParsedMail(raw=b"", defects=(f"input is {type(raw).__name__}, not bytes",))
     raw = bytes(raw)
@@ -83,6 +98,9 @@ def parse(raw: bytes) -> ParsedMail:
         defects.append("NotMimeDefect: Outlook .msg (OLE2) file, not an RFC 5322 message")
         return ParsedMail(raw=raw, defects=tuple(defects))
     try:
+        found = simple_mime.read(raw) if fast else None  # the everyday shapes, without the stdlib parser
+        if found is not None:
+            return assemble(raw, found, defects)
         msg = email.message_from_bytes(raw, policy=email.policy.compat32)
         return _from_message(msg, raw, defects, depth=0)
     except Exception as exc:  # the parser of last resort: record and keep the bytes
@@ -107,41 +125,43 @@ def parse_message(msg: email.message.Message, raw: bytes | None = None, depth: i
         return ParsedMail(raw=raw, defects=tuple(defects + [f"ParseError: {type(exc).__name__}"]))
 
 
-def _from_message(msg: email.message.Message, raw: bytes, defects: list[str], depth: int) -> ParsedMail:
-    msg = repair_boundary(msg, defects)
-    hint = _charset_hint(msg)
-    # compat32 wraps raw 8-bit values in Header objects that lose the bytes: read _headers.
-    headers = tuple((str(k), decode_header_value(v, defects, hint)) for k, v in msg._headers)
-    # Message.get() lowercases every header name on every call: index the raw values once.
-    raw_values: dict[str, list] = {}
-    for key, value in msg._headers:
-        raw_values.setdefault(str(key).lower(), []).append(value)
+@dataclass
+class Structure:
+    """A message's MIME structure, read by the stdlib parser or by simple_mime's fast reader."""
 
-    def get(name: str):  # as msg.get(name) with compat32: the first value, 8-bit bytes as a Header
-        values = raw_values.get(name.lower())
-        return msg.policy.header_fetch_parse(name, values[0]) if values else None
+    header_fields: tuple[tuple[str, object], ...]
+    charset_hint: str | None
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    attached: list["ParsedMail"] = field(default_factory=list)
+
+
+def _from_message(msg: email.message.Message, raw: bytes, defects: list[str], depth: int) -> ParsedMail:
+    return assemble(raw, _structure(msg, defects, depth), defects)
+
+
+def _structure(msg: email.message.Message, defects: list[str], depth: int) -> Structure:
+    msg = repair_boundary(msg, defects)
+    # compat32 wraps raw 8-bit values in Header objects that lose the bytes: read _headers.
+    found = Structure(tuple(msg._headers), _charset_hint(msg))
     _collect_defects(msg, defects)
-    texts: list[str] = []
-    htmls: list[str] = []
-    attachments: list[Attachment] = []
-    attached: list[ParsedMail] = []
     capped = False
     for kind, part in _leaves(msg, defects):
         if kind == "message":
             inner = part.get_payload()
             inner_msg = inner[0] if isinstance(inner, list) and inner else None
-            attachments.append(Attachment(_filename(part, defects), "message/rfc822", _size(part)))
+            found.attachments.append(Attachment(_filename(part, defects), "message/rfc822", _size(part)))
             if isinstance(inner_msg, email.message.Message) and depth < MAX_DEPTH:
-                attached.append(parse_message(inner_msg, depth=depth + 1))
+                found.attached.append(parse_message(inner_msg, depth=depth + 1))
             elif depth >= MAX_DEPTH:
                 defects.append("NestingTooDeep: attached messages beyond depth %d not parsed" % MAX_DEPTH)
             continue
         ctype = _content_type(part)
         filename = _filename(part, defects)
         disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        inline_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and (
-            filename is None or disposition == "inline")
-        if inline_text and len(texts) + len(htmls) >= MAX_TEXT_PARTS:
+        inline_text = is_inline_text(ctype, disposition, filename)
+        if inline_text and len(found.texts) + len(found.htmls) >= MAX_TEXT_PARTS:
             inline_text = False
             if not capped:
                 capped = True
@@ -149,17 +169,37 @@ def _from_message(msg: email.message.Message, raw: bytes, defects: list[str], de
         if inline_text:
             payload = _payload(part, defects)
             body = decode_bytes(payload, part.get_content_charset(), defects)
-            (texts if ctype == "text/plain" else htmls).append(body)
+            (found.texts if ctype == "text/plain" else found.htmls).append(body)
         else:
-            attachments.append(Attachment(filename, ctype, len(_payload(part, defects))))
-    text = "\n".join(t for t in texts if t.strip())
-    html = "\n".join(htmls) if htmls else None
+            found.attachments.append(Attachment(filename, ctype, len(_payload(part, defects))))
+    return found
+
+
+def is_inline_text(ctype: str, disposition: str, filename: str | None) -> bool:
+    """A part that belongs to the body: text shown inline, not a named attachment."""
+    return ctype in ("text/plain", "text/html") and disposition != "attachment" and (
+        filename is None or disposition == "inline")
+
+
+def assemble(raw: bytes, found: Structure, defects: list[str]) -> ParsedMail:
+    """The ParsedMail of a read structure: headers decoded, body texts joined."""
+    hint = found.charset_hint
+    raw_values: dict[str, list] = {}  # Message.get() lowercases every name on every call: index once
+    for key, value in found.header_fields:
+        raw_values.setdefault(str(key).lower(), []).append(value)
+
+    def get(name: str):  # as msg.get(name) with compat32: the first value, 8-bit bytes as a Header
+        values = raw_values.get(name.lower())
+        return email.policy.compat32.header_fetch_parse(name, values[0]) if values else None
+    text = "\n".join(t for t in found.texts if t.strip())
+    html = "\n".join(found.htmls) if found.htmls else None
     from_html = False
     if not text.strip() and html:
         text, from_html = html_to_text(html), True
     return ParsedMail(
         raw=raw,
-        headers=headers,
+        header_fields=found.header_fields,
+        header_charset=hint,
         message_id=(message_ids(get("Message-ID")) or [None])[0],
         subject=decode_header_value((raw_values.get("subject") or [None])[0], defects, hint),
         sender=(_addresses(raw_values, "From", defects, hint) or [Mailbox(None, None)])[0],
@@ -172,8 +212,8 @@ def _from_message(msg: email.message.Message, raw: bytes, defects: list[str], de
         text=text.replace("\r\n", "\n").replace("\x00", ""),
         html=html,
         text_from_html=from_html,
-        attachments=tuple(attachments),
-        attached=tuple(attached),
+        attachments=tuple(found.attachments),
+        attached=tuple(found.attached),
         defects=tuple(dict.fromkeys(defects)),
     )
 
@@ -309,3 +349,6 @@ def _collect_defects(msg: email.message.Message, defects: list[str]) -> None:
         payload = part._payload
         if isinstance(payload, list) and _content_type(part) != "message/rfc822":
             stack.extend(p for p in payload if isinstance(p, email.message.Message))
+
+
+from triage.mail import simple_mime  # noqa: E402 - it reads into the classes above
