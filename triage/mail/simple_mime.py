@@ -17,7 +17,6 @@ import re
 from triage.mail.charsets import decode_bytes
 from triage.mail.parse import Attachment, Structure, is_inline_text, MAX_TEXT_PARTS
 
-_FIELD = re.compile(rb"[!-9;-~]+:")  # the stdlib's header line, without its "From " and empty names
 _TYPE = re.compile(r"\s*([!#$%&'*+\-.0-9A-Z^_`a-z|~]+/[!#$%&'*+\-.0-9A-Z^_`a-z|~]+)\s*(;.*)?\Z", re.S)
 # name=token or name="quoted, without backslashes" (anything else: the stdlib's rules, e.g. RFC 2231)
 _PARAM = re.compile(r"\s*([!#$%&'+\-.0-9A-Z^_`a-z|~]+)\s*=\s*(?:\"([^\"\\\r\n]*)\"|([!#$%&'+\-.0-9A-Z^_`a-z|~]+))\s*")
@@ -117,22 +116,21 @@ def _fields(head: bytes, eol: bytes) -> tuple[tuple[str, str], ...] | None:
         return ()
     if not head.isascii() or b"\r" in head.replace(b"\r\n", b"") or (eol == b"\n" and b"\r" in head):
         return None
-    fields: list[list[bytes]] = []
-    for line in head[:-len(eol)].split(eol):
-        if line[:1] in (b" ", b"\t"):
-            if not fields:
-                return None
-            fields[-1].append(eol + line)
-        elif _FIELD.match(line):
-            fields.append([line])
-        else:
-            return None
-    out = []
-    for lines in fields:
-        name, _, first = lines[0].partition(b":")
-        value = (first.lstrip(b" \t") + b"".join(lines[1:])).decode("ascii").rstrip("\r\n")
-        out.append((name.decode("ascii"), value))
-    return tuple(out)
+    text = head.decode("ascii")
+    pattern = _FIELD_CRLF if eol == b"\r\n" else _FIELD_LF
+    fields = pattern.findall(text)
+    # Every byte must belong to a field (a stray line is the stdlib's MissingHeaderBodySeparator case).
+    if sum(len(whole) for whole, _, _ in fields) != len(text):
+        return None
+    return tuple((name, value.rstrip("\r\n")) for _, name, value in fields)
+
+
+def _field_pattern(eol: str) -> re.Pattern:
+    line = f"[^\r\n]*"
+    return re.compile(f"(([!-9;-~]+):[ \t]*({line}(?:{eol}[ \t]{line})*){eol})")
+
+
+_FIELD_CRLF, _FIELD_LF = _field_pattern("\r\n"), _field_pattern("\n")
 
 
 def _consistent(body: bytes, eol: bytes) -> bool:
