@@ -80,6 +80,8 @@ def _lazy(name: str):
 def cli() -> None:
     """Triage: the recruiter-side inbox."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiosmtpd logs every SMTP command at INFO, candidates' addresses included: warnings only.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def app_settings():
