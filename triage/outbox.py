@@ -18,11 +18,9 @@ from triage import audit, compose
 from triage.config import Settings
 from triage.db import Application, Message, MessageState, Outbound, OutboxState, Suppression
 from triage.db.base import Database, utcnow  # noqa: F401 - Database re-exported for callers
-from triage.delivery import (  # noqa: F401 - re-exported: the outbox's one front door
-    CHUNK, LEASE, Tally, backoff, chunk_size, claim, deliver, lease_length, reclaim_expired, worker_name,
-)
+# Re-exported, so that callers have one front door to the outbox: claim, deliver, chunk_size, backoff.
+from triage.delivery import CHUNK, backoff, chunk_size, claim, deliver, reclaim_expired  # noqa: F401
 from triage.errors import BadInput, NotFound
-from triage.relay import CONNECTION_ERRORS, Permanent, Temporary, connect  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
