@@ -37,3 +37,39 @@ def test_healthz_names_the_database_when_it_is_down(make_settings, redis_client,
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["down"] == ["database"]
     app.extensions["triage.database"].dispose()
+
+
+def test_queues_come_in_order_of_priority_whatever_order_they_are_named_in():
+    assert queue.ordered(["retrain", "intake"]) == ("intake", "retrain")
+
+
+def test_naming_no_queue_means_every_queue():
+    assert queue.ordered() == queue.QUEUE_NAMES
+
+
+def test_an_unknown_queue_name_is_refused_with_the_known_ones():
+    import pytest
+    with pytest.raises(ValueError, match="intake, outbox, default, retrain"):
+        queue.ordered(["intake", "mail"])
+
+
+def test_a_mail_worker_leaves_the_retrain_queue_alone(settings, redis_client):
+    job = queue.queue(redis_client, queue.RETRAIN).enqueue(jobs.ping, "hello")
+    worker.build(settings, queues=queue.MAIL_QUEUES).work(burst=True)
+    assert job.get_status(refresh=True) == JobStatus.QUEUED
+
+
+def test_a_retrain_worker_serves_the_retrain_queue_only(settings, redis_client):
+    mail = queue.queue(redis_client, "default").enqueue(jobs.ping, "mail")
+    job = queue.queue(redis_client, queue.RETRAIN).enqueue(jobs.ping, "retrain")
+    worker.build(settings, queues=[queue.RETRAIN]).work(burst=True)
+    assert (job.get_status(refresh=True), mail.get_status(refresh=True)) == (JobStatus.FINISHED, JobStatus.QUEUED)
+
+
+def test_triage_worker_refuses_an_unknown_queue(monkeypatch, settings):
+    from click.testing import CliRunner
+
+    from triage.cli import cli
+    monkeypatch.setenv("TRIAGE_VAR_DIR", str(settings.var_dir))
+    result = CliRunner().invoke(cli, ["worker", "--burst", "--queue", "nope"])
+    assert (result.exit_code, "unknown queue(s) nope" in result.output) == (2, True), result.output

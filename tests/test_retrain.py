@@ -340,3 +340,102 @@ def test_the_model_page_shows_a_retrained_model_with_its_held_out_score(client, 
     page = client.get("/admin/model").get_data(as_text=True)
     assert (outcome.candidate in page, "activated by retraining" in page,
             f"{outcome.macro_f1['candidate']:.3f} on holdout.jsonl" in page) == (True, True, True)
+
+
+# --- withdrawn corrections ------------------------------------------------------------------------
+def test_withdrawing_the_latest_correction_lets_the_earlier_one_stand(db_session, make_user, add_message):
+    from triage import corrections
+    recruiter, admin = make_user("recruiter"), make_user("admin")
+    t0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    message = add_message("Re: offer", "I need a few more days to decide.", "status_check")
+    inbox_ops.move(db_session, message, recruiter, intent="offer_negotiation", now=t0)
+    poisoned = inbox_ops.move(db_session, message, recruiter, intent="thank_you", now=t0 + timedelta(minutes=5))
+    db_session.commit()
+    corrections.withdraw(db_session, poisoned.id, admin, t0 + timedelta(days=1))
+    db_session.commit()
+    assert [(r.intent, len(r.correction_ids)) for r in corrections.export(db_session)] == [("offer_negotiation", 1)]
+
+
+def test_a_retrain_leaves_withdrawn_corrections_out(settings, database, db_session, trained, models_dir,
+                                                    add_message, correct, make_user):
+    from triage import corrections
+    ship(models_dir, trained["good"])
+    rows = [(e.subject, e.body, "other", e.intent) for e in take("corpus_b.jsonl", 1)]
+    messages = correct(rows, add_message)
+    admin = make_user("admin")
+    for message in messages[:3]:
+        [correction] = db_session.scalars(select(Correction).where(Correction.message_id == message.id))
+        corrections.withdraw(db_session, correction.id, admin, datetime.now(timezone.utc))
+    db_session.commit()
+    outcome = retrain.retrain(settings, database, per_label=PER_LABEL)
+    assert outcome.corrections == len(messages) - 3
+
+
+# --- the retrain queue ----------------------------------------------------------------------------
+def test_a_retrain_waits_on_its_own_queue(redis_client):
+    from triage import queue
+    job, _ = retrain.enqueue(redis_client)
+    assert (job.origin, job.id in queue.queue(redis_client, queue.RETRAIN).job_ids) == (queue.RETRAIN, True)
+
+
+# --- pruning var/models ---------------------------------------------------------------------------
+def fake_model(folder: Path, stem: str, retrained: bool) -> Path:
+    """A stand-in artifact: pruning reads only names and sidecars, never the model itself."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.skops"
+    path.write_bytes(b"not a model")
+    meta = {"model_file": path.name, **({"retrain": {"corrections": 0}} if retrained else {})}
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    return path
+
+
+def test_pruning_keeps_active_previous_and_the_newest_trials(settings, trained, models_dir):
+    ship(models_dir, trained["good"])
+    store = model_store.store_dir(settings)
+    for day in (1, 2, 3):
+        fake_model(store, f"intent-2026-03-0{day}-000000", retrained=True)  # once active, now retired
+    for day in range(1, 6):
+        fake_model(store, f"intent-2026-04-0{day}-000000", retrained=False)  # `triage train` trials
+    previous = store / "intent-2026-03-03-000000.skops"
+    active = fake_model(store, "intent-2026-05-01-000000", retrained=True)
+    model_store.activate(settings, active)
+    model_store.prune(settings, keep=(active, previous))
+    assert sorted(p.stem for p in store.glob("*.skops")) == [
+        "intent-2026-03-03-000000", "intent-2026-04-03-000000", "intent-2026-04-04-000000",
+        "intent-2026-04-05-000000", "intent-2026-05-01-000000"]
+
+
+def test_pruning_removes_the_sidecars_with_their_models(settings, trained, models_dir):
+    ship(models_dir, trained["good"])
+    store = model_store.store_dir(settings)
+    fake_model(store, "intent-2026-03-01-000000", retrained=True)
+    active = fake_model(store, "intent-2026-05-01-000000", retrained=True)
+    model_store.activate(settings, active)
+    model_store.prune(settings, keep=(active,))
+    assert sorted(p.name for p in store.glob("intent-*")) == sorted([active.name, active.with_suffix(".json").name])
+
+
+def test_pruning_never_removes_the_shipped_model(settings, trained, models_dir):
+    shipped = ship(models_dir, trained["good"])
+    store = model_store.store_dir(settings)
+    copy = fake_model(store, shipped.stem, retrained=True)  # e.g. copied in by hand to pin it
+    active = fake_model(store, "intent-2026-05-01-000000", retrained=True)
+    model_store.activate(settings, active)
+    model_store.prune(settings, keep=(active,))
+    assert (shipped.is_file(), copy.is_file()) == (True, True)
+
+
+def test_pruning_does_nothing_while_the_shipped_model_is_active(settings, trained, models_dir):
+    ship(models_dir, trained["good"])
+    old = fake_model(model_store.store_dir(settings), "intent-2026-03-01-000000", retrained=True)
+    assert (model_store.prune(settings), old.is_file()) == ([], True)
+
+
+def test_an_activation_prunes_retired_models_and_audits_it(settings, database, db_session, trained, models_dir):
+    shipped = ship(models_dir, trained["swapped"])
+    retired = fake_model(model_store.store_dir(settings), "intent-2026-03-01-000000", retrained=True)
+    outcome = retrain.retrain(settings, database, per_label=PER_LABEL)
+    event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "model.activate"))
+    assert (outcome.activated, outcome.pruned, event.details["pruned"], retired.is_file(), shipped.is_file(),
+            model_store.locate(settings).stem) == \
+        (True, [retired.stem], [retired.stem], False, True, outcome.candidate)

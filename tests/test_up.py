@@ -28,8 +28,35 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> int:
     raise AssertionError(f"{url} did not answer within {seconds}s")
 
 
+def served_queues(command: list[str]) -> tuple[str, ...]:
+    return tuple(command[i + 1] for i, arg in enumerate(command) if arg == "--queue")
+
+
+def test_up_plans_a_mail_worker_and_a_retrain_worker(settings):
+    from triage import queue, up
+    workers = {name: served_queues(command) for name, command in up.plan(settings)
+               if command[3:4] == ["worker"]}  # [python, -m, triage.cli, worker, ...]
+    assert workers == {"worker": queue.MAIL_QUEUES, "retrain-worker": (queue.RETRAIN,)}
+
+
+def running_workers(redis, process: subprocess.Popen, expected: int, seconds: float = 60) -> list[tuple[str, ...]]:
+    """The queues each registered RQ worker serves, once `expected` of them have registered."""
+    from rq import Worker
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "triage up exited early"
+        workers = Worker.all(connection=redis)
+        if len(workers) >= expected:
+            return sorted(tuple(w.queue_names()) for w in workers)
+        time.sleep(0.2)
+    raise AssertionError(f"{expected} workers did not register within {seconds}s")
+
+
 @pytest.mark.slow
-def test_up_serves_healthz_and_stops_on_sigint(tmp_path, database_url, redis_url):
+def test_up_serves_healthz_runs_both_workers_and_stops_on_sigint(tmp_path, database_url, redis_url):
+    from redis import Redis
+
+    from triage import queue
     web, sink, smtp = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
     # The embedded defaults (its own Redis) unless the suite runs against servers.
@@ -45,6 +72,10 @@ def test_up_serves_healthz_and_stops_on_sigint(tmp_path, database_url, redis_url
         assert wait_for(f"http://127.0.0.1:{web}/healthz", process) == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{web}/login", timeout=5) as page:
             assert b"Log in to Triage" in page.read()
+        redis = Redis.from_url(env.get("REDIS_URL") or f"unix://{tmp_path / 'var' / 'redis.sock'}")
+        # Mail keeps flowing while a retrain runs: a second worker serves the retrain queue alone.
+        assert running_workers(redis, process, 2) == sorted([queue.MAIL_QUEUES, (queue.RETRAIN,)])
+        redis.close()
         os.killpg(process.pid, signal.SIGINT)
         output, _ = process.communicate(timeout=40)
     finally:

@@ -204,7 +204,7 @@ def users_demo_admin() -> None:
 @click.option("--workers", default=2, show_default=True, help="gunicorn web processes")
 @click.option("--demo", is_flag=True, help="On an empty database, feed in the demo (`triage demo`).")
 def up(workers: int, demo: bool) -> None:
-    """Run the web app, a worker, the SMTP sink and the inbound SMTP listener; Ctrl-C stops all."""
+    """Run the web app, the workers (mail, retraining), the SMTP sink and the inbound SMTP listener; Ctrl-C stops all."""
     from triage import up as up_module
     sys.exit(up_module.run(_settings(), workers, demo))
 
@@ -212,10 +212,17 @@ def up(workers: int, demo: bool) -> None:
 @cli.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None)
-def worker(burst: bool, name: str | None) -> None:
+@click.option("--queue", "queues", multiple=True, metavar="NAME",
+              help="Serve only this queue; repeat for several (default: every queue, by priority).")
+def worker(burst: bool, name: str | None, queues: tuple[str, ...]) -> None:
     """Run one RQ worker (builds the runtime and loads the model once)."""
+    from triage import queue
     from triage import worker as worker_module
-    w = worker_module.build(_settings(), name)
+    try:
+        names = queue.ordered(queues)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queue") from exc
+    w = worker_module.build(_settings(), name, names)
     w.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 

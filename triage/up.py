@@ -34,6 +34,10 @@ def _triage(*args: str) -> list[str]:
     return [sys.executable, "-m", "triage.cli", *args]
 
 
+def _serving(names: tuple[str, ...]) -> list[str]:
+    return [arg for name in names for arg in ("--queue", name)]
+
+
 def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
     """The processes `triage up` runs, in start order (only the parts that are installed)."""
     from triage.cli import installed
@@ -41,7 +45,9 @@ def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
     smtp = urlsplit(settings.smtp_url)
     if smtp.hostname in ("127.0.0.1", "localhost") and smtp.port == settings.sink_port:
         commands.append(("sink", _triage("sink")))
-    commands.append(("worker", _triage("worker")))
+    # Mail first; retraining gets a worker of its own because one retrain holds a worker for minutes.
+    commands.append(("worker", _triage("worker", *_serving(queue.MAIL_QUEUES))))
+    commands.append(("retrain-worker", _triage("worker", *_serving((queue.RETRAIN,)))))
     for name in ("smtp", "sweeper"):
         if installed(name):
             commands.append((name, _triage(name)))

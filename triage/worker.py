@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from rq import Worker
 
@@ -15,11 +16,14 @@ log = logging.getLogger(__name__)
 class TriageWorker(Worker):
     """Forks per job like rq's Worker; the child drops inherited DB connections first."""
 
+    serves_mail = True  # False for a retrain-only worker: it never classifies, so it loads no model
+
     def execute_job(self, job, queue):
         # Before forking: a model activated since the last job is loaded once, here, and every
         # child inherits it, instead of each child loading it again.
         try:
-            _preload()
+            if self.serves_mail:
+                _preload()
         except Exception:  # noqa: BLE001 - the worker must survive; the job itself reports the error
             log.exception("could not refresh the intent model before job %s", job.id)
         return super().execute_job(job, queue)
@@ -30,13 +34,18 @@ class TriageWorker(Worker):
         return super().main_work_horse(*args, **kwargs)
 
 
-def build(settings: Settings, name: str | None = None) -> TriageWorker:
+def build(settings: Settings, name: str | None = None, queues: Iterable[str] = ()) -> TriageWorker:
+    """A worker for the named queues (all of them, in order of priority, when none are named)."""
+    names = queue.ordered(queues)
     connection = queue.connect(settings)
     jobs.install(jobs.Runtime(settings, Database(settings.database_url), connection))
     _warm()
-    _preload()
-    queues = [queue.queue(connection, n) for n in queue.QUEUE_NAMES]
-    return TriageWorker(queues, connection=connection, name=name)
+    serves_mail = names != (queue.RETRAIN,)
+    if serves_mail:
+        _preload()
+    w = TriageWorker([queue.queue(connection, n) for n in names], connection=connection, name=name)
+    w.serves_mail = serves_mail
+    return w
 
 
 def _warm() -> None:

@@ -36,3 +36,6 @@ class Correction(Base):
     from_lane: Mapped[str | None] = mapped_column(String(16))
     to_lane: Mapped[str | None] = mapped_column(String(16))
     used_in_model: Mapped[str | None] = mapped_column(String(80))
+    # An admin withdrew a wrong label: the row stays (the trail), training leaves it out.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(Moment)
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
