@@ -56,8 +56,8 @@ def _forward_at(lines: list[str], i: int, line: str, *, wrote_counts: bool):
     """Return (fields, body start, quoted, note end) when a forward begins at line i."""
     if not line.strip():
         return None
-    sep = words.FORWARD_SEPARATOR.match(line)
-    if sep or words.FORWARD_INTRO.match(line):
+    sep = words.FORWARD_SEPARATOR.match(line) if "-" in line else None
+    if sep or (qh.ends_with_colon(line) and words.FORWARD_INTRO.match(line)):
         quoted = qh.quote_depth(line) > 0
         rest = line[sep.end():] if sep else ""
         if rest.strip():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from triage.mail import forwarded_headers as words
 
@@ -13,13 +14,15 @@ _SPACE_LIKE = " \t\xa0\u200b\u200c\u200d\u2060"
 
 def quote_depth(line: str) -> int:
     """Return how many '>' quote marks open the line."""
+    if ">" not in line:  # most lines: skip the regex
+        return 0
     m = _QUOTE_MARKS.match(line)
     return m.group(1).count(">") if m else 0
 
 
 def unquote(line: str) -> str:
     """Return the line without its leading '>' quote marks."""
-    return _QUOTE_MARKS.sub("", line, count=1)
+    return _QUOTE_MARKS.sub("", line, count=1) if ">" in line else line
 
 
 def is_blank(line: str) -> bool:
@@ -38,15 +41,55 @@ class HeaderBlock:
     keys: tuple[str, ...] = field(default=())
 
 
+# words.HEADER_LINE, in parts. As one pattern it tries its 200 words case-insensitively after every
+# way of splitting a line's leading blanks between its optional parts: tens of microseconds on an
+# indented line. But the parts cannot overlap (no header word begins with a blank, '>' or '*', or
+# ends with a blank or '*', and none holds a colon), so each is found by stripping characters and
+# checked once; the header word, the costly part, only when the text before the colon is short.
+_HEADER_WORDS = [w for ws in words.HEADER_WORDS.values() for w in ws]
+_KEY_MAX_WORDS = max(len(w.split()) for w in _HEADER_WORDS)
+_KEY_MAX_LETTERS = max(len("".join(w.split())) for w in _HEADER_WORDS)
+_KEY_LEAD = " \t>*"
+_KEY_TRAIL = "* \t\xa0\u202f"
+_LEAD = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*\*{0,2}")  # quote marks and bold before the word
+_HEADER_WORD = re.compile(words.ALL_WORDS, re.IGNORECASE)
+_TRAIL = re.compile(r"\*{0,2}[ \t\xa0\u202f]*")  # between the word and the colon
+_VALUE = re.compile(r"[ \t\xa0\u202f]*\*{0,2}[ \t]*(?P<value>.*)$")  # after the colon
+
+
+def _first_colon(line: str) -> int:
+    colon = line.find(":")
+    wide = line.find("：")
+    return wide if wide >= 0 and (colon < 0 or wide < colon) else colon
+
+
 def header_line(line: str) -> tuple[str, str] | None:
     """Return (field, value) when the line is a 'From: …'-style header line in any language."""
-    if ":" not in line and "：" not in line:
+    colon = _first_colon(line)
+    if colon < 0:
         return None
-    m = words.HEADER_LINE.match(line)
-    if not m:
+    head = line[:colon]
+    rest = head.lstrip(_KEY_LEAD)
+    key = rest.rstrip(_KEY_TRAIL)
+    parts = key.split()
+    if not parts or len(parts) > _KEY_MAX_WORDS or sum(map(len, parts)) > _KEY_MAX_LETTERS:
         return None
-    name = words.field_for(m.group("key"))
-    return (name, m.group("value").strip(_SPACE_LIKE + "*")) if name else None
+    key_start = len(head) - len(rest)
+    key_end = key_start + len(key)
+    if not (_HEADER_WORD.fullmatch(key) and _LEAD.fullmatch(line, 0, key_start)
+            and _TRAIL.fullmatch(line, key_end, colon)):
+        return None
+    value = _VALUE.match(line, colon + 1)
+    if not value:
+        return None
+    name = words.field_for(key)
+    return (name, value.group("value").strip(_SPACE_LIKE + "*")) if name else None
+
+
+def ends_with_colon(line: str) -> bool:
+    """A necessary condition for words.FORWARD_INTRO ("Begin forwarded message:"), which is slow
+    on indented lines for the same reason as HEADER_LINE."""
+    return line.removesuffix("\n").rstrip(" \t").endswith((":", "："))
 
 
 def header_block(lines: list[str], start: int, *, limit: int = 40, gaps: bool = False) -> HeaderBlock | None:
@@ -116,11 +159,27 @@ class WroteLine:
 
     start: int
     end: int
-    sender_raw: str
-    date: str | None
+    sender_text: str  # the sender and the rest of the line, as cut from it: cleaned on demand,
+    rest_text: str  # because stripping quotes only needs to know where the attribution is
+
+    @cached_property
+    def _cleaned(self) -> tuple[str, str | None]:
+        return _clean_attribution(self.sender_text, self.rest_text)
+
+    @property
+    def sender_raw(self) -> str:
+        """The sender as written ("Jane Doe <jane@example.com>")."""
+        return self._cleaned[0]
+
+    @property
+    def date(self) -> str | None:
+        """The date as written, or None when the line shows none."""
+        return self._cleaned[1]
 
 
 _WROTE_LINE_MAX = 3
+_DATE_OR_ADDRESS = re.compile(r"\d|@")
+_DIGIT = re.compile(r"\d")
 
 
 def wrote_line(lines: list[str], i: int) -> WroteLine | None:
@@ -133,7 +192,7 @@ def wrote_line(lines: list[str], i: int) -> WroteLine | None:
         if j > i:
             nxt = unquote(lines[j]).strip(_SPACE_LIKE)
             # Only an attribution that already shows a date or an address wraps onto more lines.
-            if not nxt or header_line(lines[j]) or not re.search(r"\d|@", first):
+            if not _DATE_OR_ADDRESS.search(first) or not nxt or header_line(lines[j]):
                 return None
             text = f"{text} {nxt}"
         if text.endswith((":", "：")):
@@ -143,17 +202,30 @@ def wrote_line(lines: list[str], i: int) -> WroteLine | None:
 
 
 _DATE_HINT = re.compile(r"\d{1,4}[:./-]\d{1,2}|\b\d{4}\b|\d{1,2}:\d{2}")
-_VERB = re.compile(r"(?<![\w])(?:" + words.WROTE_VERBS + r")(?![\w])", re.IGNORECASE)
+
+
+def _initials(alternation: str) -> str:
+    """A character class of the letters the alternatives of a plain word list begin with."""
+    initials = {alternative[0] for alternative in alternation.split("|")}
+    if not all(c.isalpha() for c in initials):
+        raise ValueError("each alternative must begin with a letter")
+    return "[" + "".join(sorted(initials)) + "]"
+
+
+# The lookahead lets the engine pass over most positions with one class test instead of trying
+# three dozen case-insensitive words at each: 2-3x faster on a typical "On …, X wrote:" line.
+_VERB = re.compile(r"(?<![\w])(?=" + _initials(words.WROTE_VERBS) + r")(?:" + words.WROTE_VERBS + r")(?![\w])",
+                   re.IGNORECASE)
 _INTRO = re.compile(r"^(?:" + "|".join(re.escape(w) for w in words.WROTE_INTRO_WORDS) + r")(?=[\s,])", re.IGNORECASE)
 _CONNECTOR = "|".join(re.escape(w) for w in words.WROTE_CONNECTORS)
 _LEADING_CONNECTOR = re.compile(r"^(?:(?:" + _CONNECTOR + r")\s+)+", re.IGNORECASE)
-_TRAILING_CONNECTOR = re.compile(r"(?:\s+(?:" + _CONNECTOR + r"))+$", re.IGNORECASE)
+_TRAILING_CONNECTOR = re.compile(r"(?:\s+(?=" + _initials(_CONNECTOR) + r")(?:" + _CONNECTOR + r"))+$", re.IGNORECASE)
 _SEAM = re.compile(r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?|,|\b\d{4}\b")
 _OPEN_QUOTE = {'"': '"', "”": "“„\"", "»": "«", "'": "'"}
 
 
-def _attribution(text: str) -> tuple[str, str | None] | None:
-    """Split an attribution line into (sender as written, date as written)."""
+def _attribution(text: str) -> tuple[str, str] | None:
+    """Split an attribution line into (sender, rest of the line), both still to be cleaned."""
     text = " ".join(text.split()).replace("< ", "<").replace(" >", ">")
     if not text.endswith((":", "：")):
         return None
@@ -180,11 +252,16 @@ def _attribution(text: str) -> tuple[str, str | None] | None:
         rest = text[:name_start]
         if not _DATE_HINT.search(rest):
             return None
+    return sender, rest
+
+
+def _clean_attribution(sender: str, rest: str) -> tuple[str, str | None]:
+    """(sender, date) of a found attribution: verbs, intro words and connectors removed."""
     rest = _VERB.sub(" ", rest).replace("：", ":").strip(" ,:")
     rest = _INTRO.sub("", rest).strip(" ,")
     rest = _TRAILING_CONNECTOR.sub("", _LEADING_CONNECTOR.sub("", rest)).strip(" ,")
     sender = _LEADING_CONNECTOR.sub("", sender.strip(" ,"))
-    return sender, (rest if _DATE_HINT.search(rest) or re.search(r"\d", rest) else None)
+    return sender, (rest if _DIGIT.search(rest) else None)  # a date hint has digits: the digit test alone decides
 
 
 def _name_start(text: str, pos: int, verb: re.Match[str]) -> int:

@@ -42,10 +42,15 @@ def find_splitter(lines: list[str], begin: int = 0, *, quoted_blocks: bool = Fal
 def splitter_at(lines: list[str], i: int) -> Splitter | None:
     """Return the quote intro that starts exactly at line i, if any."""
     line = lines[i]
-    if words.FORWARD_SEPARATOR.match(line) or words.FORWARD_INTRO.match(line):
+    # Every pattern below needs one of these characters; most lines of prose have none of them,
+    # and testing for a character is far cheaper than trying the patterns.
+    colon = ":" in line or "：" in line
+    dash = "-" in line
+    if (dash and words.FORWARD_SEPARATOR.match(line)) or (
+            colon and qh.ends_with_colon(line) and words.FORWARD_INTRO.match(line)):
         kind = "forward" if _FORWARD_ONLY.search(line) else "separator"
         return Splitter(i, i + 1, kind)
-    if words.RULE_LINE.match(line):
+    if (dash or "_" in line) and words.RULE_LINE.match(line):
         j = i + 1
         while j < len(lines) and j <= i + 2 and qh.is_blank(lines[j]):
             j += 1
@@ -53,36 +58,43 @@ def splitter_at(lines: list[str], i: int) -> Splitter | None:
         if block and "from" in block.fields and len(block.fields) >= 2:
             return Splitter(i, block.end, "header")
         return None
-    parsed = qh.header_line(line)
-    if parsed and parsed[0] == "from" and _describes_message(qh.inline_headers(qh.unquote(line))):
+    parsed = qh.header_line(line) if colon else None
+    if (parsed and parsed[0] == "from" and _several_fields(line)
+            and _describes_message(qh.inline_headers(qh.unquote(line)))):
         return Splitter(i, i + 1, "header")  # "From: x Date: y" printed on one line
     if parsed and parsed[0] in ("from", "date", "subject", "to"):
         block = qh.header_block(lines, i)
         if block and _describes_message(block.fields):
             return Splitter(i, block.end, "header")
         return None
-    if ":" in line or "：" in line or "-" in line:
+    if colon or dash:
         wrote = qh.wrote_line(lines, i)
         if wrote:
             return Splitter(i, wrote.end, "wrote")
-        dashed = _DASHED_WROTE.match(line)
+        dashed = _DASHED_WROTE.match(line) if dash else None
         if dashed and (qh.wrote_line([dashed.group("inner") + ":"], 0) or _ENDS_WITH_VERB.search(dashed.group("inner"))):
             return Splitter(i, i + 1, "wrote")
-    if _DATE_SENDER.match(line):
-        end = i + 1 if "@" in line else i + 2
+    at = "@" in line
+    if (at or "<" in line) and _DATE_SENDER.match(line):
+        end = i + 1 if at else i + 2
         if end <= len(lines) and "@" in " ".join(lines[i:end]):
             nxt = end
             while nxt < len(lines) and not lines[nxt].strip():
                 nxt += 1
             if lines[end - 1].rstrip().endswith(":") or (nxt < len(lines) and qh.quote_depth(lines[nxt])):
                 return Splitter(i, end, "wrote")
-    if _TIMED_SENDER.match(qh.unquote(line)):
+    if at and colon and _TIMED_SENDER.match(qh.unquote(line)):
         return Splitter(i, i + 1, "wrote")
-    if _ON_DATE.match(line):
+    if "On" in line and _ON_DATE.match(line):
         for j in range(i + 1, min(len(lines), i + 7)):
             if _ENDS_WITH_VERB.search(lines[j]) and lines[j].rstrip().endswith(":"):
                 return Splitter(i, j + 1, "wrote")
     return None
+
+
+def _several_fields(line: str) -> bool:
+    """Whether a line could name two header fields (a colon each, or Yahoo's colonless words)."""
+    return line.count(":") + line.count("：") >= 2 or any(w in line for w in words.COLONLESS_WORDS)
 
 
 def _describes_message(fields: dict[str, str]) -> bool:
@@ -102,7 +114,11 @@ _ON_DATE = re.compile(r"^\s*On\s[^\n]*\d[^\n]*$")
 _SHARED_LINE = re.compile(r"^(?P<reply>.*?\S)[\s-]*(?P<intro>\bOn\s[^\n]{5,200}\bwrote:)\s*$")
 
 
-def _split_shared_lines(lines: list[str]) -> list[str]:
+def _lines(text: str) -> list[str]:
+    """The text's lines; a reply and its "On … wrote:" intro that share a line become two lines."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "wrote:" not in text:  # then no line holds an intro: skip the line by line look
+        return lines
     out: list[str] = []
     for line in lines:
         m = _SHARED_LINE.match(line) if "wrote:" in line and not qh.quote_depth(line) else None
@@ -136,7 +152,7 @@ def _wrapped_inside(lines: list[str], k: int) -> bool:
 
 def strip_quotes(text: str) -> str:
     """Remove quoted history; keep the writer's own text, including text written below a quote."""
-    lines = _split_shared_lines(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    lines = _lines(text)
     return "\n".join(_strip_lines(lines, 0)).strip()
 
 
@@ -186,7 +202,7 @@ class Reply:
 
 def split_reply(text: str) -> Reply:
     """Split at the first quote intro: (text above, {"from", "date", …} of the intro, quoted text)."""
-    lines = _split_shared_lines(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    lines = _lines(text)
     split = find_splitter(lines, quoted_blocks=True)
     if split is None:
         return Reply(text.strip(), {}, None)

@@ -10,7 +10,7 @@ from triage.mail.addresses import Mailbox
 from triage.mail.autoreply import is_auto_reply
 from triage.mail.forwarded import unwrap_message
 from triage.mail.html_quotes import html_reply_text
-from triage.mail.parse import parse
+from triage.mail.parse import ParsedMail, parse
 from triage.mail.quotes import reply_text
 from triage.mail.signatures import split_signature
 from triage.mail.threading import normalize_subject
@@ -44,7 +44,11 @@ def _box(box: Mailbox) -> dict[str, str | None]:
 
 def describe_bytes(raw: bytes, file: str | None = None) -> dict[str, Any]:
     """Parse, unwrap and strip one raw message into the `triage parse` JSON object."""
-    mail = parse(raw)
+    return describe_mail(parse(raw), file)
+
+
+def describe_mail(mail: ParsedMail, file: str | None = None) -> dict[str, Any]:
+    """The `triage parse` JSON object of a parsed message: unwrap forwards, strip quotes."""
     chain = unwrap_message(mail)
     original = chain[-1] if chain else None
     if original is not None:
@@ -55,6 +59,7 @@ def describe_bytes(raw: bytes, file: str | None = None) -> dict[str, Any]:
     else:
         own_text = reply_text(mail.text)
     subject = mail.subject
+    date = _iso(mail.date)
     return {
         "file": file,
         "message_id": mail.message_id,
@@ -62,8 +67,8 @@ def describe_bytes(raw: bytes, file: str | None = None) -> dict[str, Any]:
         "original_from": _box(original.sender if original else mail.sender),
         "subject": subject,
         "original_subject": (original.subject or normalize_subject(subject)) if original else subject,
-        "date": _iso(mail.date),
-        "original_date": _iso(original.date) if original else _iso(mail.date),
+        "date": date,
+        "original_date": _iso(original.date) if original else date,
         "original_date_raw": original.date if original else None,
         "forwarded": original is not None,
         "forward_kind": chain[0].kind if chain else None,

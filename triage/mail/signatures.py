@@ -7,8 +7,10 @@ SEARCH_LINES = 20  # a signature starts within this many lines of the end
 SIGN_OFF_TAIL = 6  # a sign-off word may be followed by this many non-blank lines (name, title…)
 
 _RULE = re.compile(r"^(?:-{2,}|_{2,}|—|–)[ \t]*$")
+_RULE_MARKS = "-_—–"  # what a rule line begins with
 _DASH_NAME = re.compile(r"^[-–—]\s?[^\W\d_][\w.'’ -]{0,30}$")
 _SLASH_NAME = re.compile(r"^/[^\W\d_][\w.'’ -]{0,30}$")
+_NAME_MARKS = "-–—/"  # what the two patterns above begin with
 _DEVICE = re.compile(
     r"^(?:sent (?:from|with|via|using|wirelessly from|from my)\b.{0,60}"
     r"|(?:envoyé|envoye) (?:de|depuis) (?:mon|ma)\b.{0,40}"
@@ -46,42 +48,47 @@ _SIGN_OFFS = frozenset(
 _TRAILING_PUNCT = " \t,.!;:"
 
 
-def _is_sign_off(line: str) -> bool:
-    text = line.strip().rstrip(_TRAILING_PUNCT).casefold()
+def _is_sign_off(line: str, text: str) -> bool:
+    """`text` is the line stripped."""
+    text = text.rstrip(_TRAILING_PUNCT).casefold()
     if text in _SIGN_OFFS:
         return True
     # "Thanks in advance," / "Best regards from Berlin," – a sign-off word opening a short line
     # that ends with a comma.
-    tokens = text.split()
-    if line.rstrip().endswith(",") and len(text) <= 40 and tokens:
-        return any(" ".join(tokens[:n]) in _SIGN_OFFS for n in (1, 2, 3))
+    if line.rstrip().endswith(",") and len(text) <= 40:
+        tokens = text.split()
+        return bool(tokens) and any(" ".join(tokens[:n]) in _SIGN_OFFS for n in (1, 2, 3))
     return False
 
 
-def _is_device_line(line: str) -> bool:
-    text = line.strip()
-    return bool(text) and len(text) <= 90 and bool(_DEVICE.match(text)) and not _DEVICE_SENTENCE.search(text)
+def _is_device_line(text: str) -> bool:
+    """`text` is the line stripped."""
+    return len(text) <= 90 and bool(_DEVICE.match(text)) and not _DEVICE_SENTENCE.search(text)
 
 
 def _delimiter(lines: list[str], i: int, hyphen_names: bool = True) -> bool:
     line = lines[i]
-    stripped = line.strip()
+    stripped = line.strip()  # once: the checks below all look at it
     if not stripped:
         return False
     if _is_rule(line):
         # A rule with nothing under it separates nothing (Outlook leaves one above its header).
         return any(ln.strip() for ln in lines[i + 1:])
-    if _is_device_line(line):
+    if _is_device_line(stripped):
         return True
-    if hyphen_names and (_DASH_NAME.match(line.rstrip()) or _SLASH_NAME.match(line.rstrip())) and not _near_list_item(lines, i):
+    if (hyphen_names and line[0] in _NAME_MARKS
+            and (_DASH_NAME.match(line.rstrip()) or _SLASH_NAME.match(line.rstrip())) and not _near_list_item(lines, i)):
         return _only_short_lines_after(lines, i + 1, 4)
-    if _is_sign_off(line):
+    if _is_sign_off(line, stripped):
         return _only_short_lines_after(lines, i + 1, SIGN_OFF_TAIL)
     return False
 
 
 def _is_rule(line: str) -> bool:
-    return line.rstrip() in ("--", "-- ", "---") or bool(_RULE.match(line.strip())) and not line[:1].isspace()
+    text = line.strip()
+    if not text or text[0] not in _RULE_MARKS:  # most lines: no pattern to try
+        return False
+    return line.rstrip() in ("--", "-- ", "---") or bool(_RULE.match(text)) and not line[:1].isspace()
 
 
 def _near_list_item(lines: list[str], i: int) -> bool:
