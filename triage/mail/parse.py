@@ -135,6 +135,7 @@ class Structure:
     htmls: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     attached: list["ParsedMail"] = field(default_factory=list)
+    index: dict[str, list] | None = None  # header values by lowercased name, when the reader made it
 
 
 def _from_message(msg: email.message.Message, raw: bytes, defects: list[str], depth: int) -> ParsedMail:
@@ -184,9 +185,11 @@ def is_inline_text(ctype: str, disposition: str, filename: str | None) -> bool:
 def assemble(raw: bytes, found: Structure, defects: list[str]) -> ParsedMail:
     """The ParsedMail of a read structure: headers decoded, body texts joined."""
     hint = found.charset_hint
-    raw_values: dict[str, list] = {}  # Message.get() lowercases every name on every call: index once
-    for key, value in found.header_fields:
-        raw_values.setdefault(str(key).lower(), []).append(value)
+    raw_values = found.index  # Message.get() lowercases every name on every call: index once
+    if raw_values is None:
+        raw_values = {}
+        for key, value in found.header_fields:
+            raw_values.setdefault(str(key).lower(), []).append(value)
 
     def get(name: str):  # as msg.get(name) with compat32: the first value, 8-bit bytes as a Header
         values = raw_values.get(name.lower())
@@ -196,7 +199,7 @@ def assemble(raw: bytes, found: Structure, defects: list[str]) -> ParsedMail:
     from_html = False
     if not text.strip() and html:
         text, from_html = html_to_text(html), True
-    return ParsedMail(
+    mail = ParsedMail(
         raw=raw,
         header_fields=found.header_fields,
         header_charset=hint,
@@ -216,6 +219,9 @@ def assemble(raw: bytes, found: Structure, defects: list[str]) -> ParsedMail:
         attached=tuple(found.attached),
         defects=tuple(dict.fromkeys(defects)),
     )
+    # Prime header()'s index with the one made here (a cached_property lives in the instance dict).
+    mail.__dict__["_first_values"] = {name: values[0] for name, values in raw_values.items()}
+    return mail
 
 
 def _charset_hint(msg: email.message.Message) -> str | None:

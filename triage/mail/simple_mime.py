@@ -32,8 +32,11 @@ def read(raw: bytes) -> Structure | None:
     head, body = _split(raw, eol)
     if head is None:
         return None
-    fields = _fields(head, eol)
-    info = _part_info(fields) if fields is not None else None
+    read_fields = _fields(head, eol)
+    if read_fields is None:
+        return None
+    fields, index = read_fields
+    info = _part_info(index)
     if info is None:
         return None
     if info[0].startswith("multipart/") and not _consistent(body, eol):
@@ -41,7 +44,7 @@ def read(raw: bytes) -> Structure | None:
     root = _node(fields, info, body, eol, depth=0)
     if root is None:
         return None
-    found = Structure(fields, _charset_hint(root))
+    found = Structure(fields, _charset_hint(root), index=index)
     defects: list[str] = []
     for (p_type, p_params, _, p_disposition, filename), payload in _leaves(root):
         if is_inline_text(p_type, p_disposition, filename):
@@ -110,27 +113,32 @@ def _split(data: bytes, eol: bytes) -> tuple[bytes | None, bytes]:
     return data[:end + len(eol)], data[end + 2 * len(eol):]
 
 
-def _fields(head: bytes, eol: bytes) -> tuple[tuple[str, str], ...] | None:
-    """(name, value) as compat32 keeps them: value lstripped, continuation lines kept, no last line end."""
+def _fields(head: bytes, eol: bytes) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]] | None:
+    """(name, value) pairs as compat32 keeps them (value lstripped, continuation lines kept, no last
+    line end), and the values by lowercased name."""
     if not head:
-        return ()
+        return (), {}
     if not head.isascii() or b"\r" in head.replace(b"\r\n", b"") or (eol == b"\n" and b"\r" in head):
         return None
-    text = head.decode("ascii")
-    pattern = _FIELD_CRLF if eol == b"\r\n" else _FIELD_LF
-    fields = pattern.findall(text)
-    # Every byte must belong to a field (a stray line is the stdlib's MissingHeaderBodySeparator case).
-    if sum(len(whole) for whole, _, _ in fields) != len(text):
-        return None
-    return tuple((name, value.rstrip("\r\n")) for _, name, value in fields)
+    text = head[:-len(eol)].decode("ascii")
+    if text[:1] in (" ", "\t"):
+        return None  # a continuation line with nothing to continue
+    fields = []
+    # One piece per field, its continuation lines included: split only where a line does not go on.
+    for piece in _FIELD_ENDS[eol].split(text):
+        name, colon, value = piece.partition(":")
+        if not colon or _NAME.fullmatch(name) is None:
+            return None  # a stray line: the stdlib's MissingHeaderBodySeparator case
+        fields.append((name, value.lstrip(" \t").rstrip("\r\n")))
+    fields = tuple(fields)
+    index: dict[str, list[str]] = {}
+    for name, value in fields:
+        index.setdefault(name.lower(), []).append(value)
+    return fields, index
 
 
-def _field_pattern(eol: str) -> re.Pattern:
-    line = f"[^\r\n]*"
-    return re.compile(f"(([!-9;-~]+):[ \t]*({line}(?:{eol}[ \t]{line})*){eol})")
-
-
-_FIELD_CRLF, _FIELD_LF = _field_pattern("\r\n"), _field_pattern("\n")
+_NAME = re.compile("[!-9;-~]+")  # the stdlib's field name, less the empty one it also takes
+_FIELD_ENDS = {b"\r\n": re.compile("\r\n(?![ \t])"), b"\n": re.compile("\n(?![ \t])")}
 
 
 def _consistent(body: bytes, eol: bytes) -> bool:
@@ -141,15 +149,15 @@ def _consistent(body: bytes, eol: bytes) -> bool:
     return body.count(b"\n") == crlf and body.count(b"\r") == crlf
 
 
-def _part_info(fields) -> tuple[str, dict[str, str], str, str, str | None] | None:
+def _part_info(index: dict[str, list[str]]) -> tuple[str, dict[str, str], str, str, str | None] | None:
     """Content type, its parameters, transfer encoding, disposition and file name; None when unsure."""
     seen: dict[str, str] = {}
-    for name, value in fields:
-        key = name.lower()
-        if key in ("content-type", "content-transfer-encoding", "content-disposition"):
-            if key in seen:
+    for key in ("content-type", "content-transfer-encoding", "content-disposition"):
+        values = index.get(key)
+        if values:
+            if len(values) > 1:
                 return None  # repeated: which one counts is the stdlib's business
-            seen[key] = value
+            seen[key] = values[0]
     params: dict[str, str] = {}
     if "content-type" in seen:
         match = _TYPE.match(seen["content-type"])
@@ -222,10 +230,11 @@ def _multipart(body: bytes, boundary: str | None, eol: bytes):
         head, content = _split(chunk + eol, eol)
         if head is None:
             return None  # no empty line after the part's headers
-        fields = _fields(head, eol)
-        if fields is None:
+        read_fields = _fields(head, eol)
+        if read_fields is None:
             return None
-        info = _part_info(fields)
+        fields, index = read_fields
+        info = _part_info(index)
         if info is None:
             return None
         # The stdlib leaves off the line end before the next delimiter (added back above).
