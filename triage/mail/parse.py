@@ -308,7 +308,9 @@ def _str(value: object) -> str | None:
 
 
 def _addresses(raw_values: dict[str, list], name: str, defects: list[str], hint: str | None) -> list[Mailbox]:
-    values = raw_values.get(name.lower(), [])
+    values = raw_values.get(name.lower())
+    if not values:
+        return []
     if len(values) == 1 and isinstance(values[0], str):
         simple = simple_address(values[0])
         if simple:

@@ -124,20 +124,23 @@ def _fields(head: bytes, eol: bytes) -> tuple[tuple[tuple[str, str], ...], dict[
     if text[:1] in (" ", "\t"):
         return None  # a continuation line with nothing to continue
     fields = []
+    index: dict[str, list[str]] = {}
     # One piece per field, its continuation lines included: split only where a line does not go on.
     for piece in _FIELD_ENDS[eol].split(text):
         name, colon, value = piece.partition(":")
-        if not colon or _NAME.fullmatch(name) is None:
+        # The stdlib's field name: printable ASCII but space and colon (and we refuse the empty one).
+        if not colon or not name or " " in name or not name.isprintable():
             return None  # a stray line: the stdlib's MissingHeaderBodySeparator case
-        fields.append((name, value.lstrip(" \t").rstrip("\r\n")))
-    fields = tuple(fields)
-    index: dict[str, list[str]] = {}
-    for name, value in fields:
-        index.setdefault(name.lower(), []).append(value)
-    return fields, index
+        value = value.lstrip(" \t").rstrip("\r\n")
+        fields.append((name, value))
+        key = name.lower()
+        if key in index:
+            index[key].append(value)
+        else:
+            index[key] = [value]
+    return tuple(fields), index
 
 
-_NAME = re.compile("[!-9;-~]+")  # the stdlib's field name, less the empty one it also takes
 _FIELD_ENDS = {b"\r\n": re.compile("\r\n(?![ \t])"), b"\n": re.compile("\n(?![ \t])")}
 
 
