@@ -20,6 +20,7 @@ from triage.mail.parse import Attachment, Structure, is_inline_text, MAX_TEXT_PA
 _TYPE = re.compile(r"\s*([!#$%&'*+\-.0-9A-Z^_`a-z|~]+/[!#$%&'*+\-.0-9A-Z^_`a-z|~]+)\s*(;.*)?\Z", re.S)
 # name=token or name="quoted, without backslashes" (anything else: the stdlib's rules, e.g. RFC 2231)
 _PARAM = re.compile(r"\s*([!#$%&'+\-.0-9A-Z^_`a-z|~]+)\s*=\s*(?:\"([^\"\\\r\n]*)\"|([!#$%&'+\-.0-9A-Z^_`a-z|~]+))\s*")
+_TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]+")
 _BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 _UUENCODE = {"x-uuencode", "uuencode", "uue", "x-uue"}
 _FLAT = {"multipart/alternative", "multipart/mixed", "multipart/related"}
@@ -118,8 +119,8 @@ def _fields(head: bytes, eol: bytes) -> tuple[tuple[tuple[str, str], ...], dict[
     line end), and the values by lowercased name."""
     if not head:
         return (), {}
-    if not head.isascii() or b"\r" in head.replace(b"\r\n", b"") or (eol == b"\n" and b"\r" in head):
-        return None
+    if not head.isascii() or not _consistent(head, eol):
+        return None  # 8-bit bytes, or a line that ends otherwise (the stdlib splits at CR and LF too)
     text = head[:-len(eol)].decode("ascii")
     if text[:1] in (" ", "\t"):
         return None  # a continuation line with nothing to continue
@@ -175,8 +176,9 @@ def _part_info(index: dict[str, list[str]]) -> tuple[str, dict[str, str], str, s
     names: dict[str, str] = {}
     if disposition:
         kind, _, rest = disposition.partition(";")
-        if not _params(";" + rest if rest else None, names, only=("filename",)):
-            return None
+        if _TOKEN.fullmatch(kind.strip()) is None or not _params(";" + rest if rest else None, names,
+                                                                 only=("filename",)):
+            return None  # e.g. a quote in the kind, which changes how the stdlib splits the parameters
         disposition = kind.strip().lower()
     # As Message.get_filename: the disposition's filename, else the type's name; stripped.
     filename = (names["filename"] if "filename" in names else params.get("name", "")).strip() or None
