@@ -30,16 +30,10 @@ MAX_PARTS = 40  # the stdlib path's charset hint looks at the first 50 parts
 def read(raw: bytes) -> Structure | None:
     """The structure of `raw` if it has a simple shape, else None (the stdlib parser's turn)."""
     eol = b"\r\n" if raw[:2000].find(b"\r\n") >= 0 else b"\n"
-    head, body = _split(raw, eol)
-    if head is None:
+    entity = _entity(raw, eol)
+    if entity is None:
         return None
-    read_fields = _fields(head, eol)
-    if read_fields is None:
-        return None
-    fields, index = read_fields
-    info = _part_info(index)
-    if info is None:
-        return None
+    fields, index, info, body = entity
     if info[0].startswith("multipart/") and not _consistent(body, eol):
         return None
     root = _node(fields, info, body, eol, depth=0)
@@ -102,6 +96,19 @@ def _charset_hint(root) -> str | None:
         if isinstance(content, list):
             stack.extend(content)
     return None
+
+
+def _entity(data: bytes, eol: bytes):
+    """(fields, index, part info, body) of a message or body part; None when unsure."""
+    head, body = _split(data, eol)
+    if head is None:
+        return None  # no empty line after the header fields
+    read_fields = _fields(head, eol)
+    if read_fields is None:
+        return None
+    fields, index = read_fields
+    info = _part_info(index)
+    return None if info is None else (fields, index, info, body)
 
 
 def _split(data: bytes, eol: bytes) -> tuple[bytes | None, bytes]:
@@ -231,17 +238,10 @@ def _multipart(body: bytes, boundary: str | None, eol: bytes):
     if close is None or close == 0 or close > MAX_PARTS:
         return None  # no closing delimiter (a defect the stdlib records), no parts, or very many
     for a, b in zip(starts[:close], starts[1:close + 1]):
-        chunk = eol.join(lines[a + 1:b])
-        head, content = _split(chunk + eol, eol)
-        if head is None:
-            return None  # no empty line after the part's headers
-        read_fields = _fields(head, eol)
-        if read_fields is None:
+        entity = _entity(eol.join(lines[a + 1:b]) + eol, eol)
+        if entity is None:
             return None
-        fields, index = read_fields
-        info = _part_info(index)
-        if info is None:
-            return None
+        fields, _, info, content = entity
         # The stdlib leaves off the line end before the next delimiter (added back above).
         parts.append((fields, info, content[:-len(eol)] if content.endswith(eol) else content))
     return parts
