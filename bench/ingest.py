@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 
 from triage import accounts, config, migrate  # noqa: E402
-from triage.db import Application, Base, Candidate, Database, JobRole, Message, MessageState  # noqa: E402
+from triage.db import Application, Candidate, Database, JobRole, Message, MessageState  # noqa: E402
 
 TEXTS = [
     ("Any update?", "Hi,\n\nI wanted to follow up on my application. Is there any update?\n\nBest regards,\n{name}"),

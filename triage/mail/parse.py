@@ -1,14 +1,13 @@
 """Raw RFC 5322 bytes to a ParsedMail that always exists: bad input gives defects, never an exception.
 
-The stdlib parser runs with policy compat32: it is about 17x faster than policy.default on
-small messages (the intake budget is thousands of messages per second) and never raises while
-parsing; headers are decoded here instead, each step guarded.
+Two readers produce a message's Structure: simple_mime for the everyday shapes (its own code,
+several times faster) and stdlib_mime for everything else (the stdlib parser with policy
+compat32: about 17x faster than policy.default and it never raises while parsing). `assemble`
+turns either into a ParsedMail, decoding the headers it needs, each step guarded.
 """
 from __future__ import annotations
 
 import email
-import email.header
-import email.message
 import email.policy
 import email.utils
 import logging
@@ -19,7 +18,6 @@ from datetime import datetime
 from triage.mail.addresses import Mailbox, simple_address
 from triage.mail.charsets import decode_bytes, decode_header_value
 from triage.mail.html import html_to_text
-from triage.mail.mime_repair import repair_boundary
 from triage.mail.threading import message_ids
 
 log = logging.getLogger(__name__)
@@ -102,27 +100,11 @@ def parse(raw: bytes, *, fast: bool = True) -> ParsedMail:
         if found is not None:
             return assemble(raw, found, defects)
         msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        return _from_message(msg, raw, defects, depth=0)
+        return assemble(raw, stdlib_mime.read(msg, defects, depth=0), defects)
     except Exception as exc:  # the parser of last resort: record and keep the bytes
         log.warning("message could not be parsed: %s", type(exc).__name__)
         text = decode_bytes(raw, None, defects)
         return ParsedMail(raw=raw, text=text, defects=tuple(defects + [f"ParseError: {type(exc).__name__}"]))
-
-
-def parse_message(msg: email.message.Message, raw: bytes | None = None, depth: int = 0) -> ParsedMail:
-    """Build a ParsedMail from an already-parsed stdlib Message (an attached message/rfc822)."""
-    defects: list[str] = []
-    if raw is None:
-        try:
-            raw = msg.as_bytes()
-        except Exception as exc:  # generator trips on broken parts; the fields still parse
-            defects.append(f"GenerateError: {type(exc).__name__}")
-            raw = b""
-    try:
-        return _from_message(msg, raw, defects, depth=depth)
-    except Exception as exc:
-        log.warning("attached message could not be parsed: %s", type(exc).__name__)
-        return ParsedMail(raw=raw, defects=tuple(defects + [f"ParseError: {type(exc).__name__}"]))
 
 
 @dataclass
@@ -136,44 +118,6 @@ class Structure:
     attachments: list[Attachment] = field(default_factory=list)
     attached: list["ParsedMail"] = field(default_factory=list)
     index: dict[str, list] | None = None  # header values by lowercased name, when the reader made it
-
-
-def _from_message(msg: email.message.Message, raw: bytes, defects: list[str], depth: int) -> ParsedMail:
-    return assemble(raw, _structure(msg, defects, depth), defects)
-
-
-def _structure(msg: email.message.Message, defects: list[str], depth: int) -> Structure:
-    msg = repair_boundary(msg, defects)
-    # compat32 wraps raw 8-bit values in Header objects that lose the bytes: read _headers.
-    found = Structure(tuple(msg._headers), _charset_hint(msg))
-    _collect_defects(msg, defects)
-    capped = False
-    for kind, part in _leaves(msg, defects):
-        if kind == "message":
-            inner = part.get_payload()
-            inner_msg = inner[0] if isinstance(inner, list) and inner else None
-            found.attachments.append(Attachment(_filename(part, defects), "message/rfc822", _size(part)))
-            if isinstance(inner_msg, email.message.Message) and depth < MAX_DEPTH:
-                found.attached.append(parse_message(inner_msg, depth=depth + 1))
-            elif depth >= MAX_DEPTH:
-                defects.append("NestingTooDeep: attached messages beyond depth %d not parsed" % MAX_DEPTH)
-            continue
-        ctype = _content_type(part)
-        filename = _filename(part, defects)
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        inline_text = is_inline_text(ctype, disposition, filename)
-        if inline_text and len(found.texts) + len(found.htmls) >= MAX_TEXT_PARTS:
-            inline_text = False
-            if not capped:
-                capped = True
-                defects.append("TooManyTextParts: parts after the first %d listed as attachments" % MAX_TEXT_PARTS)
-        if inline_text:
-            payload = _payload(part, defects)
-            body = decode_bytes(payload, part.get_content_charset(), defects)
-            (found.texts if ctype == "text/plain" else found.htmls).append(body)
-        else:
-            found.attachments.append(Attachment(filename, ctype, len(_payload(part, defects))))
-    return found
 
 
 def is_inline_text(ctype: str, disposition: str, filename: str | None) -> bool:
@@ -224,85 +168,6 @@ def assemble(raw: bytes, found: Structure, defects: list[str]) -> ParsedMail:
     return mail
 
 
-def _charset_hint(msg: email.message.Message) -> str | None:
-    """The first charset a text part declares: the likely charset of raw 8-bit headers."""
-    stack, seen = [msg], 0
-    while stack and seen < 50:
-        part = stack.pop()
-        seen += 1
-        try:
-            charset = part.get_content_charset()
-        except Exception:
-            charset = None
-        if charset and charset not in ("us-ascii", "ascii"):
-            return charset
-        if isinstance(part._payload, list):
-            stack.extend(p for p in part._payload if isinstance(p, email.message.Message))
-    return None
-
-
-def _leaves(msg: email.message.Message, defects: list[str]):
-    """Yield ("leaf", part) and ("message", part) without entering attached messages."""
-    stack = [msg]
-    seen = 0
-    while stack:
-        part = stack.pop()
-        seen += 1
-        if seen > 10_000:
-            defects.append("TooManyParts: stopped after 10000 MIME parts")
-            return
-        ctype = _content_type(part)
-        payload = part._payload  # compat32 keeps a list here for multipart and message/* parts
-        if ctype == "message/rfc822" and isinstance(payload, list):
-            yield "message", part
-        elif ctype.startswith("multipart/") and isinstance(payload, list):
-            stack.extend(reversed(payload))
-        elif isinstance(payload, list):  # message/delivery-status and the like: headers only
-            yield "leaf", part
-        else:
-            yield "leaf", part
-
-
-def _content_type(part: email.message.Message) -> str:
-    try:
-        return part.get_content_type()
-    except Exception:
-        return "application/octet-stream"
-
-
-def _payload(part: email.message.Message, defects: list[str]) -> bytes:
-    try:
-        payload = part.get_payload(decode=True)
-    except Exception as exc:
-        defects.append(f"PayloadDecodeError: {type(exc).__name__}")
-        payload = None
-    if payload is None:
-        body = part._payload
-        if isinstance(body, str):
-            return body.encode("ascii", "surrogateescape")
-        if isinstance(body, list):
-            return "".join(str(p) for p in body).encode("utf-8", "replace")
-        return b""
-    return payload
-
-
-def _size(part: email.message.Message) -> int:
-    try:
-        return len(part.as_bytes())
-    except Exception:
-        return 0
-
-
-def _filename(part: email.message.Message, defects: list[str]) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:
-        return None
-    if not name:
-        return None
-    return decode_header_value(name, defects) or None
-
-
 def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
@@ -348,15 +213,7 @@ def _date(value: object, defects: list[str]) -> datetime | None:
         return None
 
 
-def _collect_defects(msg: email.message.Message, defects: list[str]) -> None:
-    stack = [msg]
-    while stack:
-        part = stack.pop()
-        for defect in getattr(part, "defects", ()):
-            defects.append(type(defect).__name__)
-        payload = part._payload
-        if isinstance(payload, list) and _content_type(part) != "message/rfc822":
-            stack.extend(p for p in payload if isinstance(p, email.message.Message))
 
 
-from triage.mail import simple_mime  # noqa: E402 - it reads into the classes above
+# The two readers build on the classes above.
+from triage.mail import simple_mime, stdlib_mime  # noqa: E402

@@ -85,7 +85,7 @@ def _leaves(node):
 
 
 def _charset_hint(root) -> str | None:
-    """As parse._charset_hint: the message first, then each part's children from the last one back."""
+    """As stdlib_mime._charset_hint: the message first, then each part's children from the last one back."""
     stack, seen = [root], 0
     while stack and seen < 50:
         info, content = stack.pop()
