@@ -13,7 +13,9 @@ from datetime import datetime, timezone
 from triage.mail import autoreply
 from triage.mail.forwarded import Forward, unwrap_message
 from triage.mail.parse import ParsedMail, parse
+from triage.mail.html_quotes import html_reply_text
 from triage.mail.quotes import reply_text
+from triage.mail.signatures import split_signature
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,12 @@ def _read(raw: bytes, team: frozenset[str]) -> Reading:
     else:
         original, subject, body = mail.sender, mail.subject, mail.text
         sent_at = _aware(mail.date)
-    reply = reply_text(body) if body else ""
+    if forward is None and mail.text_from_html and mail.html:
+        # No text part: cut the quote containers out of the HTML first, as `triage parse` does; the
+        # rendered text has lost the marks of a quote that has no "On … wrote:" line above it.
+        reply = split_signature(html_reply_text(mail.html))[0]
+    else:
+        reply = reply_text(body) if body else ""
     original_address = normalize_address(original.address)
     recipients = [b.address for b in (*mail.to, *mail.cc) if b.address]
     for name in ("Delivered-To", "X-Original-To"):
