@@ -130,7 +130,7 @@ def generate(applicants: list[Applicant], managers: dict[str, str], rng: random.
         if person.rejected_at and rng.random() < 0.45:
             add(person, "feedback_request", person.rejected_at + timedelta(hours=rng.randint(3, 60)))
         if person.asked:
-            add(person, "info_response", now - timedelta(days=rng.randint(1, 7), hours=rng.randint(0, 20)))
+            add(person, "info_response", now - timedelta(hours=rng.randint(1, 120)))
         if person.stage == AppStage.interviewing and rng.random() < 0.3:
             add(person, "scheduling", now - timedelta(hours=rng.randint(2, 72)))
         if person.stage == AppStage.offer:
