@@ -163,7 +163,7 @@ def shoot(base_url: str, email: str, password: str, message_id: int) -> None:
 
         page.goto(f"{base_url}/messages/{message_id}")
         expect(page.locator("#subject")).to_be_visible()
-        page.get_by_text("Show the quoted history and signature").click()  # what was unwrapped
+        page.get_by_text("Show the whole text as received").click()  # what was unwrapped
         save(page, "message")
 
         reply_preview(page)
