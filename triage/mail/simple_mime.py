@@ -57,7 +57,8 @@ def read(raw: bytes) -> Structure | None:
 # A node: (info, payload bytes for a leaf | list of child nodes for a multipart).
 def _node(fields, info, content: bytes, eol: bytes, depth: int):
     ctype = info[0]
-    if ctype in _FLAT and depth < 2:  # a multipart, or one multipart inside another (Gmail's mixed/alternative)
+    if ctype in _FLAT and depth < 2 and info[2] in ("", "7bit", "8bit", "binary"):
+        # (an encoded multipart is a defect the stdlib records: its turn)  # a multipart, or one multipart inside another (Gmail's mixed/alternative)
         parts = _multipart(content, info[1].get("boundary"), eol)
         if parts is None:
             return None
@@ -214,14 +215,16 @@ def _params(text: str | None, into: dict[str, str], only: tuple[str, ...] | None
             continue
         if name in into:
             return False
+        if len(value) > 1 and (value[0], value[-1]) in (("<", ">"), ('"', '"')):
+            return False  # the stdlib unquotes some values twice ("<cv.pdf>" becomes cv.pdf)
         into[name] = value.lower() if name == "charset" else value
     return True
 
 
 def _multipart(body: bytes, boundary: str | None, eol: bytes):
     """The parts of a flat multipart: (fields, info, content) each; None when unsure."""
-    if not boundary or len(boundary) > 200 or not boundary.isascii():
-        return None
+    if not boundary or len(boundary) > 200 or not boundary.isascii() or boundary != boundary.rstrip():
+        return None  # (the stdlib strips trailing blanks off a boundary, then matches lines without them)
     delimiter = b"--" + boundary.encode("ascii")
     lines = body.split(eol)
     starts = [i for i, line in enumerate(lines) if line.startswith(delimiter)]
@@ -229,6 +232,8 @@ def _multipart(body: bytes, boundary: str | None, eol: bytes):
         return None
     parts, close = [], None
     for n, i in enumerate(starts):
+        if n and starts[n - 1] == i - 1:
+            return None  # two delimiters in a row: the stdlib then misses the close (a defect)
         rest = lines[i][len(delimiter):]
         if rest.rstrip(b" \t") == b"--":
             close = n
