@@ -103,7 +103,23 @@ class Draft:
     automatic: bool = False
 
 
+def ascii_address(address: str) -> str:
+    """The address as mail without SMTPUTF8 carries it (in headers and SMTP commands alike): an
+    internationalized domain in its ASCII (IDNA) form. A non-ASCII mailbox name has no such form:
+    BadAddress, since we do not speak SMTPUTF8."""
+    if address.isascii():
+        return address
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise BadAddress(f"{address!r} needs SMTPUTF8 (a non-ASCII mailbox name)")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError as exc:
+        raise BadAddress(f"{address!r}: the domain is not a valid internationalized name") from exc
+
+
 def _address_header(spec: str, name: str | None) -> str:
+    spec = ascii_address(spec)
     name = clean_header_text(name, 200)
     # One encoded word for a non-ASCII name: CPython's parser reads a space between adjacent
     # encoded words in a display name (against RFC 2047 6.2), so the name is never split.

@@ -82,10 +82,13 @@ def claim(database: Database, ids: Sequence[int] | None, worker: str, lease: tim
         return sorted(conn.execute(statement).scalars())
 
 
-def _renew(conn: Connection, ids: list[int], worker: str, lease: timedelta) -> None:
+def _renew(conn: Connection, ids: list[int], worker: str, lease: timedelta) -> set[int]:
+    """Extend this worker's lease on `ids`; return those it still holds (the sweeper may have
+    reclaimed the others after a stall longer than the lease, and another worker may hold them)."""
     t = _outbound.c
-    conn.execute(update(_outbound).where(t.id.in_(ids), t.leased_by == worker, t.state == OutboxState.sending)
-                 .values(lease_until=utcnow() + lease))
+    return set(conn.execute(update(_outbound)
+                            .where(t.id.in_(ids), t.leased_by == worker, t.state == OutboxState.sending)
+                            .values(lease_until=utcnow() + lease).returning(t.id)).scalars())
 
 
 def reclaim_expired(database: Database, now: datetime | None = None) -> list[int]:
@@ -151,20 +154,28 @@ def deliver(database: Database, settings: Settings, ids: Sequence[int] | None = 
 
 
 class _Renewal:
-    """Extends the lease on the rows still to send when half of it has passed (a slow relay)."""
+    """Extends the lease on the rows still to send when half of it has passed (a slow relay), and
+    remembers the rows this worker no longer holds: those are another worker's to send."""
 
     def __init__(self, conn: Connection, worker: str, lease: timedelta) -> None:
         self.conn, self.worker, self.lease = conn, worker, lease
         self.due = utcnow() + lease / 2
+        self.lost: set[int] = set()
 
-    def check(self, pending: list) -> None:
+    def still_held(self, row, pending: list) -> bool:
         if utcnow() >= self.due:
-            _renew(self.conn, [r.id for r in pending], self.worker, self.lease)
+            ids = [r.id for r in pending]
+            self.lost.update(set(ids) - _renew(self.conn, ids, self.worker, self.lease))
             self.due = utcnow() + self.lease / 2
+        return row.id not in self.lost
 
 
 # Built once: this runs once per email sent.
-_MARK_SENT = (update(_outbound).where(_outbound.c.id == bindparam("row_id"))
+# Every outcome is written only while this worker still holds the row's lease: a worker that
+# stalled past its lease must not put back or fail a row that another worker has since sent.
+_MARK_SENT = (update(_outbound).where(_outbound.c.id == bindparam("row_id"),
+                                      _outbound.c.leased_by == bindparam("worker"),
+                                      _outbound.c.state == OutboxState.sending)
               .values(state=OutboxState.sent, sent_at=bindparam("at"), lease_until=None, leased_by=None,
                       last_error=None))
 
@@ -173,9 +184,11 @@ def _send_chunk(conn: Connection, settings: Settings, rows: list, later: list, r
                 tally: Tally) -> None:
     """Send `rows` over one SMTP connection (`later` are the job's rows after them)."""
     smtp: smtplib.SMTP | None = None
+    worker = renew.worker
     try:
         for index, row in enumerate(rows):
-            renew.check(rows[index:] + later)
+            if not renew.still_held(row, rows[index:] + later):
+                continue
             if smtp is None:
                 try:
                     smtp = relay.connect(settings)
@@ -183,23 +196,35 @@ def _send_chunk(conn: Connection, settings: Settings, rows: list, later: list, r
                     # The relay is unreachable or refuses us: no row in this chunk can go now.
                     reason = f"relay: {type(exc).__name__}: {exc}"
                     for rest in rows[index:]:
-                        _count(tally, _defer(conn, rest, reason))
+                        _count(tally, _defer(conn, rest, worker, reason))
                     return
+                if not renew.still_held(row, rows[index:] + later):  # connecting can take a while
+                    continue
             try:
                 relay.send_one(smtp, row, row.from_name or "")
             except compose.BadAddress as exc:
-                _fail(conn, row, f"bad address: {exc}", suppress=False)
+                _fail(conn, row, worker, f"bad address: {exc}", suppress=False)
                 tally.failed += 1
             except Permanent as exc:
-                _fail(conn, row, str(exc), suppress=True)
+                # Only a refused recipient says the address is bad; a refused sender or content does not.
+                _fail(conn, row, worker, str(exc), suppress=exc.recipient)
                 tally.failed += 1
             except Temporary as exc:
-                _count(tally, _defer(conn, row, str(exc)))
+                _count(tally, _defer(conn, row, worker, str(exc)))
+                if smtp.sock is None:  # a 421: the relay closed the connection
+                    smtp = None
             except (smtplib.SMTPException, *CONNECTION_ERRORS) as exc:
-                _count(tally, _defer(conn, row, f"connection: {type(exc).__name__}: {exc}"))
+                _count(tally, _defer(conn, row, worker, f"connection: {type(exc).__name__}: {exc}"))
                 smtp = _drop(smtp)  # the next row gets a fresh connection
+            except Exception as exc:  # noqa: BLE001 - recorded on the row (failed, audited), not swallowed
+                # A row that cannot be sent for a reason we did not foresee fails alone, at once: left to
+                # the lease it would come back and break every job that claims it, never giving up.
+                log.exception("outbound %s could not be sent", row.id)
+                _fail(conn, row, worker, f"could not be sent: {type(exc).__name__}", suppress=False)
+                tally.failed += 1
+                smtp = _drop(smtp)  # the conversation is in an unknown state
             else:
-                conn.execute(_MARK_SENT, {"row_id": row.id, "at": utcnow()})
+                conn.execute(_MARK_SENT, {"row_id": row.id, "worker": worker, "at": utcnow()})
                 tally.sent += 1
             # Committed per message: a worker killed now re-sends at most the message in flight.
     finally:
@@ -223,9 +248,16 @@ def _drop(smtp: smtplib.SMTP | None) -> None:
     return None
 
 
-def _fail(conn: Connection, row, reason: str, suppress: bool) -> None:
-    conn.execute(update(_outbound).where(_outbound.c.id == row.id)
-                 .values(state=OutboxState.failed, last_error=reason[:2000], lease_until=None, leased_by=None))
+def _held(row, worker: str):
+    t = _outbound.c
+    return update(_outbound).where(t.id == row.id, t.leased_by == worker, t.state == OutboxState.sending)
+
+
+def _fail(conn: Connection, row, worker: str, reason: str, suppress: bool) -> None:
+    result = conn.execute(_held(row, worker).values(state=OutboxState.failed, last_error=reason[:2000],
+                                                    lease_until=None, leased_by=None))
+    if not result.rowcount:
+        return  # no longer ours: the worker that holds it records the outcome
     if suppress:
         conn.execute(_insert_ignoring_duplicates(conn, Suppression.__table__)
                      .values(address=row.to_address.lower(), reason=reason[:2000], created_at=utcnow()))
@@ -244,16 +276,15 @@ def _insert_ignoring_duplicates(conn: Connection, table):
     return dialect_insert(table).on_conflict_do_nothing()
 
 
-def _defer(conn: Connection, row, reason: str, now: datetime | None = None) -> bool:
+def _defer(conn: Connection, row, worker: str, reason: str, now: datetime | None = None) -> bool:
     """Schedule another attempt, or fail the row once the next one would be past give_up_at."""
     now = now or utcnow()
     retry_at = now + backoff(row.attempts)
     if row.give_up_at is not None and retry_at > row.give_up_at:
-        _fail(conn, row, f"gave up after {row.attempts} attempts: {reason}", suppress=False)
+        _fail(conn, row, worker, f"gave up after {row.attempts} attempts: {reason}", suppress=False)
         return True
-    conn.execute(update(_outbound).where(_outbound.c.id == row.id)
-                 .values(state=OutboxState.queued, next_attempt_at=retry_at, last_error=reason[:2000],
-                         lease_until=None, leased_by=None))
+    conn.execute(_held(row, worker).values(state=OutboxState.queued, next_attempt_at=retry_at,
+                                           last_error=reason[:2000], lease_until=None, leased_by=None))
     return False
 
 

@@ -57,7 +57,12 @@ def connect(settings: Settings, timeout: float = 30) -> smtplib.SMTP:
 
 
 class Permanent(Exception):
-    """The relay refused this message for good (5xx)."""
+    """The relay refused this message for good (5xx). `recipient`: it refused the address itself
+    (RCPT), which is worth suppressing; a refused sender or content says nothing about the address."""
+
+    def __init__(self, reason: str, recipient: bool = False) -> None:
+        super().__init__(reason)
+        self.recipient = recipient
 
 
 class Temporary(Exception):
@@ -72,10 +77,10 @@ def send_one(smtp: smtplib.SMTP, row, from_name: str = "") -> None:
         draft = compose.Draft(**{**draft.__dict__, "from_name": from_name})
     data = compose.to_bytes(draft)  # checks both addresses first
     try:
-        transaction(smtp, row.from_address, row.to_address, data)
+        transaction(smtp, compose.ascii_address(row.from_address), compose.ascii_address(row.to_address), data)
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
-        raise_for(code, text)
+        raise_for(code, text, recipient=True)
     except smtplib.SMTPResponseException as exc:  # includes SMTPSenderRefused, SMTPDataError
         raise_for(exc.smtp_code, exc.smtp_error)
 
@@ -138,10 +143,10 @@ def _reset(smtp: smtplib.SMTP, code: int) -> None:
         smtp._rset()  # smtplib's own quiet RSET, as sendmail uses
 
 
-def raise_for(code: int, text: bytes | str) -> None:
+def raise_for(code: int, text: bytes | str, recipient: bool = False) -> None:
     reason = f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
     if 500 <= code < 600:
-        raise Permanent(reason)
+        raise Permanent(reason, recipient=recipient)
     raise Temporary(reason)
 
 

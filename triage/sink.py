@@ -31,6 +31,7 @@ class SinkHandler:
         self.modes: dict[str, str] = {}
         self.delay = 0.0
         self.pipelining = True  # offer PIPELINING (RFC 2920), as Postfix and the big relays do
+        self.refuse_sender = False  # answer MAIL FROM with a 553, as a relay that does not accept our sender
         self.messages: list[Envelope] = []
         self.peers: list = []  # the client end of the connection each accepted message came over
         self.lock = threading.Lock()
@@ -50,6 +51,13 @@ class SinkHandler:
         if not self.pipelining:
             return responses
         return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options):
+        if self.refuse_sender:
+            return "553 5.7.1 sender not allowed (sink told to refuse)"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options):
         if self._mode([address]) == "permfail":

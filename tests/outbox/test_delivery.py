@@ -256,3 +256,61 @@ def test_a_worker_killed_mid_chunk_loses_nothing(db_session, reply, settings, si
     from collections import Counter
     twice = [rows.index(next(r for r in rows if r.message_id == m)) for m, n in Counter(ids).items() if n > 1]
     assert len(ids) - len(set(ids)) <= 1, f"rows sent twice: {twice}; before the sweep: {states}"
+
+
+def test_a_refused_sender_fails_the_row_but_suppresses_no_candidate(db_session, reply, settings, sink, database):
+    sink.handler.refuse_sender = True  # a relay that does not accept our From: is our problem, not theirs
+    row = reply(email="ada@example.org")
+    outbox.deliver(database, settings, [row.id])
+    row = fresh(db_session, row)
+    assert (row.state, row.last_error[:3], db_session.scalar(select(func.count()).select_from(Suppression))) == (
+        OutboxState.failed, "553", 0)
+
+
+def test_an_internationalized_domain_goes_out_in_its_ascii_form(db_session, reply, settings, sink, database):
+    row = reply(email="ada@bü.example")
+    outbox.deliver(database, settings, [row.id])
+    [envelope] = sink.messages
+    assert (fresh(db_session, row).state, envelope.rcpt_tos) == (OutboxState.sent, ["ada@xn--b-eha.example"])
+
+
+def test_a_mailbox_name_that_needs_smtputf8_is_refused_when_the_reply_is_made(reply):
+    from triage.errors import BadInput
+    with pytest.raises(BadInput, match="not a single email address"):
+        reply(email="zoë@example.org")
+
+
+def test_an_unforeseen_error_fails_its_row_alone(db_session, reply, settings, sink, database, monkeypatch):
+    rows = [reply(email="ada@example.org"), reply(email="bo@example.org")]
+    real = relay.send_one
+
+    def send_one(smtp, row, from_name=""):  # a bug for one row only: the fault no real part produces
+        if row.to_address == "ada@example.org":
+            raise RuntimeError("a bug")
+        return real(smtp, row, from_name)
+    monkeypatch.setattr(relay, "send_one", send_one)
+    tally = outbox.deliver(database, settings, [r.id for r in rows])
+    assert (tally.as_dict(), fresh(db_session, rows[0]).last_error) == (
+        {"sent": 1, "deferred": 0, "failed": 1}, "could not be sent: RuntimeError")
+
+
+def test_a_worker_that_lost_its_lease_leaves_the_row_to_the_new_holder(db_session, reply, settings, database):
+    from triage import delivery
+    row = reply()
+    [row_id] = outbox.claim(database, [row.id], "stalled", lease=timedelta(seconds=30))
+    fresh(db_session, row).lease_until = utcnow() - timedelta(seconds=1)
+    db_session.commit()
+    outbox.reclaim_expired(database)
+    assert outbox.claim(database, [row_id], "new-holder") == [row_id]
+    with database.engine.begin() as conn:  # the stalled worker wakes up and records a 4xx
+        delivery._defer(conn, fresh(db_session, row), "stalled", "451 try later")
+    row = fresh(db_session, row)
+    assert (row.state, row.leased_by) == (OutboxState.sending, "new-holder")
+
+
+def test_after_a_421_the_next_row_goes_over_a_new_connection(db_session, reply, settings, sink, database):
+    rows = [reply(email="r0@example.org"), reply(email="r1@example.org")]
+    sink.handler.modes = {"r0@example.org": "drop"}  # 421 and the sink hangs up
+    tally = outbox.deliver(database, settings, [r.id for r in rows])
+    assert (tally.as_dict(), fresh(db_session, rows[1]).state) == (
+        {"sent": 1, "deferred": 1, "failed": 0}, OutboxState.sent)
