@@ -86,3 +86,29 @@ def test_up_serves_healthz_runs_both_workers_and_stops_on_sigint(tmp_path, datab
     assert "Traceback" not in output, output
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{web}/healthz", timeout=2)
+
+
+def test_stopping_takes_down_what_a_child_left_in_its_process_group():
+    from triage.up import Child, _stop
+    # A child that starts a long-lived process of its own and exits, as an RQ worker stopped while
+    # starting can leave its scheduler behind.
+    child = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; print(subprocess.Popen("
+                              "[sys.executable, '-c', 'import time; time.sleep(60)']).pid)"],
+                             stdout=subprocess.PIPE, text=True, start_new_session=True)
+    leftover = int(child.stdout.readline())
+    child.stdout.close()
+    child.wait()
+    _stop([Child("worker", child)])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(leftover):
+        time.sleep(0.05)
+    assert not _alive(leftover)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie waiting for init to reap it is gone too
+        return stat.read().split(") ")[-1][0] != "Z"

@@ -117,3 +117,30 @@ def _stop(children: list[Child]) -> None:
             log.warning("%s did not stop in %ss; killing it", child.name, GRACE_SECONDS)
             child.process.kill()
             child.process.wait()
+    _stop_leftovers(children)
+
+
+def _stop_leftovers(children: list[Child]) -> None:
+    """Stop what a child left running in its process group (each child has its own session).
+
+    An RQ worker stopped while it was still starting can leave its scheduler process behind,
+    which would go on talking to a Redis that is about to stop."""
+    groups = [c.process.pid for c in children]
+    for group in groups:
+        _signal_group(group, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_signal_group(g, 0) for g in groups):
+        time.sleep(0.05)
+    for group in groups:
+        _signal_group(group, signal.SIGKILL)
+
+
+def _signal_group(group: int, signum: int) -> bool:
+    """Signal a process group; False when it has no process left."""
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a reused group id that is not ours
+        return False
+    return True
