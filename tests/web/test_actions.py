@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+
+import pytest
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -46,26 +48,25 @@ def test_htmx_archive_sends_the_token_in_a_header_and_gets_new_counts(
     assert response.status_code == 200 and 'hx-swap-oob="true"' in page and 'id="count-today">1<' in page
 
 
-def test_htmx_archive_keeps_the_current_lane_marked(client, login, make_user, make_role, make_message, csrf):
+@pytest.fixture
+def archived_from_fyi(client, login, make_user, make_role, make_message, csrf) -> str:
+    """The htmx answer to archiving one of two FYI messages from the FYI list."""
     role = make_role()
     message = make_message(role=role, lane="fyi")
     make_message(role=role, lane="fyi")
     login(make_user())
-    page = client.post(f"/messages/{message.id}/archive",
+    return client.post(f"/messages/{message.id}/archive",
                        headers={"HX-Request": "true", "X-CSRFToken": csrf(),
                                 "HX-Current-URL": "http://localhost/?lane=fyi"}).get_data(as_text=True)
-    current = re.findall(r'<a href="[^"]*\?lane=(\w+)"[^>]*class="lane lane-\w+ current"', page)
-    assert current == ["fyi"] and 'aria-current="page"' in page
 
 
-def test_htmx_archive_refreshes_the_lists_open_count(client, login, make_user, make_role, make_message, csrf):
-    role = make_role()
-    message = make_message(role=role, lane="fyi")
-    make_message(role=role, lane="fyi")
-    login(make_user())
-    page = client.post(f"/messages/{message.id}/archive",
-                       headers={"HX-Request": "true", "X-CSRFToken": csrf(),
-                                "HX-Current-URL": "http://localhost/?lane=fyi"}).get_data(as_text=True)
+def test_htmx_archive_keeps_the_current_lane_marked(archived_from_fyi):
+    current = re.findall(r'<a href="[^"]*\?lane=(\w+)"[^>]*class="lane lane-\w+ current"', archived_from_fyi)
+    assert current == ["fyi"] and 'aria-current="page"' in archived_from_fyi
+
+
+def test_htmx_archive_refreshes_the_lists_open_count(archived_from_fyi):
+    page = archived_from_fyi
     assert re.search(r'id="open-count" hx-swap-oob="true">· 1 open<', page)
 
 

@@ -52,8 +52,7 @@ def describe_mail(mail: ParsedMail, file: str | None = None) -> dict[str, Any]:
     chain = unwrap_message(mail)
     original = chain[-1] if chain else None
     if original is not None:
-        body, _signature = split_signature(reply_text(original.body))
-        own_text = body
+        own_text = reply_text(original.body)  # quotes and signature removed
     elif mail.text_from_html and mail.html:
         own_text = split_signature(html_reply_text(mail.html))[0]
     else:

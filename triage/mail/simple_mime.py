@@ -36,7 +36,7 @@ def read(raw: bytes) -> Structure | None:
     fields, index, info, body = entity
     if info[0].startswith("multipart/") and not _consistent(body, eol):
         return None
-    root = _node(fields, info, body, eol, depth=0)
+    root = _node(info, body, eol, depth=0)
     if root is None:
         return None
     found = Structure(fields, _charset_hint(root), index=index)
@@ -55,16 +55,17 @@ def read(raw: bytes) -> Structure | None:
 
 
 # A node: (info, payload bytes for a leaf | list of child nodes for a multipart).
-def _node(fields, info, content: bytes, eol: bytes, depth: int):
+def _node(info, content: bytes, eol: bytes, depth: int):
     ctype = info[0]
+    # A multipart, or one multipart inside another (Gmail's mixed > alternative); an encoded
+    # multipart is a defect the stdlib records, so it is the stdlib's.
     if ctype in _FLAT and depth < 2 and info[2] in ("", "7bit", "8bit", "binary"):
-        # (an encoded multipart is a defect the stdlib records: its turn)  # a multipart, or one multipart inside another (Gmail's mixed/alternative)
         parts = _multipart(content, info[1].get("boundary"), eol)
         if parts is None:
             return None
         children = []
-        for part_fields, part_info, part_content in parts:
-            child = _node(part_fields, part_info, part_content, eol, depth + 1)
+        for part_info, part_content in parts:
+            child = _node(part_info, part_content, eol, depth + 1)
             if child is None:
                 return None
             children.append(child)
@@ -222,7 +223,7 @@ def _params(text: str | None, into: dict[str, str], only: tuple[str, ...] | None
 
 
 def _multipart(body: bytes, boundary: str | None, eol: bytes):
-    """The parts of a flat multipart: (fields, info, content) each; None when unsure."""
+    """The parts of a flat multipart: (part info, content) each; None when unsure."""
     if not boundary or len(boundary) > 200 or not boundary.isascii() or boundary != boundary.rstrip():
         return None  # (the stdlib strips trailing blanks off a boundary, then matches lines without them)
     delimiter = b"--" + boundary.encode("ascii")
@@ -246,9 +247,9 @@ def _multipart(body: bytes, boundary: str | None, eol: bytes):
         entity = _entity(eol.join(lines[a + 1:b]) + eol, eol)
         if entity is None:
             return None
-        fields, _, info, content = entity
+        _, _, info, content = entity
         # The stdlib leaves off the line end before the next delimiter (added back above).
-        parts.append((fields, info, content[:-len(eol)] if content.endswith(eol) else content))
+        parts.append((info, content[:-len(eol)] if content.endswith(eol) else content))
     return parts
 
 
