@@ -23,7 +23,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, make_url, text
 
-from triage import accounts, config, create_app, migrate
+from triage import config, create_app
+from triage.accounts import users as accounts
+from triage.db import migrate
 from triage.db import Application, Candidate, Database, JobRole, Message, Team
 
 LANES = ("today", "feedback", "held", "fyi", "review")

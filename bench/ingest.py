@@ -33,7 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from triage import accounts, config, migrate  # noqa: E402
+from triage import config  # noqa: E402
+from triage.accounts import users
+from triage.db import migrate
 from triage.db import Application, Candidate, Database, JobRole, Message, MessageState  # noqa: E402
 
 TEXTS = [
@@ -90,9 +92,9 @@ def seed(database: Database) -> tuple[list[JobRole], str]:
         s.add_all(Application(candidate_id=c.id, role_id=roles[i % 50].id, stage="interviewed",
                               applied_at=now - timedelta(days=40), interview_at=now - timedelta(days=20))
                   for i, c in enumerate(candidates))
-        accounts.create_user(s, "rita@example.com", "Rita", "correct horse battery", "recruiter")
-        admin = accounts.create_user(s, "bench-admin@example.com", "Admin", "correct horse battery", "admin")
-        token = accounts.create_token(s, admin, "bench")
+        users.create_user(s, "rita@example.com", "Rita", "correct horse battery", "recruiter")
+        admin = users.create_user(s, "bench-admin@example.com", "Admin", "correct horse battery", "admin")
+        token = users.create_token(s, admin, "bench")
         s.commit()
         return roles, token
 
@@ -121,7 +123,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def bench_import(settings, database, raws: list[bytes], processes: int) -> float:
-    from triage import pipeline
+    from triage.processing import pipeline
     from triage.intake import bulk
     folder = Path(tempfile.mkdtemp(prefix="triage-bench-"))
     box = mailbox.mbox(folder / "bench.mbox")

@@ -35,9 +35,15 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
-from triage import batches, compose, config, email_templates, migrate, outbox, outbox_jobs, queue  # noqa: E402
+from triage import config  # noqa: E402
+from triage.outbound import batches
+from triage.outbound import mime
+from triage.outbound import templates
+from triage.db import migrate
+from triage.runtime import queues
 from triage.db import Application, Candidate, Database, JobRole, Outbound, OutboxState  # noqa: E402
-from triage.sink import Sink  # noqa: E402
+from triage.outbound.sink import Sink  # noqa: E402
+from triage.outbound import delivery, dispatch
 
 FIRST = ["Ada", "Grace", "Zoë", "José", "Łukasz", "Amara", "Chen", "Olu", "Sofía", "Noor", "Ian", "Mia"]
 LAST = ["Lovelace", "Hopper", "O'Neil", "Núñez", "Kowalski", "Okafor", "Wei", "Adeyemi", "García", "Haddad"]
@@ -79,7 +85,7 @@ def seed(database: Database, prefix: str, roles: int, per_role: int) -> list[int
                 for n, cid in enumerate(candidate_ids)]
         for start in range(0, len(apps), 2000):
             session.execute(insert(Application), apps[start:start + 2000])
-        email_templates.ensure_default_templates(session)
+        templates.ensure_default_templates(session)
         session.commit()
     return role_ids
 
@@ -125,11 +131,11 @@ def wait_for_workers(redis, n: int, timeout: float = 300) -> None:
 
 def start_batch(database: Database, settings, redis, role_ids: list[int]) -> list[int]:
     with database.session() as session:
-        template = email_templates.default_template(session, email_templates.TemplateKind.status_update)
+        template = templates.default_template(session, templates.TemplateKind.status_update)
         batch = batches.create(session, role_ids=role_ids, stages=["interviewed"], template_id=template.id,
                                next_update_on=date.today() + timedelta(days=7), user_id=None)
         session.commit()
-        return outbox_jobs.send_now(session, settings, redis, batch.id).outbound_ids
+        return dispatch.send_batch_now(session, settings, redis, batch.id).outbound_ids
 
 
 def wait_for_sink(sink: Sink, n: int, timeout: float) -> None:
@@ -144,7 +150,7 @@ def plain_loop(database: Database, ids: list[int], port: int) -> float:
     """The same messages, rendered beforehand, sent with smtplib over one connection."""
     with database.session() as session:
         rows = list(session.scalars(select(Outbound).where(Outbound.id.in_(ids)).order_by(Outbound.id)))
-        prepared = [(r.from_address, r.to_address, compose.to_bytes(compose.from_row(r))) for r in rows]
+        prepared = [(r.from_address, r.to_address, mime.to_bytes(mime.from_row(r))) for r in rows]
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         for sender, recipient, data in prepared:
@@ -174,7 +180,7 @@ def main() -> None:
                TRIAGE_FROM_ADDRESS="jobs@acme.example")
     settings = config.load(env)
     database = wipe(settings.database_url)
-    redis = queue.connect(settings)
+    redis = queues.connect(settings)
     redis.flushdb()
     backend = "PostgreSQL" if not database.is_sqlite else "SQLite"
     workers = Workers(env)
@@ -228,7 +234,7 @@ def main() -> None:
                 kills += 1
                 last_kill = now
             if now - last_sweep >= 2:
-                outbox.sweep(database, redis, settings)
+                dispatch.sweep(database, redis, settings)
                 last_sweep = now
             if time.perf_counter() - started > 900:
                 raise SystemExit("chaos run did not finish in 15 minutes")
@@ -253,7 +259,7 @@ def main() -> None:
     ln, large = results["large"]
     cn, kills, lost, duplicates, failed, chaos_time = results["chaos"]
     print(f"send bench ({backend}, Redis {redis_url}, aiosmtpd sink in-process, {args.workers} `triage worker`s, "
-          f"jobs of {batches.PART} rows, {outbox.chunk_size(settings)} per SMTP connection, "
+          f"jobs of {batches.PART} rows, {delivery.chunk_size(settings)} per SMTP connection, "
           f"sink {'without' if args.no_pipelining else 'with'} PIPELINING, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}): "
           f"{n} personalized updates "

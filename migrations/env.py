@@ -1,8 +1,8 @@
-"""Alembic environment: the URL comes from the caller (triage.migrate), never from a file."""
+"""Alembic environment: the URL comes from the caller (triage.db.migrate), never from a file."""
 from alembic import context
 
 from triage.db import Base
-from triage.migrate import include_object
+from triage.db.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata

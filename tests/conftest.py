@@ -16,7 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from sqlalchemy import text
 
-from triage import config, migrate, queue
+from triage import config
+from triage.db import migrate
+from triage.runtime import queues
 from triage.db import Base, Database
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -41,7 +43,7 @@ def redis_url(session_dir):
         base = int(parts.path.strip("/") or 0)
         yield urlunsplit(parts._replace(path=f"/{base + worker_index()}"))
         return
-    process = queue.start_embedded_redis(session_dir)
+    process = queues.start_embedded_redis(session_dir)
     yield f"unix://{session_dir / 'redis.sock'}"
     process.terminate()
     process.wait(timeout=10)
@@ -98,7 +100,7 @@ def database_url(migrated_database, tmp_path) -> str:
 
 @pytest.fixture
 def redis_client(redis_url):
-    client = queue.connect(config.load(_env(Path("/tmp"), "sqlite://", redis_url)))
+    client = queues.connect(config.load(_env(Path("/tmp"), "sqlite://", redis_url)))
     client.flushdb()
     yield client
     client.close()
@@ -114,7 +116,7 @@ def free_port() -> int:
 @pytest.fixture
 def sink():
     """A real aiosmtpd SMTP sink that records what was sent (and can be told to misbehave)."""
-    from triage.sink import Sink
+    from triage.outbound.sink import Sink
     server = Sink("127.0.0.1", free_port()).start()
     yield server
     server.stop()
@@ -187,11 +189,11 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def make_user(db_session):
     """make_user(role="recruiter", email=None, roles=[JobRole...]) -> User, committed."""
-    from triage import accounts
+    from triage.accounts import users
     counter = iter(range(1, 10_000))
 
     def build(role: str = "recruiter", email: str | None = None, roles=(), password: str = PASSWORD):
-        user = accounts.create_user(db_session, email or f"{role}{next(counter)}@example.com",
+        user = users.create_user(db_session, email or f"{role}{next(counter)}@example.com",
                                     role.title(), password, role)
         user.roles.extend(roles)
         db_session.commit()

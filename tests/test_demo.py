@@ -27,7 +27,7 @@ def test_demo_mail_goes_through_http_intake(seeded, db_session):
 
 
 def test_demo_mail_is_triaged_into_several_lanes(seeded, settings, database):
-    from triage import worker
+    from triage.runtime import worker
     worker.build(settings).work(burst=True)
     with database.session() as session:
         states = Counter(session.scalars(select(Message.state)))

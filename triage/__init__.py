@@ -8,32 +8,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(settings=None):
     """Build the Flask app from `settings` (default: the environment, validated)."""
+    # Imported here, not at the top: `triage.ROOT` is read by modules far below the web layer.
     from flask import Flask
 
     from triage import config
-    from triage.web import api, auth, errors, home, health, services
+    from triage.web import admin, api, auth, batches, errors, health, home, inbox, models_admin, services
 
     settings = settings or config.load()
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(Path(__file__).parent / "web" / "static"))
     services.init_app(app, settings)
-    auth.init_app(app)
-    errors.init_app(app)
-    health.init_app(app)
-    home.init_app(app)
-    api.init_app(app)
-    _register_optional(app, ("inbox", "batches", "admin", "models_admin", "sink"))
+    for part in (auth, errors, health, home, api, inbox, batches, admin, models_admin):
+        part.init_app(app)
     return app
-
-
-def _register_optional(app, names) -> None:
-    """Blueprint modules under triage.web that define init_app(app), when present."""
-    import importlib
-    for name in names:
-        try:
-            module = importlib.import_module(f"triage.web.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"triage.web.{name}":
-                raise
-            continue
-        module.init_app(app)

@@ -30,49 +30,33 @@ def _create_app():
 # command (or a process that `triage up` starts) does not pay for scikit-learn's import.
 LAZY_COMMANDS = {
     "parse": "triage.mail.cli:parse_command",
-    "train": "triage.classifier_cli:train_command",
-    "eval": "triage.classifier_cli:eval_command",
-    "classify": "triage.classifier_cli:classify_command",
+    "train": "triage.classifier.cli:train_command",
+    "eval": "triage.classifier.cli:eval_command",
+    "classify": "triage.classifier.cli:classify_command",
     "smtp": "triage.intake.cli:smtp_command",
     "imap": "triage.intake.cli:imap_command",
     "import": "triage.intake.cli:import_command",
     "sweeper": "triage.intake.cli:sweeper_command",
-    "batch": "triage.batches_cli:batch_command",
+    "batch": "triage.outbound.batches.cli:batch_command",
     "demo": "triage.demo.cli:demo_command",
-    "retrain": "triage.retrain:retrain_command",
+    "retrain": "triage.classifier.retrain:retrain_command",
 }
 
 
 class TriageGroup(FlaskGroup):
     def list_commands(self, ctx):
-        return sorted(set(super().list_commands(ctx)) | {n for n in LAZY_COMMANDS if _lazy(n)})
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
 
     def get_command(self, ctx, name):
         return super().get_command(ctx, name) or _lazy(name)
 
 
-def installed(name: str) -> bool:
-    """Whether the lazy command `name` has its module, without importing it."""
-    import importlib.util
-    module_name = LAZY_COMMANDS[name].split(":")[0]
-    try:
-        return importlib.util.find_spec(module_name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def _lazy(name: str):
-    """The command `name` from its module, or None when that part is not installed."""
+    """The command `name`, imported from its module only now."""
     if name not in LAZY_COMMANDS:
         return None
     module_name, attr = LAZY_COMMANDS[name].split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module_name + ".").startswith(exc.name + "."):
-            return None
-        raise  # the part is installed but something it imports is missing
-    return getattr(module, attr, None)
+    return getattr(importlib.import_module(module_name), attr)
 
 
 @click.group(cls=TriageGroup, create_app=_create_app, add_default_commands=False,
@@ -103,7 +87,7 @@ def db() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
-    from triage import migrate
+    from triage.db import migrate
     migrate.upgrade(app_database(), revision)
     click.echo(f"database at {migrate.current(app_database())}")
 
@@ -127,7 +111,7 @@ def users_create(email: str, name: str, role: str, password: str, if_missing: bo
     """Create a user (the first one should be an admin)."""
     from sqlalchemy import select
 
-    from triage import accounts
+    from triage.accounts import users as accounts
     from triage.db import User
     with app_database().session() as session:
         if if_missing and session.scalar(select(User).where(User.email == accounts.normalize_email(email))):
@@ -160,7 +144,7 @@ def users_token(email: str, name: str) -> None:
     """Make an API bearer token for EMAIL (shown once)."""
     from sqlalchemy import select
 
-    from triage import accounts
+    from triage.accounts import users as accounts
     from triage.db import User
     with app_database().session() as session:
         user = session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
@@ -179,7 +163,7 @@ def users_demo_admin() -> None:
 
     from sqlalchemy import select
 
-    from triage import accounts
+    from triage.accounts import users as accounts
     from triage.db import User
     email = "admin@triage.localhost"
     login_file = app_settings().var_dir / "demo-login.txt"
@@ -190,7 +174,7 @@ def users_demo_admin() -> None:
             if user is None:
                 accounts.create_user(session, email, "Demo Admin", password, "admin")
             else:
-                from triage.passwords import hash_password
+                from triage.accounts.passwords import hash_password
                 user.password_hash = hash_password(password)
             session.commit()
             login_file.write_text(f"{email} {password}\n")
@@ -205,21 +189,21 @@ def users_demo_admin() -> None:
 @click.option("--demo", is_flag=True, help="On an empty database, feed in the demo (`triage demo`).")
 def up(workers: int, demo: bool) -> None:
     """Run the web app, the workers (mail, retraining), the SMTP sink and the inbound SMTP listener; Ctrl-C stops all."""
-    from triage import up as up_module
+    from triage.runtime import up as up_module
     sys.exit(up_module.run(_settings(), workers, demo))
 
 
 @cli.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None)
-@click.option("--queue", "queues", multiple=True, metavar="NAME",
+@click.option("--queue", "queue_names", multiple=True, metavar="NAME",
               help="Serve only this queue; repeat for several (default: every queue, by priority).")
-def worker(burst: bool, name: str | None, queues: tuple[str, ...]) -> None:
+def worker(burst: bool, name: str | None, queue_names: tuple[str, ...]) -> None:
     """Run one RQ worker (builds the runtime and loads the model once)."""
-    from triage import queue
-    from triage import worker as worker_module
+    from triage.runtime import queues
+    from triage.runtime import worker as worker_module
     try:
-        names = queue.ordered(queues)
+        names = queues.ordered(queue_names)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--queue") from exc
     w = worker_module.build(_settings(), name, names)
@@ -232,7 +216,7 @@ def sink() -> None:
     import signal
     import threading
 
-    from triage.sink import Sink
+    from triage.outbound.sink import Sink
     settings = _settings()
     server = Sink("127.0.0.1", settings.sink_port, settings.var_dir / "sink").start()
     click.echo(f"SMTP sink on 127.0.0.1:{settings.sink_port}, keeping mail in {settings.var_dir / 'sink'}")

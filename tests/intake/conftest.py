@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 
-from triage import pipeline
+from triage.processing import pipeline
 from triage.classifier import IntentModel
 
 _counter = itertools.count(1)
@@ -79,10 +79,10 @@ from tests.conftest import free_port  # noqa: E402,F401 - shared; tests import i
 @pytest.fixture
 def token_for(db_session):
     """token_for(user) -> a bearer token string."""
-    from triage import accounts
+    from triage.accounts import users
 
     def make(user) -> str:
-        token = accounts.create_token(db_session, user, "test")
+        token = users.create_token(db_session, user, "test")
         db_session.commit()
         return token
     return make

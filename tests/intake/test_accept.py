@@ -6,7 +6,7 @@ from datetime import timedelta
 from redis import Redis
 from sqlalchemy import func, select
 
-from triage import queue
+from triage.runtime import queues
 from triage.db import Channel, Message, MessageState
 from triage.intake import sweeper
 from triage.intake.accept import Delivery, accept, accept_many, not_email_reason
@@ -62,8 +62,8 @@ def test_duplicates_inside_one_batch_get_the_first_id(database):
 
 def test_new_message_is_enqueued_for_processing(database, redis_client):
     accepted = accept(database, Delivery(make_raw(), Channel.http), redis_client)
-    jobs = queue.queue(redis_client, "intake").get_jobs()
-    assert [(j.func_name, j.args) for j in jobs] == [("triage.pipeline.process", ([accepted.id],))]
+    jobs = queues.queue(redis_client, "intake").get_jobs()
+    assert [(j.func_name, j.args) for j in jobs] == [("triage.processing.pipeline.process", ([accepted.id],))]
 
 
 def test_redis_down_still_stores_and_the_sweeper_catches_up(database, redis_client, settings, keyword_model):
@@ -71,7 +71,7 @@ def test_redis_down_still_stores_and_the_sweeper_catches_up(database, redis_clie
     accepted = accept(database, Delivery(make_raw(body="any update?"), Channel.http), dead)
     assert sweeper.stuck(database, grace=timedelta(0)) == [accepted.id]
     assert sweeper.sweep(database, redis_client, grace=timedelta(0)) == 1
-    from triage import worker
+    from triage.runtime import worker
     worker.build(settings).work(burst=True)
     with database.session() as s:
         assert s.get(Message, accepted.id).state != MessageState.received

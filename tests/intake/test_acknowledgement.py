@@ -5,7 +5,8 @@ import email
 from datetime import date, datetime, timedelta, timezone
 
 from tests.intake.conftest import make_raw
-from triage import queue, worker
+from triage.runtime import queues
+from triage.runtime import worker
 from triage.db import Channel
 from triage.intake.accept import Delivery, accept
 
@@ -16,7 +17,7 @@ def test_a_chaser_gets_one_automatic_acknowledgement(make_settings, redis_client
     role = make_role("Data Analyst", next_update_on=date.today() + timedelta(days=3))
     make_application("ada@example.org", role, interview_at=datetime.now(timezone.utc) - timedelta(days=2))
     accept(database, Delivery(make_raw(subject="Any update?", body="Hi, any update?"), Channel.http),
-           queue.connect(settings))
+           queues.connect(settings))
     worker.build(settings).work(burst=True)  # processes the chaser, then delivers its acknowledgement
     [envelope] = sink.messages
     sent = email.message_from_bytes(envelope.content)

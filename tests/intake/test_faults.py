@@ -125,7 +125,7 @@ def auth(make_user, token_for):
 
 
 def test_every_malformed_fixture_posted_gets_a_clear_answer(client, auth, database, settings, keyword_model):
-    from triage import pipeline
+    from triage.processing import pipeline
     from tests.shared_fixtures import shared_fixtures_dir
     paths = sorted(p for p in (shared_fixtures_dir() / "malformed").iterdir() if p.is_file()
                    and p.suffix in (".eml", ".txt", ".msg"))

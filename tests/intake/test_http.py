@@ -6,7 +6,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from triage import pipeline
+from triage.processing import pipeline
 from triage.db import Message
 from tests.intake.conftest import make_raw
 
@@ -56,12 +56,12 @@ def test_form_without_a_mime_field_is_a_400_naming_the_fields(client, auth):
 
 def test_over_the_size_limit_is_413_from_content_length(make_settings, redis_client):
     from triage import create_app
-    from triage import accounts
+    from triage.accounts import users
     app = create_app(make_settings(TRIAGE_MAX_MESSAGE_MB="1"))
     client = app.test_client()
     with app.extensions["triage.database"].session() as s:
-        user = accounts.create_user(s, "big@example.com", "Big", "correct horse battery", "recruiter")
-        token = accounts.create_token(s, user, "t")
+        user = users.create_user(s, "big@example.com", "Big", "correct horse battery", "recruiter")
+        token = users.create_token(s, user, "t")
         s.commit()
     body = make_raw(body="x" * (1024 * 1024 + 10))
     response = client.post("/api/v1/messages", data=body, headers={"Authorization": f"Bearer {token}",

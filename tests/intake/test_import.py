@@ -76,7 +76,7 @@ def test_received_from_date_backfills_the_received_time(run_import, tmp_path, da
 
 
 def test_queue_hands_the_work_to_the_workers(run_import, tmp_path, database, settings, keyword_model):
-    from triage import worker
+    from triage.runtime import worker
     result = run_import(str(_mbox(tmp_path / "in.mbox", 10)), "--queue")
     before = {r.state for r in _rows(database)}
     worker.build(settings).work(burst=True)

@@ -102,3 +102,9 @@ def test_not_bytes_is_a_defect() -> None:
 @given(st.binary(max_size=2000))
 def test_random_bytes_never_raise(raw: bytes) -> None:
     assert parse(raw).raw == raw
+
+
+def test_a_date_whose_offset_python_cannot_hold_is_a_defect_not_a_crash():
+    raw = b"From: a@example.org\r\nDate: 1 Jan 2024 10:00:00 +9999\r\nSubject: s\r\n\r\nbody\r\n"
+    parsed = parse(raw)
+    assert (parsed.date, any("InvalidDateDefect" in d for d in parsed.defects)) == (None, True)

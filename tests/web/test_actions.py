@@ -158,7 +158,7 @@ def test_preview_shows_the_reply_without_sending(client, login, make_user, make_
 
 def test_send_queues_through_the_outbox_and_enqueues(client, login, make_user, make_role, make_message, csrf,
                                                       db_session, redis_client):
-    from triage import queue
+    from triage.runtime import queues
     message = make_message(role=make_role())
     login(make_user())
     response = client.post(f"/messages/{message.id}/reply", data={
@@ -166,7 +166,7 @@ def test_send_queues_through_the_outbox_and_enqueues(client, login, make_user, m
     out = db_session.scalar(select(Outbound))
     assert (response.status_code, out.reply_to_message_id, out.state, _reload(db_session, message).state) == \
         (302, message.id, "queued", "replied")
-    assert queue.queue(redis_client, "outbox").count == 1
+    assert queues.queue(redis_client, "outbox").count == 1
 
 
 def test_reply_status_shows_failure_and_why(client, login, make_user, make_role, make_message, db_session):

@@ -30,7 +30,7 @@ def test_quoted_history_is_folded_into_details(client, login, make_user, make_ro
 
 def test_timeline_has_inbound_replies_batch_updates_and_stage_changes(
         client, login, make_user, make_role, make_application, make_message, db_session):
-    from triage import inbox_ops
+    from triage.inbox import operations
     role = make_role()
     app = make_application(role)
     now = datetime.now(timezone.utc)
@@ -42,7 +42,7 @@ def test_timeline_has_inbound_replies_batch_updates_and_stage_changes(
                                 from_address="jobs@triage.localhost", to_address="c@example.org",
                                 subject=subject, body_text="…", created_at=at, state="sent", sent_at=at))
     user = make_user()
-    inbox_ops.change_stage(db_session, db_session.merge(app), user, "offer", now - timedelta(days=2))
+    operations.change_stage(db_session, db_session.merge(app), user, "offer", now - timedelta(days=2))
     db_session.commit()
     login(user)
     page = client.get(f"/messages/{current.id}").get_data(as_text=True)

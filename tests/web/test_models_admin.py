@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from triage import corrections, inbox_ops
+from triage.classifier import corrections
+from triage.inbox import operations
 from triage.db import AuditEvent, Correction
 
 
@@ -17,7 +18,7 @@ def corrected(db_session, make_user, make_message):
 
     def build(subject: str = "Re: offer", to_intent: str = "offer_response", by=None) -> Correction:
         message = make_message(subject=subject, intent="thank_you")
-        correction = inbox_ops.move(db_session, message, by or recruiter, intent=to_intent,
+        correction = operations.move(db_session, message, by or recruiter, intent=to_intent,
                                     now=datetime.now(timezone.utc))
         db_session.commit()
         return correction

@@ -12,7 +12,7 @@ import skops.io as sio
 
 from triage.classifier.model import IntentModel
 from triage.classifier.versions import ModelError, check
-from triage.model_store import newest
+from triage.classifier.store import newest
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from triage.classifier import pipeline as pipeline_module
+from triage.classifier import estimator
 from triage.classifier.augment import TRANSFORMS, augment
 from triage.classifier.corpus import LABELS, Example, as_examples, data_hash
 from triage.classifier.evaluate import scores
@@ -38,7 +38,7 @@ def fit(examples: Sequence[Example], seed: int, copies: int = AUGMENT_COPIES) ->
     splitter = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True,
                                     random_state=seed)
     splits = list(splitter.split(pairs, y, groups))
-    model = pipeline_module.build(seed, splits)
+    model = estimator.build(seed, splits)
     model.fit(pairs, y)
     # The index arrays were only needed for fitting; don't ship them in the artifact.
     model.named_steps["classify"].set_params(cv=CALIBRATION_FOLDS)
@@ -112,7 +112,7 @@ def train(records: Iterable[Sequence[str]], seed: int = 42) -> IntentModel:
         "augmentation": {"copies_per_example": AUGMENT_COPIES, "transforms": sorted(TRANSFORMS),
                          "transforms_per_copy": "1-2, drawn with random.Random(random_state)"},
         "hyperparameters": {k: list(v) if isinstance(v, tuple) else v
-                            for k, v in pipeline_module.HYPERPARAMETERS.items()},
+                            for k, v in estimator.HYPERPARAMETERS.items()},
         "cv": cv,
         "threshold": threshold,
         "evidence_floor": EVIDENCE_FLOOR,

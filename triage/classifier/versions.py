@@ -6,7 +6,7 @@ import platform
 from importlib.metadata import version
 from typing import Any
 
-from triage.model_store import ModelError
+from triage.classifier.store import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def check(recorded: dict[str, Any], name: str) -> None:
     if _major_minor(built) != _major_minor(running["scikit-learn"]):
         raise ModelMismatch(
             f"model {name} was trained with scikit-learn {built} but {running['scikit-learn']} "
-            "is installed; retrain it (python -m triage.classifier_cli train) or install "
+            "is installed; retrain it (python -m triage.classifier.cli train) or install "
             f"scikit-learn=={built}")
     for lib, have in running.items():
         if recorded.get(lib) and _major_minor(recorded[lib]) != _major_minor(have):

@@ -1,10 +1,11 @@
-"""Who did what: the audit trail and the classifier corrections it feeds."""
+"""Who did what: the audit trail (every state-changing action calls `record`) and the classifier
+corrections it feeds."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from triage.db.base import Base, utcnow
 from triage.db.types import Json, Moment
@@ -39,3 +40,12 @@ class Correction(Base):
     # An admin withdrew a wrong label: the row stays (the trail), training leaves it out.
     withdrawn_at: Mapped[datetime | None] = mapped_column(Moment)
     withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+def record(session: Session, user_id: int | None, action: str, target_type: str,
+           target_id: int | None, **details) -> AuditEvent:
+    """Add an audit row for an action; the caller commits it with the change it describes."""
+    event = AuditEvent(user_id=user_id, action=action, target_type=target_type,
+                       target_id=target_id, details=details)
+    session.add(event)
+    return event

@@ -11,7 +11,8 @@ from urllib.parse import quote, urlsplit
 import click
 from sqlalchemy import func, select
 
-from triage import accounts, config
+from triage import config
+from triage.accounts import users as accounts
 from triage.db import Database, JobRole, User
 from triage.demo import people, traffic
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage import accounts
+from triage.accounts import users as accounts
 from triage.db import AppStage, Application, Candidate, JobRole, Team, User
 
 TEAMS = {

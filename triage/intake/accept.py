@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import queue as queues
+import queue
 import re
 import threading
 import time
@@ -31,10 +31,11 @@ from triage.db import Channel, Database, Message, MessageState, one_of
 from triage.db.base import utcnow
 from triage.errors import BadInput, Unavailable
 from triage.mail.threading import message_ids
+from triage.runtime import queues
 
 log = logging.getLogger(__name__)
 
-PROCESS_JOB = "triage.pipeline.process"
+PROCESS_JOB = "triage.processing.pipeline.process"
 JOB_TIMEOUT = 600
 ENQUEUE_CHUNK = 500
 COPY_FROM = 50  # rows per store() from which COPY beats a multi-row INSERT (PostgreSQL)
@@ -157,7 +158,7 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
     if unique:
         table = Message.__table__
         if len(unique) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
-            from triage.intake import pgcopy
+            from triage.db import pgcopy
             found = pgcopy.insert_new(session.connection(), table, unique, "dedupe_key",
                                       ["id", "dedupe_key"])
         else:
@@ -213,7 +214,7 @@ class GroupCommitter:
     def __init__(self, database: Database, threads: int = 2, max_group: int = 200) -> None:
         self.database = database
         self.max_group = max_group
-        self.pending: queues.SimpleQueue[tuple[Delivery, Future] | None] = queues.SimpleQueue()
+        self.pending: queue.SimpleQueue[tuple[Delivery, Future] | None] = queue.SimpleQueue()
         self.threads = [threading.Thread(target=self._run, name=f"group-commit-{i}", daemon=True)
                         for i in range(threads)]
         for thread in self.threads:
@@ -272,12 +273,11 @@ def enqueue(redis: Redis, ids: Iterable[int]) -> bool:
     """Hand message ids to the workers; False (logged, not raised) when Redis is down."""
     from rq import Retry
 
-    from triage import queue
     ids = list(ids)
     if not ids:
         return True
     try:
-        q = queue.queue(redis, "intake")
+        q = queues.queue(redis, "intake")
         for start in range(0, len(ids), ENQUEUE_CHUNK):
             q.enqueue(PROCESS_JOB, ids[start:start + ENQUEUE_CHUNK], job_timeout=JOB_TIMEOUT,
                       retry=Retry(max=3, interval=[10, 60, 300]))
@@ -295,7 +295,7 @@ class Enqueuer:
     def __init__(self, redis: Redis | None, linger: float = 0.05) -> None:
         self.redis = redis
         self.linger = linger
-        self.pending: queues.SimpleQueue[int | None] = queues.SimpleQueue()
+        self.pending: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name="enqueuer", daemon=True)
         self.thread.start()
 
@@ -320,13 +320,13 @@ class Enqueuer:
                 return
 
 
-def _drain(pending: queues.Queue, first, limit: int) -> tuple[list, bool]:
+def _drain(pending: queue.Queue, first, limit: int) -> tuple[list, bool]:
     """`first` plus whatever is already waiting, up to `limit`; True when the stop mark (None) came."""
     items = [first]
     while len(items) < limit:
         try:
             item = pending.get_nowait()
-        except queues.Empty:
+        except queue.Empty:
             return items, False
         if item is None:
             return items, True

@@ -13,7 +13,7 @@ import ssl
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from triage import queue
+from triage.runtime import queues
 from triage.config import Settings
 from triage.db import Channel, Database
 from triage.errors import TriageError, Unavailable
@@ -121,7 +121,7 @@ class Listener:
 def connect_redis(settings: Settings):
     """A Redis client for enqueueing; None when it cannot even be built (the sweeper catches up)."""
     try:
-        return queue.connect(settings)
+        return queues.connect(settings)
     except Exception as exc:  # noqa: BLE001 - intake must run without Redis
         log.warning("no Redis client (%s); stored mail waits for the sweeper", type(exc).__name__)
         return None

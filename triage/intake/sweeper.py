@@ -29,9 +29,9 @@ def stuck(database: Database, grace: timedelta = GRACE, limit: int = LIMIT) -> l
 
 def sweep(database: Database, redis: Redis, grace: timedelta = GRACE) -> int:
     """Enqueue the stuck messages; return how many (0 when Redis is still down)."""
-    from triage import queue
+    from triage.runtime import queues
     try:
-        if queue.queue(redis, "intake").count > 0:
+        if queues.queue(redis, "intake").count > 0:
             return 0  # a backlog: the stuck rows are most likely in it; look again when it drains
     except Exception as exc:  # noqa: BLE001 - Redis down: nothing to do until it is back
         log.warning("sweeper: Redis unavailable (%s)", type(exc).__name__)

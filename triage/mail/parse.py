@@ -201,16 +201,22 @@ def _date(value: object, defects: list[str]) -> datetime | None:
         return None
     text = str(value).strip()
     try:
-        return email.utils.parsedate_to_datetime(text)
+        return _checked(email.utils.parsedate_to_datetime(text))
     except Exception:
         pass
     try:
         from dateutil import parser as date_parser
 
-        return date_parser.parse(text, fuzzy=True)
+        return _checked(date_parser.parse(text, fuzzy=True))
     except Exception:
         defects.append("InvalidDateDefect: Date header could not be read")
         return None
+
+
+def _checked(when: datetime) -> datetime:
+    """`when`, once its offset is one Python can use (dateutil accepts "+9999", which later fails)."""
+    when.utcoffset()
+    return when
 
 
 

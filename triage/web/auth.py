@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from triage import accounts
+from triage.accounts import users
 from triage.db import User
 from triage.web.services import db, settings
 
@@ -70,9 +70,9 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(db(), settings(), form.email.data, form.password.data,
+            user = users.authenticate(db(), settings(), form.email.data, form.password.data,
                                          request.remote_addr or "unknown")
-        except accounts.Throttled as exc:
+        except users.Throttled as exc:
             db().commit()
             return render_template("login.html", form=form, error=str(exc)), 429
         db().commit()

@@ -7,10 +7,13 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from triage import accounts, batches, email_templates, outbox, outbox_jobs
+from triage.accounts import users
+from triage.outbound import batches
+from triage.outbound import templates as email_templates  # `templates` is a view here
 from triage.db import AppStage, Application, Batch, Template, TemplateKind, UserRole
 from triage.errors import BadInput, TriageError
 from triage.web.services import db, redis, settings
+from triage.outbound import delivery, dispatch
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 STAGES = [s.value for s in AppStage]
@@ -31,7 +34,7 @@ def _may_edit_templates() -> bool:
 
 def _own(batch_id: int) -> Batch:
     batch = db().get(Batch, batch_id)
-    visible = accounts.visible_role_ids(db(), _user())
+    visible = users.visible_role_ids(db(), _user())
     if batch is None or (visible is not None and not set(batch.role_ids) <= visible):
         abort(404)
     return batch
@@ -41,7 +44,7 @@ def _form_choice() -> dict:
     form = request.form
     role_ids = [int(r) for r in form.getlist("role_ids") if r.isdigit()]
     for role_id in role_ids:
-        if not accounts.can_see_role(db(), _user(), role_id):
+        if not users.can_see_role(db(), _user(), role_id):
             abort(404)
     try:
         next_update = date.fromisoformat(form.get("next_update_on", ""))
@@ -59,9 +62,9 @@ def _page(**extra):
     db().commit()
     templates = list(db().scalars(select(Template).order_by(Template.kind, Template.name)))
     recent = list(db().scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
-    visible = accounts.visible_role_ids(db(), _user())
+    visible = users.visible_role_ids(db(), _user())
     recent = [batches.progress(db(), b.id, failures=0) for b in recent if visible is None or set(b.role_ids) <= visible]
-    context = dict(roles=accounts.roles_for(db(), _user()), stages=STAGES, templates=templates, recent=recent,
+    context = dict(roles=users.roles_for(db(), _user()), stages=STAGES, templates=templates, recent=recent,
                    chosen={"role_ids": [], "stages": list(DEFAULT_STAGES), "template_id": None,
                            "next_update_on": None, "override": False})
     context.update(extra)
@@ -107,10 +110,10 @@ def create():
                 when = _with_offset(when, offset)
             batches.schedule(db(), batch.id, when, _user().id)
             db().commit()
-            batches.enqueue_scheduled(redis(), batch)
+            dispatch.enqueue_scheduled(redis(), batch)
             flash(f"Batch scheduled for {when.isoformat(timespec='minutes')}.")
         else:
-            result = outbox_jobs.send_now(db(), settings(), redis(), batch.id, user_id=_user().id)
+            result = dispatch.send_batch_now(db(), settings(), redis(), batch.id, user_id=_user().id)
             flash(f"Sending {len(result.outbound_ids)} emails.")
     except (TriageError, ValueError) as exc:
         db().rollback()
@@ -155,7 +158,7 @@ def retry(batch_id: int):
     _own(batch_id)
     ids = batches.retry_failed(db(), settings(), batch_id, _user().id)
     db().commit()
-    outbox.enqueue_delivery(redis(), ids, outbox.chunk_size(settings()))
+    dispatch.enqueue_delivery(redis(), ids, delivery.chunk_size(settings()))
     flash(f"Retrying {len(ids)} emails.")
     return redirect(url_for("batches.show", batch_id=batch_id))
 
@@ -173,7 +176,7 @@ def cancel(batch_id: int):
 # --- templates -------------------------------------------------------------------------------
 def _sample_applications(limit: int = 20) -> list[Application]:
     query = select(Application).order_by(Application.id.desc()).limit(limit)
-    visible = accounts.visible_role_ids(db(), _user())
+    visible = users.visible_role_ids(db(), _user())
     if visible is not None:
         query = query.where(Application.role_id.in_(visible))
     return list(db().scalars(query))
@@ -234,7 +237,7 @@ def _render_preview(fields: dict, application_id: int | None) -> dict:
     errors = email_templates.validate(fields.get("kind") or "status_update", fields.get("subject", ""),
                                       fields.get("body_text", ""), fields.get("body_html") or None)
     application = db().get(Application, application_id) if application_id else None
-    if application is not None and not accounts.can_see_role(db(), _user(), application.role_id):
+    if application is not None and not users.can_see_role(db(), _user(), application.role_id):
         application = None
     if errors or application is None:
         return {"errors": errors, "rendered": None, "application": application}

@@ -9,7 +9,10 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from triage import audit, corrections, model_store, retrain
+from triage.db import audit
+from triage.classifier import corrections
+from triage.classifier import store
+from triage.classifier import retrain
 from triage.db import AuditEvent
 from triage.web.auth import admin_required
 from triage.web.services import db, redis, settings
@@ -38,16 +41,16 @@ def show():
     """The active model, its scores, the corrections (one page, optionally one person's), recent decisions."""
     error = path = None
     try:
-        path = model_store.locate(settings())
-    except model_store.ModelError as exc:
+        path = store.locate(settings())
+    except store.ModelError as exc:
         error = str(exc)
-    meta = model_store.sidecar(path) if path else {}
+    meta = store.sidecar(path) if path else {}
     decisions = list(db().scalars(select(AuditEvent).where(AuditEvent.action.in_(DECISIONS))
                                   .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(10)))
     by, before = request.args.get("by", type=int), request.args.get("before", type=int)
     entries = corrections.listing(db(), limit=PAGE + 1, before=before, user_id=by)
     return render_template("admin/model.html", path=path, meta=meta, error=error,
-                           source=model_store.source(settings()), labels=meta.get("labels") or [],
+                           source=store.source(settings()), labels=meta.get("labels") or [],
                            unused=corrections.unused_count(db()), decisions=decisions, job=_job_state(),
                            entries=entries[:PAGE], older=entries[PAGE - 1].id if len(entries) > PAGE else None,
                            by=by, before=before)

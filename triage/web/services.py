@@ -7,7 +7,7 @@ from flask import Flask, current_app, g
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from triage import queue
+from triage.runtime import queues
 from triage.config import Settings
 from triage.db import Database
 
@@ -49,7 +49,7 @@ def db() -> Session:
 def redis() -> Redis:
     client = current_app.extensions.get("triage.redis")
     if client is None:
-        client = current_app.extensions["triage.redis"] = queue.connect(settings())
+        client = current_app.extensions["triage.redis"] = queues.connect(settings())
     return client
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from triage.db import ApiToken, User
 from triage.db.base import utcnow
 from triage.errors import Forbidden
-from triage.passwords import hash_token
+from triage.accounts.passwords import hash_token
 from triage.web.services import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -23,15 +23,8 @@ class Unauthorized(Forbidden):
 
 
 def init_app(app: Flask) -> None:
-    import importlib
-
-    from triage.web.api import openapi, roles  # noqa: F401 - routes register on import
-    for area in ("messages", "batches", "outbox", "applications"):
-        try:
-            importlib.import_module(f"triage.web.api.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"triage.web.api.{area}":
-                raise
+    # The area modules import `bp` from here, so they can only be imported once it exists.
+    from triage.web.api import batches, messages, openapi, outbox, roles  # noqa: F401 - routes register on import
     from triage.web.auth import csrf
 
     csrf.exempt(bp)

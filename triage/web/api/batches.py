@@ -6,11 +6,13 @@ from datetime import date, datetime
 from flask import jsonify, request, url_for
 from sqlalchemy import select
 
-from triage import accounts, batches, outbox, outbox_jobs
+from triage.accounts import users
+from triage.outbound import batches
 from triage.db import Batch
 from triage.errors import BadInput, NotFound
 from triage.web.api import api_user, bp, openapi, token_required
 from triage.web.services import db, redis, settings
+from triage.outbound import delivery, dispatch
 
 
 def _body() -> dict:
@@ -39,7 +41,7 @@ def _moment(value, name: str) -> datetime:
 
 def _visible(role_ids: list[int]) -> list[int]:
     for role_id in role_ids:
-        if not accounts.can_see_role(db(), api_user(), role_id):
+        if not users.can_see_role(db(), api_user(), role_id):
             raise NotFound(f"no role {role_id}")
     return role_ids
 
@@ -76,7 +78,7 @@ def _progress(batch_id: int) -> dict:
 
 def _own(batch_id: int) -> Batch:
     batch = batches.get(db(), batch_id)
-    visible = accounts.visible_role_ids(db(), api_user())
+    visible = users.visible_role_ids(db(), api_user())
     if visible is not None and not set(batch.role_ids) <= visible:
         raise NotFound(f"no batch {batch_id}")
     return batch
@@ -87,9 +89,9 @@ def _start(batch: Batch, data: dict) -> tuple[dict, int]:
     if data.get("send_at"):
         batches.schedule(db(), batch.id, _moment(data["send_at"], "send_at"), api_user().id)
         db().commit()
-        batches.enqueue_scheduled(redis(), batch)
+        dispatch.enqueue_scheduled(redis(), batch)
         return _progress(batch.id), 202
-    outbox_jobs.send_now(db(), settings(), redis(), batch.id, user_id=api_user().id)
+    dispatch.send_batch_now(db(), settings(), redis(), batch.id, user_id=api_user().id)
     return _progress(batch.id), 202
 
 
@@ -118,7 +120,7 @@ def create_batch():
 @token_required
 def list_batches():
     rows = db().scalars(select(Batch).order_by(Batch.id.desc()).limit(min(int(request.args.get("limit", 50)), 500)))
-    visible = accounts.visible_role_ids(db(), api_user())
+    visible = users.visible_role_ids(db(), api_user())
     return jsonify(batches=[_progress(b.id) for b in rows if visible is None or set(b.role_ids) <= visible])
 
 
@@ -142,7 +144,7 @@ def retry_batch(batch_id: int):
     _own(batch_id)
     ids = batches.retry_failed(db(), settings(), batch_id, api_user().id)
     db().commit()
-    outbox.enqueue_delivery(redis(), ids, outbox.chunk_size(settings()))
+    dispatch.enqueue_delivery(redis(), ids, delivery.chunk_size(settings()))
     return jsonify({**_progress(batch_id), "retried": len(ids)}), 202
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import current_app, jsonify, request, url_for
 
-from triage import accounts
+from triage.accounts import users
 from triage.db import Channel, Message
 from triage.errors import BadInput, Forbidden, NotFound, TooLarge
 from triage.intake.accept import Delivery, Enqueuer, GroupCommitter, not_email_reason
@@ -152,14 +152,14 @@ def get_message(message_id: int):
     from triage.web.services import db
     message = db().get(Message, message_id)
     if message is None or (message.role_id is None and not _sees_all()) or (
-            message.role_id is not None and not accounts.can_see_role(db(), api_user(), message.role_id)):
+            message.role_id is not None and not users.can_see_role(db(), api_user(), message.role_id)):
         raise NotFound(f"no message {message_id}")
     return jsonify(message_json(message))
 
 
 def _sees_all() -> bool:
     from triage.web.services import db
-    return accounts.visible_role_ids(db(), api_user()) is None
+    return users.visible_role_ids(db(), api_user()) is None
 
 
 def _iso(when: datetime | None) -> str | None:

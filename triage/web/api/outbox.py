@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from sqlalchemy import select
 
-from triage import accounts
+from triage.accounts import users
 from triage.db import Outbound, OutboxState
 from triage.errors import BadInput, NotFound
 from triage.web.api import api_user, bp, openapi, token_required
@@ -23,7 +23,7 @@ def outbound_json(row: Outbound) -> dict:
 
 
 def _visible(query):
-    visible = accounts.visible_role_ids(db(), api_user())
+    visible = users.visible_role_ids(db(), api_user())
     return query if visible is None else query.where(Outbound.role_id.in_(visible))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify
 from sqlalchemy import func, select
 
-from triage import accounts
+from triage.accounts import users
 from triage.db import Application, JobRole
 from triage.errors import NotFound
 from triage.web.api import api_user, bp, token_required
@@ -22,14 +22,14 @@ def role_json(role: JobRole, stages: dict | None = None) -> dict:
 @bp.get("/roles")
 @token_required
 def list_roles():
-    return jsonify(roles=[role_json(r) for r in accounts.roles_for(db(), api_user())])
+    return jsonify(roles=[role_json(r) for r in users.roles_for(db(), api_user())])
 
 
 @bp.get("/roles/<int:role_id>")
 @token_required
 def get_role(role_id: int):
     role = db().get(JobRole, role_id)
-    if role is None or not accounts.can_see_role(db(), api_user(), role_id):
+    if role is None or not users.can_see_role(db(), api_user(), role_id):
         raise NotFound(f"no role {role_id}")
     stages = dict(db().execute(select(Application.stage, func.count())
                                .where(Application.role_id == role_id).group_by(Application.stage)).all())

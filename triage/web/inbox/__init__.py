@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Blueprint, Flask, Response, request
 from markupsafe import Markup, escape
 
-from triage.routing import format_duration
+from triage.processing.routing import format_duration
 from triage.db.base import utcnow
 
 bp = Blueprint("inbox", __name__)

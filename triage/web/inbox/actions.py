@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from triage import inbox_ops
+from triage.inbox import operations
 from triage.db import Outbound, Template
 from triage.db.base import utcnow
 from triage.errors import BadInput
@@ -16,7 +16,8 @@ from triage.web.inbox import bp
 from triage.web.inbox.common import LANE_KEYS, filters_from_url, is_htmx, message_or_404, user, visible
 from triage.web.inbox.compose import from_template, reply_subject
 from triage.web.inbox.queries import LANES, lane_counts, neighbours
-from triage.web.services import db, redis
+from triage.web.services import db, redis, settings
+from triage.outbound import dispatch
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def _done(message, what: str, next_id: int | None):
 def archive(message_id: int):
     message = message_or_404(message_id)
     _, next_id = neighbours(db(), message, visible())
-    inbox_ops.archive(db(), message, user())
+    operations.archive(db(), message, user())
     return _done(message, "Archived.", next_id)
 
 
@@ -69,7 +70,7 @@ def snooze(message_id: int):
         until = now + timedelta(hours=SNOOZE_HOURS[request.form["hours"]])
     else:
         raise BadInput("choose how long to snooze")
-    inbox_ops.snooze(db(), message, user(), until, now)
+    operations.snooze(db(), message, user(), until, now)
     return _done(message, f"Snoozed until {until:%d %b %H:%M} UTC.", next_id)
 
 
@@ -81,9 +82,9 @@ def move(message_id: int):
     if lane and lane not in LANE_KEYS:
         raise BadInput(f"unknown lane {lane!r}")
     if lane == "held":
-        inbox_ops.hold_for_batch(db(), message, user(), utcnow())
+        operations.hold_for_batch(db(), message, user(), utcnow())
     else:
-        inbox_ops.move(db(), message, user(), lane=lane, intent=intent, now=utcnow())
+        operations.move(db(), message, user(), lane=lane, intent=intent, now=utcnow())
     db().commit()
     flash("Moved; the correction will train the next model.")
     return redirect(url_for("inbox.show", message_id=message.id))
@@ -95,7 +96,7 @@ def stage(message_id: int):
     message = message_or_404(message_id)
     if message.application is None:
         raise BadInput("this message is not linked to an application")
-    changed = inbox_ops.change_stage(db(), message.application, user(), request.form.get("stage", ""), utcnow())
+    changed = operations.change_stage(db(), message.application, user(), request.form.get("stage", ""), utcnow())
     db().commit()
     flash(f"Stage changed to {message.application.stage}." if changed else "The stage was already that.")
     return redirect(url_for("inbox.show", message_id=message.id))
@@ -131,7 +132,7 @@ def reply(message_id: int):
                                templates=templates, template_id=request.form.get("template", ""),
                                asks_for_info=asks, preview={"subject": subject, "body": body,
                                                             "to": _recipient(message)})
-    outbound = inbox_ops.reply(db(), message, user(), subject=subject, body_text=body, asks_for_info=asks)
+    outbound = operations.reply(db(), settings(), message, user(), subject=subject, body_text=body, asks_for_info=asks)
     db().commit()
     _enqueue(outbound.id)
     flash("Reply queued.")
@@ -149,9 +150,8 @@ def _recipient(message) -> str:
 
 def _enqueue(outbound_id: int) -> None:
     """Hand the committed row to the workers; if Redis is down the sweeper sends it later."""
-    from triage import outbox
     try:
-        outbox.enqueue_delivery(redis(), [outbound_id])
+        dispatch.enqueue_delivery(redis(), [outbound_id])
     except Exception as exc:  # noqa: BLE001 - the row is committed; only the nudge failed
         log.warning("enqueue of outbound %d failed: %s", outbound_id, type(exc).__name__)
         flash("The queue is unavailable; the reply is saved and will be sent when it is back.")

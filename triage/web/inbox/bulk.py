@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_login import login_required
 
-from triage import inbox_ops
+from triage.inbox import operations
 from triage.db.base import utcnow
 from triage.errors import BadInput
 from triage.web.inbox import bp
@@ -30,8 +30,8 @@ def bulk():
         raise BadInput(f"unknown lane {lane!r}")
     if action == "move" and lane == "held":
         action = "hold"
-    messages = inbox_ops.visible_messages(db(), ids, visible())
-    result = inbox_ops.bulk(db(), messages, user(), action, utcnow(), lane=lane,
+    messages = operations.visible_messages(db(), ids, visible())
+    result = operations.bulk(db(), messages, user(), action, utcnow(), lane=lane,
                             intent=request.form.get("intent") or None, stage=request.form.get("stage") or None)
     db().commit()
     skipped = result["skipped"] + len(ids) - len(messages)

@@ -9,9 +9,9 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from triage import accounts
+from triage.accounts import users
 from triage.db import Message, User
-from triage.inbox_ops import INTENTS
+from triage.inbox.operations import INTENTS
 from triage.web.inbox.queries import LANES, PAGE_SIZE, Filters
 from triage.web.services import db
 
@@ -26,7 +26,7 @@ def visible() -> set[int] | None:
     """The role ids the current user may see (None: all), computed once per request."""
     from flask import g
     if "visible_roles" not in g:
-        g.visible_roles = accounts.visible_role_ids(db(), user())
+        g.visible_roles = users.visible_role_ids(db(), user())
     return g.visible_roles
 
 

@@ -42,5 +42,5 @@ def from_template(template: Template, message: Message, user: User) -> tuple[str
 
 
 def reply_subject(message: Message) -> str:
-    from triage import compose  # the outbox's rule, so the preview matches what is sent
-    return compose.reply_subject(message.subject)
+    from triage.outbound import mime  # the outbox's rule, so the preview matches what is sent
+    return mime.reply_subject(message.subject)

@@ -7,10 +7,11 @@ from flask import render_template, url_for
 from flask_login import login_required
 from markupsafe import Markup, escape
 
-from triage import accounts, inbox_ops
+from triage.accounts import users
+from triage.inbox import operations
 from triage.db import AppStage, JobRole
 from triage.db.base import utcnow
-from triage.inbox_ops import BULK_ACTIONS, INTENTS
+from triage.inbox.operations import BULK_ACTIONS, INTENTS
 from triage.web.inbox import bp
 from triage.web.inbox.common import IdUrl, filters_from_request, is_htmx, user, visible
 from triage.web.inbox.listing import list_messages
@@ -56,9 +57,9 @@ def index():
     filters = filters_from_request()
     session = db()
     now = utcnow()
-    if inbox_ops.wake_snoozed(session, now):
+    if operations.wake_snoozed(session, now):
         session.commit()
-    roles = accounts.roles_for(session, user())
+    roles = users.roles_for(session, user())
     counts = lane_counts(session, visible())
     messages, more = list_messages(session, filters, visible())
     context = dict(filters=filters, roles=roles, roles_by_id={r.id: r for r in roles}, counts=counts,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from triage.db import Application, AppStage, Candidate, JobRole, Lane, Message, MessageState
-from triage.inbox_ops import OPEN_STATES
+from triage.inbox.operations import OPEN_STATES
 from triage.web.inbox import search
 from triage.web.inbox.queries import OLDEST_FIRST, PAGE_SIZE, Filters, day_start
 

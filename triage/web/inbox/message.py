@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from triage.db import AppStage, Message, Template
 from triage.db.base import utcnow
-from triage.inbox_ops import INTENTS
+from triage.inbox.operations import INTENTS
 from triage.web.inbox import bp
 from triage.web.inbox.common import message_or_404, visible
 from triage.web.inbox.compose import reply_subject

@@ -12,7 +12,7 @@ from sqlalchemy import String, and_, bindparam, func, literal, or_, select, type
 from sqlalchemy.orm import Session
 
 from triage.db import Application, AppStage, AuditEvent, Message, Outbound, User
-from triage.inbox_ops import OPEN_STATES
+from triage.inbox.operations import OPEN_STATES
 
 PAGE_SIZE = 50
 LANES = (("today", "Today"), ("feedback", "Feedback"), ("held", "Held for batch"), ("fyi", "FYI"),

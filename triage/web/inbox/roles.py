@@ -5,7 +5,7 @@ from flask import abort, render_template
 from flask_login import login_required
 from sqlalchemy import select
 
-from triage import accounts
+from triage.accounts import users
 from triage.db import AppStage, Batch, BatchState, JobRole
 from triage.db.base import utcnow
 from triage.web.inbox import bp
@@ -31,7 +31,7 @@ def _next_batches(role_ids: list[int]) -> dict[int, Batch]:
 @login_required
 def roles():
     session = db()
-    rows = accounts.roles_for(session, user())
+    rows = users.roles_for(session, user())
     ids = [r.id for r in rows]
     return render_template("inbox/roles.html", roles=rows, overview=role_overview(session, ids, utcnow()),
                            counts=lane_counts(session, visible()), batches=_next_batches(ids),
@@ -42,7 +42,7 @@ def role(role_id: int):
     """One role's page (endpoint home.role, kept for links)."""
     session = db()
     job = session.get(JobRole, role_id)
-    if job is None or not accounts.can_see_role(session, user(), role_id):
+    if job is None or not users.can_see_role(session, user(), role_id):
         abort(404)  # a role you may not see looks like one that does not exist
     return render_template("inbox/role.html", role=job, overview=role_overview(session, [role_id], utcnow())[role_id],
                            counts=lane_counts(session, {role_id}), batch=_next_batches([role_id]).get(role_id),

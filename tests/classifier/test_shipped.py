@@ -1,0 +1,51 @@
+"""The model shipped in models/ works from a fresh clone, on mail unlike the corpus."""
+import json
+from pathlib import Path
+
+import pytest
+
+from triage import ROOT
+from triage.classifier import load_active, predict, read_corpus
+from triage.classifier.artifact import find_active
+from triage.classifier.corpus import read_jsonl
+
+MODELS = ROOT / "models"
+HOLDOUT = Path(__file__).resolve().parent / "data" / "classifier_holdout.jsonl"
+GIBBERISH = [("", "asdkjh qwpeoiru zxmcnv bnmwqe"), ("zzkq", "xqv plorth gnarb vuzzle krom"),
+             ("", "ljkhg ;lkj qwer qwer qwer 77 ppp")]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The active shipped model (the newest, or the one TRIAGE_MODEL names)."""
+    return load_active(MODELS)
+
+
+def test_shipped_artifact_is_at_most_20_mb():
+    assert find_active(MODELS).stat().st_size <= 20 * 1024 * 1024
+
+
+def test_sidecar_names_its_model_file():
+    path = find_active(MODELS)
+    assert json.loads(path.with_suffix(".json").read_text())["model_file"] == path.name
+
+
+def test_holdout_messages_are_not_in_the_training_corpus():
+    def key(text: str) -> str:
+        return " ".join(text.lower().split())
+    corpus = {key(e.body) for e in read_corpus(MODELS / "corpus")}
+    assert [e.id for e in read_jsonl(HOLDOUT) if key(e.body) in corpus] == []
+
+
+def test_shipped_model_classifies_held_out_realistic_mail(shipped):
+    examples = read_jsonl(HOLDOUT)
+    predictions = predict(shipped, [(e.subject, e.body) for e in examples])
+    wrong = [f"{e.id}: {e.intent} -> {p.intent} ({p.confidence:.2f})"
+             for e, p in zip(examples, predictions) if p.intent != e.intent]
+    # Obvious cases in unfamiliar voices; allow at most 1 in 10 to miss.
+    assert len(wrong) <= len(examples) // 10, wrong
+
+
+def test_gibberish_falls_below_the_review_threshold(shipped):
+    predictions = predict(shipped, GIBBERISH)
+    assert [p for p in predictions if shipped.is_confident(p)] == []

@@ -1,0 +1,115 @@
+"""`triage up` as a user runs it: a subprocess that serves /healthz and stops cleanly on SIGINT."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "triage up exited early"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {seconds}s")
+
+
+def served_queues(command: list[str]) -> tuple[str, ...]:
+    return tuple(command[i + 1] for i, arg in enumerate(command) if arg == "--queue")
+
+
+def test_up_plans_a_mail_worker_and_a_retrain_worker(settings):
+    from triage.runtime import queues
+    from triage.runtime import up
+    workers = {name: served_queues(command) for name, command in up.plan(settings)
+               if command[3:4] == ["worker"]}  # [python, -m, triage.cli, worker, ...]
+    assert workers == {"worker": queues.MAIL_QUEUES, "retrain-worker": (queues.RETRAIN,)}
+
+
+def running_workers(redis, process: subprocess.Popen, expected: int, seconds: float = 60) -> list[tuple[str, ...]]:
+    """The queues each registered RQ worker serves, once `expected` of them have registered."""
+    from rq import Worker
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "triage up exited early"
+        workers = Worker.all(connection=redis)
+        if len(workers) >= expected:
+            return sorted(tuple(w.queue_names()) for w in workers)
+        time.sleep(0.2)
+    raise AssertionError(f"{expected} workers did not register within {seconds}s")
+
+
+@pytest.mark.slow
+def test_up_serves_healthz_runs_both_workers_and_stops_on_sigint(tmp_path, database_url, redis_url):
+    from redis import Redis
+
+    from triage.runtime import queues
+    web, sink, smtp = free_port(), free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
+    # The embedded defaults (its own Redis) unless the suite runs against servers.
+    env.update(TRIAGE_VAR_DIR=str(tmp_path / "var"), DATABASE_URL=database_url, TRIAGE_PORT=str(web),
+               TRIAGE_SINK_PORT=str(sink), TRIAGE_SMTP_PORT=str(smtp))
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = redis_url
+    # Its own process group, so the SIGINT below reaches the whole group as a terminal's Ctrl-C does.
+    process = subprocess.Popen([sys.executable, "-m", "triage.cli", "up", "--workers", "1"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        assert wait_for(f"http://127.0.0.1:{web}/healthz", process) == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/login", timeout=5) as page:
+            assert b"Log in to Triage" in page.read()
+        redis = Redis.from_url(env.get("REDIS_URL") or f"unix://{tmp_path / 'var' / 'redis.sock'}")
+        # Mail keeps flowing while a retrain runs: a second worker serves the retrain queue alone.
+        assert running_workers(redis, process, 2) == sorted([queues.MAIL_QUEUES, (queues.RETRAIN,)])
+        redis.close()
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=40)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "Triage stopped." in output
+    assert "Traceback" not in output, output
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{web}/healthz", timeout=2)
+
+
+def test_stopping_takes_down_what_a_child_left_in_its_process_group():
+    from triage.runtime.up import Child, _stop
+    # A child that starts a long-lived process of its own and exits, as an RQ worker stopped while
+    # starting can leave its scheduler behind.
+    child = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; print(subprocess.Popen("
+                              "[sys.executable, '-c', 'import time; time.sleep(60)']).pid)"],
+                             stdout=subprocess.PIPE, text=True, start_new_session=True)
+    leftover = int(child.stdout.readline())
+    child.stdout.close()
+    child.wait()
+    _stop([Child("worker", child)])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(leftover):
+        time.sleep(0.05)
+    assert not _alive(leftover)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie waiting for init to reap it is gone too
+        return stat.read().split(") ")[-1][0] != "Z"

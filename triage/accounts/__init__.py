@@ -1,0 +1,1 @@
+"""People who log in: users, passwords, API tokens."""

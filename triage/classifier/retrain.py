@@ -1,0 +1,283 @@
+"""Retrain the intent model on the corpus plus corrections; activate it only if it does no worse.
+
+The candidate trains on the corpus minus a fixed, stratified held-out split, plus the inbox
+corrections, with a fixed seed. It and the active model are scored on the same examples: the
+team's models/eval/holdout.jsonl, plus the corpus split when the active model was itself trained
+without that split (a model that has seen an example cannot be fairly scored on it). The
+candidate becomes active (var/models/ACTIVE) only if its macro-F1 does not drop; either way the
+decision and both scores go to the audit trail.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import sys
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import click
+from redis import Redis
+
+from triage.db import audit
+from triage.classifier import corrections
+from triage.runtime import jobs
+from triage.classifier import store
+from triage.config import Settings
+from triage.db import Database
+from triage.errors import BadInput, TriageError
+
+log = logging.getLogger(__name__)
+
+SEED = 42
+SPLIT_FRACTION = 0.2
+JOB_ID = "triage-retrain"  # one retrain at a time: a second click finds this job queued
+JOB_TIMEOUT = 3600  # the full corpus trains in 2-3 minutes on one core; leave room for a busy box
+
+
+@dataclass
+class Outcome:
+    activated: bool
+    reason: str
+    candidate: str
+    previous: str
+    macro_f1: dict[str, float | None]
+    evaluated_on: list[str]
+    corrections: int
+    scores: dict[str, Any] = field(default_factory=dict)
+    pruned: list[str] = field(default_factory=list)  # old models removed from var/models
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- the data -----------------------------------------------------------------------------------
+def _text_hash(example) -> str:
+    return hashlib.sha256(f"{example.intent}\n{example.subject}\n{example.body}".encode()).hexdigest()
+
+
+def held_out_split(examples: Sequence, fraction: float = SPLIT_FRACTION) -> tuple[list, list]:
+    """Split into (train, held out): per label, the fraction whose text hashes lowest.
+
+    Ranking by hash rather than a seeded shuffle makes the split independent of file order, and
+    when the corpus grows only examples near each label's cut change sides. (Any change at all
+    changes the split's hash, and then `retrain` does not score an older model on the split.)
+    """
+    by_label: dict[str, list] = defaultdict(list)
+    for example in examples:
+        by_label[example.intent].append(example)
+    train, held = [], []
+    for label in sorted(by_label):
+        ranked = sorted(by_label[label], key=_text_hash)
+        cut = max(1, round(len(ranked) * fraction)) if len(ranked) > 1 else 0
+        held.extend(ranked[:cut])
+        train.extend(ranked[cut:])
+    return train, held
+
+
+def subsample(examples: Sequence, per_label: int, seed: int) -> list:
+    """At most per_label examples of each label, drawn with the seed (small, quick trial runs)."""
+    rng = random.Random(seed)
+    by_label: dict[str, list] = defaultdict(list)
+    for example in sorted(examples, key=_text_hash):
+        by_label[example.intent].append(example)
+    return [e for label in sorted(by_label)
+            for e in rng.sample(by_label[label], min(per_label, len(by_label[label])))]
+
+
+def _stem(settings: Settings) -> str:
+    stem = f"intent-{datetime.now(timezone.utc):%Y-%m-%d-%H%M%S}"
+    folder, n, chosen = store.store_dir(settings), 1, stem
+    while (folder / f"{chosen}.skops").exists():
+        n += 1
+        chosen = f"{stem}-{n}"
+    return chosen
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    return {"macro_f1": result["macro_f1"], "accuracy": result["accuracy"],
+            "f1": {label: row["f1"] for label, row in result["per_label"].items()}}
+
+
+# --- the run --------------------------------------------------------------------------------------
+def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_label: int | None = None,
+            user_id: int | None = None) -> Outcome:
+    """Train a candidate on corpus + corrections, compare it with the active model, maybe activate it."""
+    from triage import classifier
+    from triage.classifier.corpus import Example, data_hash, read_jsonl
+    from triage.classifier.evaluate import scores
+
+    if settings.model_name:
+        raise store.ModelError(f"TRIAGE_MODEL={settings.model_name} pins the model; unset it "
+                                     "to let retraining choose the active model")
+    corpus = classifier.read_corpus(settings.models_dir / "corpus")
+    if per_label:
+        corpus = subsample(corpus, per_label, seed)
+    train_part, held_part = held_out_split(corpus)
+    holdout_file = settings.models_dir / "eval" / "holdout.jsonl"
+    holdout = read_jsonl(holdout_file) if holdout_file.is_file() else []
+    with database.session() as session:
+        records = corrections.export(session)
+
+    previous_path = store.locate(settings)
+    try:
+        previous = classifier.load(previous_path)
+    except store.ModelError as exc:
+        log.error("the active model %s does not load: %s", previous_path.name, exc)
+        previous = None
+
+    examples = train_part + [Example(r.subject, r.body, r.intent, f"correction-{r.message_id}",
+                                     "corrections") for r in records]
+    log.info("retraining on %d corpus examples and %d corrections", len(train_part), len(records))
+    candidate = classifier.train(examples, seed=seed)
+
+    split_hash = data_hash(held_part)
+    shares_split = previous is not None and \
+        previous.meta.get("retrain", {}).get("held_out_hash") == split_hash
+    evaluation = list(holdout) + (list(held_part) if shares_split else [])
+    parts = ([holdout_file.name] if holdout else []) + (["corpus split"] if shares_split else [])
+    if not evaluation:
+        raise BadInput(f"nothing to evaluate on: no {holdout_file}, and the active model "
+                       f"{previous_path.stem} may have trained on the corpus split")
+
+    def score(model) -> dict[str, Any]:
+        found = classifier.predict(model, [(e.subject, e.body) for e in evaluation])
+        return scores([e.intent for e in evaluation], [p.intent for p in found], model.labels)
+
+    result = {"candidate": _summary(score(candidate))}
+    if previous is not None:
+        result["previous"] = _summary(score(previous))
+    new_f1 = result["candidate"]["macro_f1"]
+    old_f1 = result["previous"]["macro_f1"] if previous is not None else None
+    stem = _stem(settings)
+    pruned: list[str] = []
+    if previous is None:
+        activate, reason = True, f"the active model {previous_path.stem} does not load"
+    elif new_f1 >= old_f1:
+        activate, reason = True, f"macro-F1 {new_f1:.4f} >= {old_f1:.4f} on {' + '.join(parts)}"
+    else:
+        activate, reason = False, f"macro-F1 would drop from {old_f1:.4f} to {new_f1:.4f} on {' + '.join(parts)}"
+
+    if activate:
+        candidate.meta["retrain"] = {
+            "held_out_hash": split_hash, "held_out": {"fraction": SPLIT_FRACTION, "n": len(held_part)},
+            "corpus_examples": len(train_part), "corrections": len(records), "per_label": per_label,
+            "previous": previous_path.stem, "evaluated_on": parts, "evaluation": result}
+        path = classifier.save(candidate, store.store_dir(settings), stem=stem)
+        if store.locate(settings) != previous_path:
+            path.unlink()
+            path.with_suffix(".json").unlink()
+            activate, reason = False, "another model was activated while this one trained"
+        else:
+            store.activate(settings, path)
+            pruned = _prune(settings, keep=(path, previous_path))
+
+    outcome = Outcome(activated=activate, reason=reason, candidate=stem, previous=previous_path.stem,
+                      macro_f1={"candidate": new_f1, "previous": old_f1}, evaluated_on=parts,
+                      corrections=len(records), scores=result, pruned=pruned)
+    with database.session() as session:
+        if activate:
+            corrections.mark_used(session, records, stem)
+        audit.record(session, user_id, "model.activate" if activate else "model.reject", "model", None,
+                     model=stem, previous=previous_path.stem, reason=reason, macro_f1=outcome.macro_f1,
+                     evaluated_on=parts, n_evaluated=len(evaluation), corrections=len(records),
+                     corpus_examples=len(train_part), data_hash=candidate.meta["data_hash"], seed=seed,
+                     pruned=pruned,
+                     f1={"candidate": result["candidate"]["f1"],
+                         "previous": result.get("previous", {}).get("f1")})
+        session.commit()
+    log.info("retrain %s: %s", "activated " + stem if activate else "rejected", reason)
+    return outcome
+
+
+def _prune(settings: Settings, keep) -> list[str]:
+    # Housekeeping after the activation that already happened: a file that cannot be removed
+    # must not turn this into a failed retrain with no audit record.
+    try:
+        return store.prune(settings, keep)
+    except OSError as exc:
+        log.warning("could not prune old models: %s", exc)
+        return []
+
+
+# --- RQ -------------------------------------------------------------------------------------------
+def retrain_job(per_label: int | None = None, seed: int = SEED, user_id: int | None = None) -> dict:
+    """RQ entry point: retrain through the worker's runtime; the result says what was decided."""
+    rt = jobs.runtime()
+    return retrain(rt.settings, rt.database, seed=seed, per_label=per_label, user_id=user_id).as_dict()
+
+
+def pending_job(redis: Redis):
+    """The retrain job if it is waiting or running, else None."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+    try:
+        job = Job.fetch(JOB_ID, connection=redis)
+    except NoSuchJobError:
+        return None
+    waiting = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+    return job if job.get_status() in waiting else None
+
+
+def enqueue(redis: Redis, *, user_id: int | None = None, per_label: int | None = None):
+    """Queue one retrain job; return (job, False) when one is already waiting or running."""
+    from triage.runtime import queues
+    job = pending_job(redis)
+    if job is not None:
+        return job, False
+    # Its own queue: `triage up` runs a worker for it, so mail is not kept waiting for minutes.
+    job = queues.queue(redis, queues.RETRAIN).enqueue(
+        retrain_job, kwargs={"per_label": per_label, "user_id": user_id}, job_id=JOB_ID,
+        job_timeout=JOB_TIMEOUT, result_ttl=7 * 86400, failure_ttl=7 * 86400,
+        description="retrain the intent model")
+    return job, True
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+@click.command("retrain")
+@click.option("--queue", "use_queue", is_flag=True, help="Hand the job to the workers instead of running it here.")
+@click.option("--per-label", type=click.IntRange(min=5), default=None,
+              help="Train on at most N corpus examples per label (a quick trial, not for real use).")
+@click.option("--seed", type=int, default=SEED, show_default=True)
+@click.option("--export", "export_to", type=click.Path(dir_okay=False), default=None,
+              help="Only write the corrections as JSON lines to FILE (under var/) and exit.")
+def retrain_command(use_queue: bool, per_label: int | None, seed: int, export_to: str | None) -> None:
+    """Retrain on corpus + corrections; activate the model only if held-out macro-F1 does not drop."""
+    from triage import config
+    from triage.errors import ConfigError
+    try:
+        settings = config.load()
+    except ConfigError as exc:
+        click.echo(f"triage: configuration error: {exc}", err=True)
+        sys.exit(2)
+    database = Database(settings.database_url)
+    try:
+        if export_to:
+            with database.session() as session:
+                records = corrections.export(session)
+            path = corrections.write_jsonl(records, export_to, settings)
+            click.echo(f"wrote {len(records)} corrected message(s) to {path}")
+            return
+        if use_queue:
+            from redis.exceptions import RedisError
+
+            from triage.runtime import queues
+            try:
+                job, created = enqueue(queues.connect(settings), per_label=per_label)
+            except RedisError as exc:
+                raise click.ClickException(f"Redis is unavailable ({type(exc).__name__}); "
+                                           "run without --queue to retrain here") from exc
+            click.echo(f"{'queued' if created else 'already queued'}: job {job.id}")
+            return
+        outcome = retrain(settings, database, seed=seed, per_label=per_label)
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        database.dispose()
+    verb = "activated" if outcome.activated else "kept the active model; rejected"
+    click.echo(f"{verb} {outcome.candidate}: {outcome.reason}")
+    click.echo(f"previous {outcome.previous}; {outcome.corrections} corrected message(s) used")
+    if outcome.pruned:
+        click.echo(f"removed {len(outcome.pruned)} old model(s) from var/models: {', '.join(outcome.pruned)}")

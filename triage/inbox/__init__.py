@@ -1,0 +1,1 @@
+"""What a person does to messages: move, archive, snooze, reply."""

@@ -1,0 +1,1 @@
+"""Everything we send: templates, the outbox, delivery over SMTP, acknowledgements, batches."""

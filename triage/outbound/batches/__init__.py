@@ -1,0 +1,19 @@
+"""Batched status updates: pick roles × stages, preview, send a personal email to each candidate.
+
+The package's public names: the batch's life (lifecycle), who gets an update and the frequency
+cap (recipients), rendering and writing the emails (sending). Enqueueing lives in
+triage.outbound.dispatch, the RQ jobs in triage.outbound.tasks.
+"""
+from triage.outbound.batches.lifecycle import (
+    cancel, create, get, job_id, mark_finished, progress, retry_failed, role_ids_for, schedule, template_named,
+)
+from triage.outbound.batches.recipients import (
+    EVERY_DAYS, SKIP_BAD_ADDRESS, SKIP_RECENT, SKIP_SUPPRESSED, Selection, check_choice, every_days, select_recipients,
+)
+from triage.outbound.batches.sending import PART, SendResult, get_template, preview, send
+
+__all__ = [
+    "EVERY_DAYS", "PART", "SKIP_BAD_ADDRESS", "SKIP_RECENT", "SKIP_SUPPRESSED", "Selection", "SendResult",
+    "cancel", "check_choice", "create", "every_days", "get", "get_template", "job_id", "mark_finished", "preview",
+    "progress", "retry_failed", "role_ids_for", "schedule", "select_recipients", "send", "template_named",
+]

@@ -1,0 +1,207 @@
+"""Sending a batch: a personal email to each recipient, previewed first, then written as outbox rows.
+
+Each candidate gets their own email in their own thread (never a shared To or CC), threaded
+under their latest held chaser for the role; sending marks the role's held chasers from those
+candidates answered by the batch. `preview` renders the first few with the same template,
+context and sender as `send`, so what the recruiter sees is what goes.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable
+
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.orm import Session
+
+from triage.db import audit
+from triage.outbound import mime
+from triage.outbound import templates
+from triage.outbound import outbox
+from triage.outbound.batches.recipients import select_recipients
+from triage.config import Settings
+from triage.db import (
+    Application, Batch, BatchState, JobRole, Message, MessageState, Outbound, OutboxState, Template, Thread, User,
+)
+from triage.db.base import one_of, utcnow
+from triage.errors import BadInput, NotFound
+
+log = logging.getLogger(__name__)
+
+PART = 250  # rows per part: outbox_jobs.send_now commits each part and enqueues it as one delivery job
+
+
+def get_template(session: Session, template_id: int) -> Template:
+    template = session.get(Template, template_id)
+    if template is None:
+        raise NotFound(f"no template {template_id}")
+    return template
+
+
+def _sender_name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id else None
+    return user.name if user else ""
+
+
+def preview(session: Session, *, role_ids: list[int], stages: list[str], template_id: int,
+            next_update_on: date, override: bool = False, user_id: int | None = None, limit: int = 3) -> dict:
+    """The count, the skips, and the first `limit` emails rendered exactly as they would go."""
+    template = get_template(session, template_id)
+    selection = select_recipients(session, role_ids, stages, override=override)
+    sender = _sender_name(session, user_id)
+    samples = []
+    for application in selection.applications[:limit]:
+        rendered = templates.render(template, templates.context_for(
+            application, next_update_on=next_update_on, recruiter_name=sender))
+        samples.append({"to": application.candidate.email, "to_name": application.candidate.name,
+                         "role_id": application.role_id, "subject": mime.clean_header_text(rendered.subject),
+                         "body_text": rendered.body_text, "body_html": rendered.body_html})
+    return {"count": len(selection.applications), "skipped": dict(selection.skipped), "samples": samples}
+
+
+@dataclass
+class SendResult:
+    batch_id: int
+    outbound_ids: list[int]
+    skipped: dict
+    answered: int
+    state: str
+
+    def summary(self) -> dict:
+        return {"batch_id": self.batch_id, "queued": len(self.outbound_ids), "skipped": self.skipped,
+                "answered_chasers": self.answered, "state": self.state}
+
+
+def send(session: Session, settings: Settings, batch_id: int, *, user_id: int | None = None,
+         only_if_scheduled: bool = False, now: datetime | None = None,
+         after_part: Callable[[list[int]], None] | None = None, part_size: int = PART) -> SendResult:
+    """Write one outbox row per recipient and mark their held chasers answered.
+
+    Without `after_part` it is one transaction: the caller commits, then enqueues `outbound_ids`.
+    With it, `after_part(ids)` runs after each `part_size` rows are written, so the caller can
+    commit and enqueue them while the rest is rendered (workers start sending at once). Safe to
+    call twice: only a draft (or scheduled) batch sends.
+    """
+    now = now or utcnow()
+    batch = session.scalar(select(Batch).where(Batch.id == batch_id).with_for_update())
+    if batch is None:
+        raise NotFound(f"no batch {batch_id}")
+    allowed = (BatchState.scheduled,) if only_if_scheduled else (BatchState.draft, BatchState.scheduled)
+    if batch.state not in allowed:
+        if only_if_scheduled:  # cancelled, or already sent by hand: nothing to do
+            return SendResult(batch.id, [], batch.skipped or {}, 0, str(batch.state))
+        raise BadInput(f"batch {batch.id} is {batch.state}; it cannot be sent again (retry the failed instead)")
+    template = get_template(session, batch.template_id)
+    compiled = templates.compiled(template)
+    selection = select_recipients(session, batch.role_ids, batch.stages, override=batch.override_frequency, now=now)
+    sender = _sender_name(session, batch.created_by_id)
+    chasers = _latest_held_chasers(session, batch.role_ids)
+    for role in session.scalars(select(JobRole).where(JobRole.id.in_(batch.role_ids))):
+        role.next_update_on = batch.next_update_on  # what acknowledgements will promise
+    batch.state, batch.sent_at, batch.skipped = BatchState.sending, now, dict(selection.skipped)
+    give_up_at = now + outbox.give_up_after(settings)
+    ids: list[int] = []
+    answered = 0
+    for start in range(0, len(selection.applications), part_size):
+        rows = []
+        recipients = selection.applications[start:start + part_size]
+        # Threads part by part too, so that the first part reaches the workers sooner.
+        threads = _threads(session, [(a.candidate_id, a.role_id) for a in recipients], now)
+        for application in recipients:
+            key = (application.candidate_id, application.role_id)
+            rendered = compiled.render(templates.context_for(
+                application, next_update_on=batch.next_update_on, recruiter_name=sender))
+            chaser = chasers.get(key)
+            references = list((chaser.references or []) if chaser else [])
+            if chaser is not None and chaser.message_id:
+                references.append(chaser.message_id)
+            rows.append(dict(
+                message_id=mime.new_message_id(settings.from_address), kind="batch", batch_id=batch.id,
+                application_id=application.id, candidate_id=application.candidate_id, role_id=application.role_id,
+                thread_id=threads[key], created_by_id=batch.created_by_id,
+                in_reply_to=chaser.message_id if chaser is not None else None,
+                references=references[-mime.MAX_REFERENCES:], from_address=settings.from_address,
+                to_address=application.candidate.email,
+                to_name=mime.clean_header_text(application.candidate.name, 200),
+                subject=mime.clean_header_text(rendered.subject), body_text=rendered.body_text,
+                body_html=rendered.body_html, automatic=False, asks_for_info=False, state=OutboxState.queued,
+                attempts=0, next_attempt_at=now, created_at=now, give_up_at=give_up_at))
+        part = _insert_rows(session, batch.id, rows)
+        answered += _answer_chasers(session, batch, part)
+        _record_updates(session, part, now)
+        ids.extend(part)
+        if after_part is not None:
+            after_part(part)
+    audit.record(session, user_id if user_id is not None else batch.created_by_id, "batch.send", "batch", batch.id,
+                 queued=len(ids), skipped=dict(selection.skipped), answered_chasers=answered)
+    log.info("batch %s: %s rows, %s skipped, %s chasers answered", batch.id, len(ids),
+             sum(selection.skipped.values()), answered)
+    return SendResult(batch.id, ids, dict(selection.skipped), answered, str(batch.state))
+
+
+def _insert_rows(session: Session, batch_id: int, rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    # A plain executemany (psycopg pipelines it) and one SELECT back: RETURNING over thousands
+    # of rows makes one huge statement that the driver spends longer splitting than running.
+    session.execute(insert(Outbound), rows)
+    return list(session.scalars(select(Outbound.id).where(
+        Outbound.batch_id == batch_id, one_of(session, Outbound.message_id, [r["message_id"] for r in rows]))
+        .order_by(Outbound.id)))
+
+
+def _threads(session: Session, pairs: list[tuple[int, int]], now: datetime) -> dict[tuple[int, int], int]:
+    """The candidate's own thread for each role, made when there is none yet."""
+    found: dict[tuple[int, int], int] = {}
+    candidate_ids = sorted({c for c, _ in pairs})
+    role_ids = sorted({r for _, r in pairs})
+    for start in range(0, len(candidate_ids), 500):
+        part = candidate_ids[start:start + 500]
+        for tid, cid, rid in session.execute(select(Thread.id, Thread.candidate_id, Thread.role_id)
+                                             .where(one_of(session, Thread.candidate_id, part),
+                                                    Thread.role_id.in_(role_ids))
+                                             .order_by(Thread.id)):
+            found.setdefault((cid, rid), tid)
+    missing = [p for p in dict.fromkeys(pairs) if p not in found]
+    if missing:
+        session.execute(insert(Thread), [{"candidate_id": c, "role_id": r, "subject": "", "created_at": now}
+                                         for c, r in missing])
+        made = {c for c, _ in missing}
+        for tid, cid, rid in session.execute(select(Thread.id, Thread.candidate_id, Thread.role_id)
+                                             .where(Thread.created_at == now, Thread.role_id.in_(role_ids),
+                                                    one_of(session, Thread.candidate_id, sorted(made)))):
+            found.setdefault((cid, rid), tid)
+    return found
+
+
+def _latest_held_chasers(session: Session, role_ids: list[int]) -> dict[tuple[int, int], Message]:
+    chasers: dict[tuple[int, int], Message] = {}
+    for message in session.scalars(select(Message).where(Message.role_id.in_(role_ids),
+                                                         Message.state == MessageState.held,
+                                                         Message.candidate_id.is_not(None))
+                                   .order_by(Message.received_at)):
+        chasers[(message.candidate_id, message.role_id)] = message
+    return chasers
+
+
+def _answer_chasers(session: Session, batch: Batch, part: list[int]) -> int:
+    """Held chasers of the batch's roles, from candidates this part writes to, are answered by it."""
+    if not part:
+        return 0
+    written = exists().where(one_of(session, Outbound.id, part), Outbound.candidate_id == Message.candidate_id,
+                             Outbound.role_id == Message.role_id)
+    result = session.execute(update(Message)
+                             .where(Message.role_id.in_(batch.role_ids), Message.state == MessageState.held, written)
+                             .values(state=MessageState.answered, answered_by_batch_id=batch.id)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def _record_updates(session: Session, part: list[int], now: datetime) -> None:
+    if not part:
+        return
+    written = exists().where(one_of(session, Outbound.id, part), Outbound.application_id == Application.id)
+    session.execute(update(Application).where(written)
+                    .values(last_update_at=now, last_update_kind="batch", last_update_asked=False, last_batch_at=now)
+                    .execution_options(synchronize_session=False))

@@ -1,0 +1,31 @@
+"""RQ entry points for the outbox and batches: ids in, work through the worker's runtime, commit.
+
+Every job is safe to run twice: delivery only claims queued rows, a batch only sends while it is
+scheduled. SMTP outcomes are recorded on the rows (that is the outbox's state, not a swallowed
+error); anything else (database down, a bug) raises so that RQ records the failure.
+Enqueue through triage.outbound.dispatch, which names these functions.
+"""
+from __future__ import annotations
+
+from triage.outbound import delivery, dispatch
+from triage.runtime import jobs
+
+
+def deliver(outbound_ids: list[int]) -> dict:
+    """Send the due, queued rows among `outbound_ids`; the job that sends a batch's last row
+    marks the batch sent."""
+    rt = jobs.runtime()
+    return delivery.deliver(rt.database, rt.settings, outbound_ids).as_dict()
+
+
+def sweep() -> dict:
+    """Reclaim expired leases and re-enqueue due rows nobody took."""
+    rt = jobs.runtime()
+    return dispatch.sweep(rt.database, rt.redis, rt.settings)
+
+
+def send_batch(batch_id: int) -> dict:
+    """Send a scheduled batch now (the scheduler runs this at its time; a cancelled one is a no-op)."""
+    rt = jobs.runtime()
+    with rt.database.session() as session:
+        return dispatch.send_batch_now(session, rt.settings, rt.redis, batch_id, only_if_scheduled=True).summary()

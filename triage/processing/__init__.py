@@ -1,0 +1,1 @@
+"""From stored mail to a lane: read, match, classify, route (the pipeline)."""

@@ -1,0 +1,351 @@
+"""process(message ids): parse → unwrap → strip → match → classify → route, in batches.
+
+Idempotent: only rows still in state `received` are processed (on PostgreSQL they are locked
+with SKIP LOCKED, so two workers never process the same row), and the row, the application's
+stage and the audit trail change in one commit.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from triage.db import audit
+from triage.processing import routing
+from triage.config import Settings
+from triage.db import AppStage, Application, Database, JobRole, Lane, Message, MessageState, Team, one_of
+from triage.db.base import utcnow
+from triage.processing.matching import AppInfo, Context, Match, Team as TeamAddresses
+from triage.processing.matching import assign_threads, load_context, load_team, match
+from triage.processing.reading import Reading, clean, read
+from triage.outbound import dispatch
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+COPY_FROM = 50  # rows from which one COPY beats an executemany UPDATE (PostgreSQL)
+ACK_MAX_AGE = timedelta(days=2)  # never acknowledge a backfilled chaser: the candidate wrote long ago
+
+_model = None
+_model_error: str | None = None
+_model_stamp: tuple | None = None  # which file (and version of it) _model was loaded from
+_model_installed = False  # set by use_model: keep that model, whatever is active on disk
+
+Analysed = tuple[Reading, "object | None"]  # (reading, Prediction or None)
+Mapper = Callable[[Callable, Iterable], Iterable]
+
+
+# --- the model, loaded once per process -------------------------------------------------------
+def preload(runtime) -> None:
+    """Load the intent model once (the worker calls this before it forks)."""
+    load_model(runtime.settings)
+
+
+def load_model(settings: Settings):
+    """Load the active model into this process, or reload it when another has been activated.
+
+    Called at the start of every job: it costs two stat() calls when nothing changed. If a newly
+    activated model fails to load, the one already loaded stays in use (and the error is logged).
+    """
+    global _model, _model_error, _model_stamp
+    if _model_installed:
+        return _model
+    from triage.classifier import store
+    try:
+        path = store.locate(settings)
+        stamp = store.stamp(path)
+    except (store.ModelError, OSError) as exc:
+        return _failed(str(exc))
+    if stamp == _model_stamp:
+        return _model
+    from triage import classifier
+    try:
+        model = classifier.load(path)
+    except classifier.ModelError as exc:
+        _model_stamp = stamp  # don't retry a broken file on every job; a new file has a new stamp
+        return _failed(str(exc))
+    if _model is not None:
+        log.info("switching intent model %s -> %s", _model.name, model.name)
+    _model, _model_error, _model_stamp = model, None, stamp
+    # The model's many long-lived objects leave the cyclic collector's generations: every
+    # collection stopped scanning them (a bulk import spent two thirds less time in the GC), and
+    # forked children (pool processes, work horses) share those pages instead of touching them.
+    # Objects freed by reference counting (the model a reload replaces) are still freed.
+    gc.freeze()
+    return _model
+
+
+def _failed(error: str):
+    global _model_error
+    if _model is not None:
+        log.error("keeping intent model %s: the active one does not load: %s", _model.name, error)
+        return _model
+    log.error("no intent model: %s", error)
+    _model_error = error
+    return None
+
+
+def use_model(model) -> None:
+    """Install a model object that stays until replaced (tests and benchmarks); None forgets it."""
+    global _model, _model_error, _model_stamp, _model_installed
+    _model, _model_error, _model_stamp, _model_installed = model, None, None, model is not None
+
+
+# --- the pure part: read and classify (runs in worker processes during import) -----------------
+def analyse(raws: Sequence[bytes], team: frozenset[str]) -> list[Analysed]:
+    """Read each message and classify the readable ones in one batch."""
+    from triage.classifier import predict
+    readings = [read(raw, team) for raw in raws]
+    predictions: list = [None] * len(readings)
+    if _model is not None:
+        todo = [i for i, r in enumerate(readings) if not r.error]
+        found = predict(_model, [(readings[i].subject, readings[i].reply_text) for i in todo])
+        for i, prediction in zip(todo, found):
+            predictions[i] = prediction
+    return list(zip(readings, predictions))
+
+
+def analyse_chunk(args: tuple[Sequence[bytes], frozenset[str]]) -> list[Analysed]:
+    return analyse(*args)
+
+
+# --- the job ----------------------------------------------------------------------------------
+PENDING_ACKS = "triage.pending_acknowledgements"
+
+
+@dataclass
+class Outcome:
+    processed: int = 0
+    skipped: int = 0  # already processed, or being processed elsewhere
+    lanes: dict[str, int] = field(default_factory=dict)
+    acknowledgements: list[int] = field(default_factory=list)  # outbox ids, committed
+
+
+def process(ids: list[int]) -> dict:
+    """RQ entry point: process these message ids (safe to run twice)."""
+    from triage.runtime import jobs
+    rt = jobs.runtime()
+    load_model(rt.settings)
+    outcome = run(rt.database, rt.settings, ids)
+    if outcome.acknowledgements:
+        try:
+            dispatch.enqueue_delivery(rt.redis, outcome.acknowledgements)
+        except Exception as exc:  # noqa: BLE001 - the rows are committed; the outbox sweeper sends them
+            log.warning("could not enqueue %d acknowledgement(s): %s", len(outcome.acknowledgements),
+                        type(exc).__name__)
+    return {"processed": outcome.processed, "skipped": outcome.skipped, "lanes": outcome.lanes,
+            "acknowledged": len(outcome.acknowledgements)}
+
+
+def run(database: Database, settings: Settings, ids: Sequence[int], *, mapper: Mapper | None = None,
+        raws: dict[int, bytes] | None = None, acknowledge: bool = True,
+        read_ahead: dict[int, Analysed] | None = None) -> Outcome:
+    """Process ids in batches, each in its own transaction; `mapper` may spread reading over processes,
+    `read_ahead` may hold readings already made (the bulk import reads ahead in its pool)."""
+    outcome = Outcome()
+    for start in range(0, len(ids), BATCH):
+        chunk = list(ids[start:start + BATCH])
+        with database.session() as session:
+            done = process_batch(session, settings, chunk, mapper=mapper, raws=raws, acknowledge=acknowledge,
+                                 read_ahead=read_ahead)
+            session.commit()
+            outcome.acknowledgements += session.info.pop(PENDING_ACKS, [])
+        outcome.processed += len(done)
+        outcome.skipped += len(chunk) - len(done)
+        for lane in done:
+            outcome.lanes[lane] = outcome.lanes.get(lane, 0) + 1
+    return outcome
+
+
+@dataclass
+class Row:
+    id: int
+    envelope_to: str | None
+    received_at: datetime
+
+
+def process_batch(session: Session, settings: Settings, ids: Sequence[int], *, mapper: Mapper | None = None,
+                  raws: dict[int, bytes] | None = None, acknowledge: bool = True,
+                  read_ahead: dict[int, Analysed] | None = None) -> list[str]:
+    """Process the rows among ids still in state received; return their lanes. The caller commits."""
+    started = time.perf_counter()
+    ready = read_ahead if read_ahead is not None and all(i in read_ahead for i in ids) else None
+    columns = [Message.id, Message.envelope_to, Message.received_at]
+    if raws is None and ready is None:
+        columns.append(Message.raw)
+    query = (select(*columns).where(one_of(session, Message.id, ids), Message.state == MessageState.received)
+             .order_by(Message.received_at, Message.id).with_for_update(skip_locked=True, of=Message))
+    fetched = session.execute(query).all()
+    if not fetched:
+        return []
+    rows = [Row(r[0], r[1], r[2]) for r in fetched]
+    team = load_team(session, settings)
+    if ready is not None:
+        analysed = [ready[r.id] for r in rows]
+    else:
+        blobs = [raws[r.id] for r in rows] if raws is not None else [bytes(r[3]) for r in fetched]
+        analysed = _analyse(blobs, team.addresses, mapper)
+    readings = [a[0] for a in analysed]
+    context = load_context(session, settings, team, readings)
+    matches = [match(context, reading, row.envelope_to) for row, reading in zip(rows, readings)]
+    assign_threads(session, matches, [r.subject for r in readings])
+    lanes = _route(session, settings, context, rows, analysed, matches, acknowledge)
+    log.info("processed %d message(s) in %.0f ms", len(rows), (time.perf_counter() - started) * 1000)
+    return lanes
+
+
+def _analyse(blobs: list[bytes], team: frozenset[str], mapper: Mapper | None) -> list[Analysed]:
+    if mapper is None or len(blobs) < 50:
+        return analyse(blobs, team)
+    size = max(25, len(blobs) // 8)
+    chunks = [(blobs[i:i + size], team) for i in range(0, len(blobs), size)]
+    return [item for part in mapper(analyse_chunk, chunks) for item in part]
+
+
+# --- routing ----------------------------------------------------------------------------------
+def policy_for(team_policy: dict | None, default_threshold: float) -> routing.Policy:
+    """A team's routing policy from its settings (days/hours as numbers), with safe defaults."""
+    p = team_policy or {}
+
+    def number(name: str, default: float) -> float:
+        try:
+            value = float(p.get(name, default))
+        except (TypeError, ValueError):
+            return default
+        return value if value > 0 else default
+    threshold = number("confidence_threshold", default_threshold) if "confidence_threshold" in p \
+        else default_threshold
+    return routing.Policy(
+        waiting_window=timedelta(days=number("waiting_window_days", 14)),
+        chaser_window=timedelta(days=number("chaser_window_days", 14)),
+        today_due=timedelta(hours=number("today_due_hours", 24)),
+        confidence_threshold=min(max(threshold, 0.0), 1.0))
+
+
+def history_for(app: AppInfo | None, status_checks: Iterable[datetime]) -> routing.History:
+    if app is None:
+        return routing.History()
+    row = app.row
+    kind = row.last_update_kind if row.last_update_kind in ("reply", "batch") else None
+    return routing.History(
+        stage=routing.Stage(app.stage.value), applied_at=row.applied_at, interviewed_at=row.interview_at,
+        rejected_at=row.rejected_at, last_contact_at=row.last_update_at,
+        last_contact_kind=kind if row.last_update_at else None,
+        last_contact_asked=bool(row.last_update_asked) if row.last_update_at else False,
+        earlier_status_checks=tuple(status_checks))
+
+
+def _status_checks(session: Session, rows: list[Row], analysed: list[Analysed],
+                   matches: list[Match]) -> dict[int, list[datetime]]:
+    app_ids = {m.application_id for m in matches if m.application_id}
+    checks: dict[int, list[datetime]] = {}
+    if app_ids:
+        batch_ids = [r.id for r in rows]
+        for app_id, when in session.execute(
+                select(Message.application_id, Message.received_at).where(
+                    one_of(session, Message.application_id, app_ids), Message.intent == routing.Intent.STATUS_CHECK.value,
+                    ~one_of(session, Message.id, batch_ids))):
+            checks.setdefault(app_id, []).append(when)
+    for row, (_, prediction), m in zip(rows, analysed, matches):
+        if m.application_id and prediction is not None and prediction.intent == "status_check":
+            checks.setdefault(m.application_id, []).append(row.received_at)
+    return checks
+
+
+def _route(session: Session, settings: Settings, context: Context, rows: list[Row], analysed: list[Analysed],
+           matches: list[Match], acknowledge: bool) -> list[str]:
+    now = utcnow()
+    policies = dict(session.execute(select(JobRole.id, Team.policy).join(Team, JobRole.team_id == Team.id)).all())
+    threshold = float(_model.meta.get("threshold", 0.5)) if _model is not None else 0.5
+    version = _model.name[:80] if _model is not None else None
+    apps = {a.id: a for apps in context.applications.values() for a in apps}
+    checks = _status_checks(session, rows, analysed, matches)
+    updates, lanes, chasers, withdrawn = [], [], [], []
+    for row, (reading, prediction), m in zip(rows, analysed, matches):
+        values = _fields(reading, m, context.team)
+        values.update(id=row.id, processed_at=now, model_version=version)
+        if reading.error:
+            values.update(lane=Lane.review, reasons=[clean(reading.error)], error=clean(reading.error),
+                          state=MessageState.triaged)
+        elif prediction is None:
+            reasons = [f"no intent model available ({_model_error or 'not loaded'})"[:500], *m.problems]
+            values.update(lane=Lane.review, reasons=reasons, state=MessageState.triaged)
+        else:
+            app = apps.get(m.application_id) if m.application_id else None
+            signal = routing.Signal(intent=prediction.intent, confidence=min(max(prediction.confidence, 0.0), 1.0),
+                                    received_at=row.received_at, auto_reply=reading.auto_reply,
+                                    sender_known=m.sender_known, role_matched=m.role_id is not None)
+            decision = routing.decide(signal, history_for(app, checks.get(m.application_id, ())),
+                                      policy_for(policies.get(m.role_id), threshold))
+            reasons = list(decision.reasons)
+            if decision.lane is routing.Lane.REVIEW:
+                reasons += [p for p in m.problems if p not in reasons]
+            elif m.how:
+                reasons.append(m.how)
+            values.update(intent=prediction.intent, confidence=float(prediction.confidence),
+                          lane=Lane(decision.lane.value), reasons=reasons, is_chaser=decision.is_chaser,
+                          due_at=decision.due_at,
+                          state=MessageState.held if decision.lane is routing.Lane.HELD else MessageState.triaged)
+            if decision.withdraws and app is not None:
+                withdrawn.append(_withdraw(session, app, row.id, now))
+            if decision.is_chaser and decision.lane is routing.Lane.HELD:
+                chasers.append(row)
+        updates.append(values)
+        lanes.append(str(values["lane"]))
+    if withdrawn:  # one executemany, not a round trip per withdrawal
+        session.execute(update(Application), withdrawn)
+    if len(updates) >= COPY_FROM and session.get_bind().dialect.name == "postgresql" \
+            and all(u.keys() == updates[0].keys() for u in updates):
+        from triage.db import pgcopy
+        pgcopy.update_by_id(session.connection(), Message.__table__, updates)
+    else:
+        session.execute(update(Message), updates)
+    if acknowledge:
+        _acknowledge(session, settings, [r for r in chasers if now - r.received_at <= ACK_MAX_AGE])
+    return lanes
+
+
+def _fields(reading: Reading, m: Match, team: TeamAddresses) -> dict:
+    return {
+        "error": None, "from_address": reading.from_address, "from_name": reading.from_name,
+        "original_from_address": reading.original_from_address, "original_from_name": reading.original_from_name,
+        "forwarded_by_id": team.users.get(reading.forwarded_by) if reading.forwarded_by else None,
+        "subject": reading.subject, "sent_at": reading.sent_at, "body_text": reading.body_text,
+        "reply_text": reading.reply_text, "has_html": reading.has_html, "in_reply_to": reading.in_reply_to,
+        "references": list(reading.references), "auto_reply": reading.auto_reply,
+        "attachments": list(reading.attachments), "defects": list(reading.defects),
+        "candidate_id": m.candidate_id, "application_id": m.application_id, "role_id": m.role_id,
+        "thread_id": m.thread_id, "intent": None, "confidence": None, "reasons": [], "is_chaser": False,
+        "due_at": None,
+    }
+
+
+def _withdraw(session: Session, app: AppInfo, message_id: int, now: datetime) -> dict:
+    """Record the candidate's withdrawal; return the application's new values for the batch UPDATE."""
+    previous = app.stage
+    app.stage = AppStage.withdrawn
+    audit.record(session, None, "application.withdraw", "application", app.id,
+                 message_id=message_id, previous_stage=str(previous), source="candidate email")
+    return {"id": app.id, "stage": AppStage.withdrawn, "stage_changed_at": now}
+
+
+def _acknowledge(session: Session, settings: Settings, chasers: list[Row]) -> None:
+    """Queue an automatic acknowledgement for each held chaser that should get one.
+
+    The new outbox ids wait in session.info until `run` has committed them."""
+    if not chasers:
+        return
+    from triage.outbound.acknowledge import acknowledge
+    pending = session.info.setdefault(PENDING_ACKS, [])
+    for row in chasers:
+        message = session.get(Message, row.id)
+        outbound = acknowledge(session, message, settings) if message is not None else None
+        if outbound is not None:
+            session.flush()
+            pending.append(outbound.id)

@@ -1,0 +1,75 @@
+"""`triage worker`: a real RQ worker that builds the app's runtime once, before it forks."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from rq import Worker
+
+from triage.runtime import jobs
+from triage.runtime import queues
+from triage.config import Settings
+from triage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class TriageWorker(Worker):
+    """Forks per job like rq's Worker; the child drops inherited DB connections first."""
+
+    serves_mail = True  # False for a retrain-only worker: it never classifies, so it loads no model
+
+    def execute_job(self, job, queue):
+        # Before forking: a model activated since the last job is loaded once, here, and every
+        # child inherits it, instead of each child loading it again.
+        try:
+            if self.serves_mail:
+                _preload()
+        except Exception:  # noqa: BLE001 - the worker must survive; the job itself reports the error
+            log.exception("could not refresh the intent model before job %s", job.id)
+        return super().execute_job(job, queue)
+
+    def main_work_horse(self, *args, **kwargs):
+        # SQLAlchemy pools are not fork-safe: the child must open its own connections.
+        jobs.runtime().database.engine.dispose(close=False)
+        return super().main_work_horse(*args, **kwargs)
+
+
+def build(settings: Settings, name: str | None = None, queue_names: Iterable[str] = ()) -> TriageWorker:
+    """A worker for the named queues (all of them, in order of priority, when none are named)."""
+    names = queues.ordered(queue_names)
+    connection = queues.connect(settings)
+    jobs.install(jobs.Runtime(settings, Database(settings.database_url), connection))
+    _warm()
+    serves_mail = names != (queues.RETRAIN,)
+    if serves_mail:
+        _preload()
+    w = TriageWorker([queues.queue(connection, n) for n in names], connection=connection, name=name)
+    w.serves_mail = serves_mail
+    return w
+
+
+def _warm() -> None:
+    """Import the job modules and configure the ORM once, in the parent.
+
+    Every job runs in a freshly forked work horse: without this each one imports the outbox
+    stack and Jinja and configures every mapper on its first ORM statement (20-35 ms a job)."""
+    import gc
+
+    from sqlalchemy.orm import configure_mappers
+
+    from triage.outbound import tasks  # noqa: F401 - imported for the forked children
+    from triage.processing import pipeline  # noqa: F401
+    configure_mappers()
+    gc.freeze()  # what the parent holds from now on is shared with the children, not scanned by them
+
+
+def _preload() -> None:
+    """Load (or, after an activation, reload) the classifier in the parent so forked jobs share it."""
+    try:
+        from triage.processing import pipeline
+    except ImportError:
+        return
+    preload = getattr(pipeline, "preload", None)
+    if preload:
+        preload(jobs.runtime())
