@@ -27,8 +27,8 @@ MODELS = ROOT / "models"
 _RSS_PROBE = """
 import json, sys
 from pathlib import Path
-from triage.classifier import load_active, predict
-model = load_active(Path(sys.argv[1]), sys.argv[2] or None)
+from triage.classifier import load, predict, store
+model = load(store.newest(Path(sys.argv[1]), sys.argv[2] or None))
 messages = json.loads(sys.stdin.read())
 predict(model, messages)
 status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
@@ -51,9 +51,9 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=200)
     args = parser.parse_args()
 
-    from triage.classifier import load_active, predict, read_corpus
+    from triage.classifier import load, predict, read_corpus, store
 
-    model = load_active(MODELS, args.model)
+    model = load(store.newest(MODELS, args.model))
     corpus = [(e.subject, e.body) for e in read_corpus(MODELS / "corpus")]
     random.Random(0).shuffle(corpus)
     half = len(corpus) // 2

@@ -16,6 +16,13 @@ REQUESTS = [{"id": "m1", "subject": "Re: Offer", "body": "I am delighted to acce
             {"id": "m3", "body": "Thank you for the interview today."}]
 
 
+@pytest.fixture(autouse=True)
+def own_var_dir(tmp_path, monkeypatch):
+    """A var/ of the test's own: no var/models/ACTIVE from a developer's `make run` steers the CLI."""
+    monkeypatch.setenv("TRIAGE_VAR_DIR", str(tmp_path / "own-var"))
+    monkeypatch.delenv("TRIAGE_MODEL", raising=False)
+
+
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory) -> Path:
     """Train through the CLI on 6 seed examples per label; return the output folder."""
@@ -104,3 +111,17 @@ def test_train_counts_extra_files_in_the_sidecar(models_dir, tmp_path):
                                                 "--out", str(tmp_path / "out")])
     sidecar = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     assert (result.exit_code, sidecar["sources"]["corrections.jsonl"]) == (0, 1)
+
+
+def test_classify_uses_the_model_the_workers_use_named_by_var_models_active(models_dir, tmp_path, monkeypatch):
+    [trained] = models_dir.glob("intent-*.skops")
+    var_models = tmp_path / "var" / "models"
+    var_models.mkdir(parents=True)
+    for suffix in (".skops", ".json"):
+        (var_models / f"intent-2099-01-01-000000{suffix}").write_bytes(trained.with_suffix(suffix).read_bytes())
+    (var_models / "ACTIVE").write_text("intent-2099-01-01-000000.skops\n")
+    monkeypatch.setenv("TRIAGE_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("TRIAGE_MODEL", raising=False)
+    result = CliRunner().invoke(classify_command, ["--json", "--models-dir", str(models_dir)],
+                                input=json.dumps(REQUESTS[0]) + "\n")
+    assert json.loads(result.output)["model"] == "intent-2099-01-01-000000", result.output

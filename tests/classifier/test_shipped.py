@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 
 from triage import ROOT
-from triage.classifier import load_active, predict, read_corpus
-from triage.classifier.artifact import find_active
+from triage.classifier import load, predict, read_corpus, store
 from triage.classifier.corpus import read_jsonl
 
 MODELS = ROOT / "models"
@@ -17,16 +16,16 @@ GIBBERISH = [("", "asdkjh qwpeoiru zxmcnv bnmwqe"), ("zzkq", "xqv plorth gnarb v
 
 @pytest.fixture(scope="module")
 def shipped():
-    """The active shipped model (the newest, or the one TRIAGE_MODEL names)."""
-    return load_active(MODELS)
+    """The shipped model: the newest in models/ (what a fresh clone classifies with)."""
+    return load(store.newest(MODELS))
 
 
 def test_shipped_artifact_is_at_most_20_mb():
-    assert find_active(MODELS).stat().st_size <= 20 * 1024 * 1024
+    assert store.newest(MODELS).stat().st_size <= 20 * 1024 * 1024
 
 
 def test_sidecar_names_its_model_file():
-    path = find_active(MODELS)
+    path = store.newest(MODELS)
     assert json.loads(path.with_suffix(".json").read_text())["model_file"] == path.name
 
 

@@ -12,8 +12,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from triage import ROOT
-from triage.classifier import (LABELS, Example, ModelError, ModelMismatch, load, load_active,
+from triage.classifier import (LABELS, Example, ModelError, ModelMismatch, load,
                                predict, save, train)
+from triage.classifier import store
 from triage.classifier.corpus import data_hash, read_jsonl
 from triage.errors import BadInput, TriageError
 
@@ -125,29 +126,25 @@ def test_file_with_untrusted_type_is_refused(saved, tmp_path):
         load(target)
 
 
-def test_load_active_picks_newest_date(saved, tmp_path, monkeypatch):
-    monkeypatch.delenv("TRIAGE_MODEL", raising=False)
+def test_the_newest_model_by_date_is_the_default(saved, tmp_path):
     for day in ("2025-12-31", "2026-02-01", "2026-01-15"):
         for suffix in (".skops", ".json"):
             (tmp_path / f"intent-{day}{suffix}").write_bytes(saved.with_suffix(suffix).read_bytes())
-    assert load_active(tmp_path).name == "intent-2026-02-01"
+    assert store.newest(tmp_path).stem == "intent-2026-02-01"
 
 
-def test_triage_model_setting_chooses_the_model(saved, monkeypatch):
-    monkeypatch.setenv("TRIAGE_MODEL", "intent-2026-01-02")
-    assert load_active(saved.parent).name == "intent-2026-01-02"
+def test_a_named_model_is_chosen_over_the_newest(saved):
+    assert store.newest(saved.parent, "intent-2026-01-02").stem == "intent-2026-01-02"
 
 
-def test_unknown_model_name_fails(saved, monkeypatch):
-    monkeypatch.setenv("TRIAGE_MODEL", "intent-1999-01-01")
+def test_unknown_model_name_fails(saved):
     with pytest.raises(ModelError, match="not found"):
-        load_active(saved.parent)
+        store.newest(saved.parent, "intent-1999-01-01")
 
 
-def test_empty_models_folder_fails(tmp_path, monkeypatch):
-    monkeypatch.delenv("TRIAGE_MODEL", raising=False)
+def test_empty_models_folder_fails(tmp_path):
     with pytest.raises(ModelError, match="no intent"):
-        load_active(tmp_path)
+        store.newest(tmp_path)
 
 
 def test_too_few_examples_of_a_label_is_refused():

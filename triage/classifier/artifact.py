@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -12,11 +11,11 @@ import skops.io as sio
 
 from triage.classifier.model import IntentModel
 from triage.classifier.versions import ModelError, check
-from triage.classifier.store import newest
+from triage.classifier import store
+from triage.config import Settings
 
 log = logging.getLogger(__name__)
 
-ENV_MODEL = "TRIAGE_MODEL"
 # skops trusts plain scikit-learn/numpy types itself; these are the only others our Pipeline
 # holds. Anything else in a file means it is not one of ours, so we refuse rather than trust.
 ALLOWED_TYPES = frozenset({
@@ -68,11 +67,6 @@ def load(path: Path) -> IntentModel:
     return IntentModel(pipeline, meta, path.stem)
 
 
-def find_active(folder: Path, name: str | None = None) -> Path:
-    """Path of the model to use: `name` or $TRIAGE_MODEL if given, else the newest by date."""
-    return newest(folder, name or os.environ.get(ENV_MODEL))
-
-
-def load_active(folder: Path, name: str | None = None) -> IntentModel:
-    """Load the active model from folder (see find_active)."""
-    return load(find_active(folder, name))
+def load_active(settings: Settings) -> IntentModel:
+    """Load the active model: the one `store.locate` names for these settings (the workers' choice too)."""
+    return load(store.locate(settings))

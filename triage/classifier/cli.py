@@ -5,13 +5,14 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
-from triage import ROOT, classifier
+from triage import ROOT, classifier, config
 from triage.classifier.corpus import read_jsonl
 from triage.classifier.evaluate import report, scores
 from triage.errors import TriageError
@@ -22,9 +23,13 @@ MODELS_DIR = ROOT / "models"
 BATCH = 1000
 
 
-def _load(model: str | None, models_dir: Path) -> classifier.IntentModel:
+def _load(model: str | None, models_dir: Path | None) -> classifier.IntentModel:
+    """The model the workers use (settings, var/models/ACTIVE), unless the options name another."""
     try:
-        return classifier.load_active(models_dir, model)
+        settings = config.load()
+        settings = replace(settings, models_dir=models_dir or settings.models_dir,
+                           model_name=model or settings.model_name)
+        return classifier.load_active(settings)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -98,11 +103,12 @@ def _corrections(out: Path | None) -> tuple[list[classifier.Example], Path]:
 
 @click.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--model", default=None, help="Model file or name (default: newest in models/).")
-@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=MODELS_DIR, show_default=True)
+@click.option("--model", default=None,
+              help="Model file or name (default: the active one, as the workers use it).")
+@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of shipped models (default: TRIAGE_MODELS_DIR, else models/).")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
-def eval_command(file: Path, model: str | None, models_dir: Path, as_json: bool) -> None:
+def eval_command(file: Path, model: str | None, models_dir: Path | None, as_json: bool) -> None:
     """Score the model on labelled JSON lines: per-label P/R/F1, macro-F1, confusion matrix."""
     try:
         examples = read_jsonl(file)
@@ -168,10 +174,11 @@ def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str],
 @click.command("classify")
 @click.option("--json", "as_json", is_flag=True,
               help='JSON lines out: {"id", "intent", "confidence", ...}.')
-@click.option("--model", default=None, help="Model file or name (default: newest in models/).")
-@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=MODELS_DIR, show_default=True)
-def classify_command(as_json: bool, model: str | None, models_dir: Path) -> None:
+@click.option("--model", default=None,
+              help="Model file or name (default: the active one, as the workers use it).")
+@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of shipped models (default: TRIAGE_MODELS_DIR, else models/).")
+def classify_command(as_json: bool, model: str | None, models_dir: Path | None) -> None:
     """Classify JSON lines {"id", "subject", "body"} from stdin, one result line each."""
     loaded = _load(model, models_dir)
     stdin = sys.stdin

@@ -38,7 +38,7 @@ JOB_TIMEOUT = 3600  # the full corpus trains in 2-3 minutes on one core; leave r
 
 
 @dataclass
-class Outcome:
+class RetrainResult:
     activated: bool
     reason: str
     candidate: str
@@ -103,7 +103,7 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
 
 # --- the run --------------------------------------------------------------------------------------
 def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_label: int | None = None,
-            user_id: int | None = None) -> Outcome:
+            user_id: int | None = None) -> RetrainResult:
     """Train a candidate on corpus + corrections, compare it with the active model, maybe activate it."""
     from triage import classifier
     from triage.classifier.corpus import Example, data_hash, read_jsonl
@@ -174,7 +174,7 @@ def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_lab
             store.activate(settings, path)
             pruned = _prune(settings, keep=(path, previous_path))
 
-    outcome = Outcome(activated=activate, reason=reason, candidate=stem, previous=previous_path.stem,
+    outcome = RetrainResult(activated=activate, reason=reason, candidate=stem, previous=previous_path.stem,
                       macro_f1={"candidate": new_f1, "previous": old_f1}, evaluated_on=parts,
                       corrections=len(records), scores=result, pruned=pruned)
     with database.session() as session:

@@ -12,7 +12,7 @@ from triage.mail.addresses import Mailbox, parse_mailbox, parse_mailboxes
 from triage.mail.threading import decode_subject, subject_kind, strip_prefixes
 
 if TYPE_CHECKING:
-    from triage.mail.parse import ParsedMail
+    from triage.mail.message import ParsedMail
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from triage.mail.addresses import Mailbox
 from triage.mail.autoreply import is_auto_reply
 from triage.mail.forwarded import unwrap_message
 from triage.mail.html_quotes import html_reply_text
-from triage.mail.parse import ParsedMail, parse
+from triage.mail.message import ParsedMail
+from triage.mail.parse import parse
 from triage.mail.quotes import reply_text
 from triage.mail.signatures import split_signature
 from triage.mail.threading import normalize_subject

@@ -15,7 +15,7 @@ import binascii
 import re
 
 from triage.mail.charsets import decode_bytes
-from triage.mail.parse import Attachment, Structure, is_inline_text, MAX_TEXT_PARTS
+from triage.mail.message import MAX_TEXT_PARTS, Attachment, Structure, is_inline_text
 
 _TYPE = re.compile(r"\s*([!#$%&'*+\-.0-9A-Z^_`a-z|~]+/[!#$%&'*+\-.0-9A-Z^_`a-z|~]+)\s*(;.*)?\Z", re.S)
 # name=token or name="quoted, without backslashes" (anything else: the stdlib's rules, e.g. RFC 2231)

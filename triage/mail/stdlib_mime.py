@@ -11,7 +11,7 @@ import logging
 
 from triage.mail.charsets import decode_bytes, decode_header_value
 from triage.mail.mime_repair import repair_boundary
-from triage.mail.parse import (
+from triage.mail.message import (
     MAX_DEPTH, MAX_TEXT_PARTS, Attachment, ParsedMail, Structure, assemble, is_inline_text,
 )
 

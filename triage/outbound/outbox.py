@@ -32,17 +32,33 @@ def give_up_after(settings: Settings | None) -> timedelta:
 
 
 # --- rows ------------------------------------------------------------------------------------
-def new_row(settings: Settings, *, kind: str, to_address: str, to_name: str, subject: str,
-            body_text: str, body_html: str | None = None, now: datetime | None = None, **fields) -> Outbound:
-    """An Outbound row with its Message-ID fixed now; the caller adds it and commits."""
+def row_values(settings: Settings, *, kind: str, to_address: str, to_name: str, subject: str, body_text: str,
+               body_html: str | None = None, now: datetime | None = None, **fields) -> dict:
+    """The columns of one outgoing email, its Message-ID fixed now: the one way an outbox row is built.
+
+    A batch inserts thousands of these at once; `new_row` wraps one in an Outbound."""
     now = now or utcnow()
     mime.check_address(to_address)  # an unusable address is refused before it becomes a row
-    return Outbound(message_id=mime.new_message_id(settings.from_address), kind=kind,
-                    from_address=settings.from_address, to_address=to_address,
-                    to_name=mime.clean_header_text(to_name, 200),
-                    subject=mime.clean_header_text(subject), body_text=body_text, body_html=body_html,
-                    state=OutboxState.queued, attempts=0, next_attempt_at=now, created_at=now,
-                    give_up_at=now + give_up_after(settings), **fields)
+    return dict(message_id=mime.new_message_id(settings.from_address), kind=kind,
+                from_address=settings.from_address, to_address=to_address,
+                to_name=mime.clean_header_text(to_name, 200), subject=mime.clean_header_text(subject),
+                body_text=body_text, body_html=body_html, state=OutboxState.queued, attempts=0,
+                next_attempt_at=now, created_at=now, give_up_at=now + give_up_after(settings), **fields)
+
+
+def new_row(settings: Settings, **values) -> Outbound:
+    """An Outbound row (see `row_values`); the caller adds it and commits."""
+    return Outbound(**row_values(settings, **values))
+
+
+def thread_under(message: Message | None) -> dict:
+    """In-Reply-To and References for an email that answers `message` (none when there is no message)."""
+    if message is None:
+        return {"in_reply_to": None, "references": []}
+    references = [r for r in (message.references or []) if r]
+    if message.message_id and message.message_id not in references:
+        references.append(message.message_id)
+    return {"in_reply_to": message.message_id, "references": references[-mime.MAX_REFERENCES:]}
 
 
 def create_reply(session: Session, settings: Settings, *, message_id: int, subject: str, body_text: str,
@@ -55,18 +71,14 @@ def create_reply(session: Session, settings: Settings, *, message_id: int, subje
     if not body_text or not body_text.strip():
         raise BadInput("the reply is empty")
     to_address, to_name = _recipient(session, message)
-    references = [r for r in (message.references or []) if r]
-    if message.message_id and message.message_id not in references:
-        references.append(message.message_id)
     try:
         row = new_row(settings, kind="reply", to_address=to_address, to_name=to_name,
                       subject=subject or mime.reply_subject(message.subject), body_text=body_text,
                       body_html=mime.text_to_html(body_text), now=now,
                       application_id=message.application_id, candidate_id=message.candidate_id,
                       role_id=message.role_id, thread_id=message.thread_id, reply_to_message_id=message.id,
-                      created_by_id=user_id, in_reply_to=message.message_id,
-                      references=references[-mime.MAX_REFERENCES:], automatic=False,
-                      asks_for_info=asks_for_info)
+                      created_by_id=user_id, automatic=False, asks_for_info=asks_for_info,
+                      **thread_under(message))
     except mime.BadAddress as exc:
         raise BadInput(str(exc)) from None
     session.add(row)

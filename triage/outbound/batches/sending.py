@@ -22,7 +22,7 @@ from triage.outbound import outbox
 from triage.outbound.batches.recipients import select_recipients
 from triage.config import Settings
 from triage.db import (
-    Application, Batch, BatchState, JobRole, Message, MessageState, Outbound, OutboxState, Template, Thread, User,
+    Application, Batch, BatchState, JobRole, Message, MessageState, Outbound, Template, Thread, User,
 )
 from triage.db.base import one_of, utcnow
 from triage.errors import BadInput, NotFound
@@ -100,7 +100,6 @@ def send(session: Session, settings: Settings, batch_id: int, *, user_id: int | 
     for role in session.scalars(select(JobRole).where(JobRole.id.in_(batch.role_ids))):
         role.next_update_on = batch.next_update_on  # what acknowledgements will promise
     batch.state, batch.sent_at, batch.skipped = BatchState.sending, now, dict(selection.skipped)
-    give_up_at = now + outbox.give_up_after(settings)
     ids: list[int] = []
     answered = 0
     for start in range(0, len(selection.applications), part_size):
@@ -112,21 +111,12 @@ def send(session: Session, settings: Settings, batch_id: int, *, user_id: int | 
             key = (application.candidate_id, application.role_id)
             rendered = compiled.render(templates.context_for(
                 application, next_update_on=batch.next_update_on, recruiter_name=sender))
-            chaser = chasers.get(key)
-            references = list((chaser.references or []) if chaser else [])
-            if chaser is not None and chaser.message_id:
-                references.append(chaser.message_id)
-            rows.append(dict(
-                message_id=mime.new_message_id(settings.from_address), kind="batch", batch_id=batch.id,
-                application_id=application.id, candidate_id=application.candidate_id, role_id=application.role_id,
-                thread_id=threads[key], created_by_id=batch.created_by_id,
-                in_reply_to=chaser.message_id if chaser is not None else None,
-                references=references[-mime.MAX_REFERENCES:], from_address=settings.from_address,
-                to_address=application.candidate.email,
-                to_name=mime.clean_header_text(application.candidate.name, 200),
-                subject=mime.clean_header_text(rendered.subject), body_text=rendered.body_text,
-                body_html=rendered.body_html, automatic=False, asks_for_info=False, state=OutboxState.queued,
-                attempts=0, next_attempt_at=now, created_at=now, give_up_at=give_up_at))
+            rows.append(outbox.row_values(
+                settings, kind="batch", to_address=application.candidate.email, to_name=application.candidate.name,
+                subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html, now=now,
+                batch_id=batch.id, application_id=application.id, candidate_id=application.candidate_id,
+                role_id=application.role_id, thread_id=threads[key], created_by_id=batch.created_by_id,
+                automatic=False, asks_for_info=False, **outbox.thread_under(chasers.get(key))))
         part = _insert_rows(session, batch.id, rows)
         answered += _answer_chasers(session, batch, part)
         _record_updates(session, part, now)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import os
 import threading
@@ -11,55 +10,38 @@ from datetime import datetime
 from flask import current_app, jsonify, request, url_for
 
 from triage.accounts import users
-from triage.db import Channel, Message
+from triage.db import Message
 from triage.errors import BadInput, Forbidden, NotFound, TooLarge
-from triage.intake.accept import Delivery, Enqueuer, GroupCommitter, not_email_reason
+from triage.intake import http
 from triage.web.api import api_user, bp, openapi, token_required
-from triage.web.services import database, redis, settings
+from triage.web.services import database, db, redis, settings
 
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
-# Field names inbound-parse services use for the raw MIME (SendGrid "email", Mailgun "body-mime").
-MIME_FIELDS = ("email", "mime", "body-mime", "raw", "message")
+_lock = threading.Lock()
 
 
 @bp.post("/messages")
 @token_required
 def post_message():
     raw = _raw_body(settings().max_message_bytes)
-    reason = not_email_reason(raw)
-    if reason:
-        raise BadInput(f"not an email: {reason}")
-    envelope_from, envelope_to = _envelope()
-    delivery = Delivery(raw=raw, channel=Channel.http, envelope_from=envelope_from, envelope_to=envelope_to,
-                        received_at=_received_at())
-    accepted = _per_process("committer", lambda: GroupCommitter(database())).accept(delivery)
+    sender, recipient = http.envelope(_param("from"), _param("to"), _param("envelope"))
+    accepted = _intake().accept(raw, sender, recipient, _received_at())
     status = 200 if accepted.duplicate else 202
     location = url_for("api.get_message", message_id=accepted.id)
-    response = jsonify(id=accepted.id, duplicate=accepted.duplicate, url=location)
-    if not accepted.duplicate:
-        # The row is committed; a background thread enqueues ids in bulk, and a lost one is the sweeper's.
-        _per_process("enqueuer", lambda: Enqueuer(_redis())).add([accepted.id])
-    return response, status, {"Location": location}
+    return jsonify(id=accepted.id, duplicate=accepted.duplicate, url=location), status, {"Location": location}
 
 
-_lock = threading.Lock()
-
-
-def _per_process(name: str, make):
-    """This process's helper for this app, made on first use (after a fork: threads do not survive one).
-
-    Concurrent requests share it: the committer stores them with one commit per group, the
-    enqueuer hands ids to Redis in bulk from its own thread.
-    """
-    key = f"triage.intake_{name}.{os.getpid()}"
+def _intake() -> http.HttpIntake:
+    """This process's HTTP intake for this app, made on first use (after a fork: threads do not survive one)."""
+    key = f"triage.http_intake.{os.getpid()}"
     found = current_app.extensions.get(key)
     if found is None:
         with _lock:
             found = current_app.extensions.get(key)
             if found is None:
-                found = current_app.extensions[key] = make()
+                found = current_app.extensions[key] = http.HttpIntake(database(), _redis)
                 atexit.register(found.close)  # a graceful stop finishes what is pending
     return found
 
@@ -86,7 +68,7 @@ def _raw_body(limit: int) -> bytes:
 
 def _form_field(limit: int) -> bytes:
     # Flask's MAX_CONTENT_LENGTH (the limit plus 1 MB for the form) stops an oversized form early.
-    for name in MIME_FIELDS:
+    for name in http.MIME_FIELDS:
         upload = request.files.get(name)
         if upload is not None:
             data = upload.stream.read(limit + 1)
@@ -96,7 +78,7 @@ def _form_field(limit: int) -> bytes:
             break
     else:
         raise BadInput(f"no raw message: send it as message/rfc822, or in a form field named "
-                       f"one of {', '.join(MIME_FIELDS)}")
+                       f"one of {', '.join(http.MIME_FIELDS)}")
     if len(data) > limit:
         raise TooLarge(f"the message is over the {limit // (1024 * 1024)} MB limit")
     return data
@@ -109,33 +91,13 @@ def _param(name: str) -> str | None:
     return value or None
 
 
-def _envelope() -> tuple[str | None, str | None]:
-    sender, recipient = _param("from"), _param("to")
-    envelope = _param("envelope")  # SendGrid: {"to": [...], "from": "..."}
-    if envelope:
-        try:
-            data = json.loads(envelope)
-            sender = sender or data.get("from")
-            to = data.get("to")
-            recipient = recipient or (to[0] if isinstance(to, list) and to else to)
-        except (ValueError, AttributeError, TypeError):
-            raise BadInput("envelope is not a JSON object") from None
-    return (str(sender) if sender else None), (str(recipient) if recipient else None)
-
-
 def _received_at() -> datetime | None:
     value = _param("received_at")
     if value is None:
         return None
     if not api_user().is_admin:
         raise Forbidden("only admin tokens may set received_at")
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput(f"received_at {value!r} is not an ISO 8601 date-time") from None
-    if when.tzinfo is None:
-        raise BadInput("received_at needs a time zone (e.g. 2026-11-03T09:00:00+00:00)")
-    return when
+    return http.received_at(value)
 
 
 def _redis():
@@ -149,7 +111,6 @@ def _redis():
 @bp.get("/messages/<int:message_id>")
 @token_required
 def get_message(message_id: int):
-    from triage.web.services import db
     message = db().get(Message, message_id)
     if message is None or (message.role_id is None and not _sees_all()) or (
             message.role_id is not None and not users.can_see_role(db(), api_user(), message.role_id)):
@@ -158,7 +119,6 @@ def get_message(message_id: int):
 
 
 def _sees_all() -> bool:
-    from triage.web.services import db
     return users.visible_role_ids(db(), api_user()) is None
 
 
