@@ -5,6 +5,19 @@ syntax: it is a well-kept library, the .html body gets autoescaping (a candidate
 "<b>Ann</b>" stays text), `jinja2.meta` lists every variable a template uses so an unknown
 placeholder is refused at save time, and the sandbox keeps an admin-edited template from
 reaching Python internals. Templates see plain strings only.
+
+One placeholder set (PLACEHOLDERS) for every use: batches and acknowledgements fill it with
+`context_for(application)`, the reply composer with `reply_context(message, user)`. A value
+that cannot be known for a recipient (a role with no next update date yet) is `Missing`, and a
+template that uses it is refused with a BadInput naming the value and why, never rendered with
+a hole in the sentence.
+
+The composer once had placeholders of its own (candidate_name, name, next_update,
+next_update_on, sender_name, subject). They are deliberately not aliases: they were only ever
+values in that composer's dictionary, never stored. `save` has refused every name outside
+PLACEHOLDERS since templates were first stored, migrations seed no templates, and the shipped
+defaults use PLACEHOLDERS only. A row edited by hand in the database with an old name is refused
+at render time with the name in the error.
 """
 from __future__ import annotations
 
@@ -19,9 +32,10 @@ from sqlalchemy.orm import Session
 
 from triage import ROOT
 from triage.db import audit
-from triage.db import Application, Template, TemplateKind
+from triage.db import Application, JobRole, Message, Template, TemplateKind, User
 from triage.db.base import utcnow
 from triage.errors import BadInput
+from triage.outbound import mime
 
 PLACEHOLDERS: dict[str, str] = {
     "first_name": "the candidate's first name",
@@ -116,6 +130,16 @@ def save(session: Session, *, name: str, kind: str, subject: str, body_text: str
 
 
 @dataclass(frozen=True)
+class Missing:
+    """A placeholder with no value for this recipient; `why` is said to the person refused."""
+
+    why: str
+
+
+Context = dict[str, "str | Missing"]
+
+
+@dataclass(frozen=True)
 class Rendered:
     subject: str
     body_text: str
@@ -127,16 +151,28 @@ class Compiled:
     subject: object
     body_text: object
     body_html: object | None
+    uses: frozenset[str]
 
-    def render(self, context: dict[str, str]) -> Rendered:
+    def render(self, context: Context) -> Rendered:
+        """Fill the template; refuse, naming each value and why, when it uses a `Missing` one."""
+        missing: dict[str, list[str]] = {}
+        for name in sorted(self.uses):
+            value = context.get(name)
+            if isinstance(value, Missing):
+                missing.setdefault(value.why, []).append(f"{{{{ {name} }}}}")
+        if missing:
+            raise BadInput("; ".join(f"needs {' and '.join(names)}, but {why}" for why, names in missing.items()))
         return Rendered(self.subject.render(context).strip(), self.body_text.render(context),
                         self.body_html.render(context) if self.body_html is not None else None)
 
 
 @functools.lru_cache(maxsize=64)
 def _compile(subject: str, body_text: str, body_html: str | None) -> Compiled:
+    sources = ((subject, _text_env), (body_text, _text_env), (body_html, _html_env))
+    uses = frozenset().union(*(meta.find_undeclared_variables(env.parse(source))
+                               for source, env in sources if source))
     return Compiled(_text_env.from_string(subject), _text_env.from_string(body_text),
-                    _html_env.from_string(body_html) if body_html else None)
+                    _html_env.from_string(body_html) if body_html else None, uses)
 
 
 def compiled(template: Template) -> Compiled:
@@ -144,8 +180,18 @@ def compiled(template: Template) -> Compiled:
     return _compile(template.subject, template.body_text, template.body_html)
 
 
+def _next_update(role: JobRole, day: date | None, today: date | None) -> str | Missing:
+    if day is None:
+        return Missing(f"role {role.reference} ({role.title}) has no next update date yet "
+                       "(sending or scheduling a batch update for the role sets one)")
+    if today is not None and day < today:
+        return Missing(f"the next update date of role {role.reference} ({role.title}), {say_date(day)}, "
+                       "has passed (send or schedule a batch update for the role to set a new one)")
+    return say_date(day)
+
+
 def context_for(application: Application, *, next_update_on: date | None = None, recruiter_name: str = "",
-                original_subject: str = "") -> dict[str, str]:
+                original_subject: str = "") -> Context:
     """The placeholders' values for one real application."""
     candidate, role = application.candidate, application.role
     return {
@@ -154,17 +200,49 @@ def context_for(application: Application, *, next_update_on: date | None = None,
         "role_title": role.title,
         "role_reference": role.reference,
         "stage": str(application.stage),
-        "next_update_date": say_date(next_update_on or role.next_update_on),
+        "next_update_date": _next_update(role, next_update_on or role.next_update_on, None),
         "recruiter_name": recruiter_name or (role.owner.name if role.owner else "The hiring team"),
         "original_subject": original_subject,
     }
 
 
-def render(template: Template, context: dict[str, str]) -> Rendered:
+def reply_context(message: Message, user: User, *, today: date) -> Context:
+    """The placeholders' values for `user` replying to one inbound message.
+
+    The candidate is the message's candidate, else its original sender (the candidate of a
+    forwarded message, not the colleague who forwarded it). The next update date is the role's,
+    and must not be before `today`.
+    """
+    candidate, role, application = message.candidate, message.role, message.application
+    if candidate is not None:
+        name, first = candidate.name, candidate.first_name
+    else:
+        forwarded = bool(message.original_from_address)
+        name = ((message.original_from_name if forwarded else message.from_name) or "").strip()
+        address = (message.original_from_address if forwarded else message.from_address) or ""
+        first = name.split()[0] if name else address.split("@")[0]  # as Candidate.first_name does
+    unnamed = Missing("the sender's name and address are not known")
+    unlinked = Missing("this message is not linked to a role")
+    return {
+        "first_name": first or unnamed,
+        "full_name": name or first or unnamed,
+        "role_title": role.title if role else unlinked,
+        "role_reference": role.reference if role else unlinked,
+        "stage": str(application.stage) if application else Missing(
+            "this message is not linked to an application, so there is no stage"),
+        "next_update_date": _next_update(role, role.next_update_on, today) if role else unlinked,
+        "recruiter_name": user.name,
+        "original_subject": mime.clean_header_text(message.subject),
+    }
+
+
+def render(template: Template, context: Context) -> Rendered:
     try:
         return compiled(template).render(context)
     except TemplateError as exc:  # saved before validation existed, or edited in the database
         raise BadInput(f"template {template.name!r} cannot be rendered: {exc}") from None
+    except BadInput as exc:
+        raise BadInput(f"template {template.name!r} {exc}") from None
 
 
 def read_default(kind: TemplateKind) -> tuple[str, str, str]:

@@ -12,12 +12,12 @@ from triage.inbox import operations
 from triage.db import Outbound, Template
 from triage.db.base import utcnow
 from triage.errors import BadInput
+from triage.outbound import dispatch, mime
+from triage.outbound import templates as email_templates  # `templates` is a list in the views
 from triage.web.inbox import bp
 from triage.web.inbox.common import LANE_KEYS, filters_from_url, is_htmx, message_or_404, user, visible
-from triage.web.inbox.compose import from_template, reply_subject
 from triage.web.inbox.queries import LANES, lane_counts, neighbours
 from triage.web.services import db, redis, settings
-from triage.outbound import dispatch
 
 log = logging.getLogger(__name__)
 
@@ -105,18 +105,26 @@ def stage(message_id: int):
 @bp.get("/messages/<int:message_id>/compose")
 @login_required
 def compose(message_id: int):
-    """The reply form, filled from a template when one is chosen (an htmx partial or a page)."""
+    """The reply form, filled from a template when one is chosen (an htmx partial or a page).
+
+    A template this message cannot fill (say, its role has no next update date yet) leaves the
+    body empty and says why in the form, where htmx can show it (it swaps no 4xx answer).
+    """
     message = message_or_404(message_id)
-    subject, body = reply_subject(message), ""
+    subject, body, problem = mime.reply_subject(message.subject), "", None
     template_id = request.args.get("template", "")
     if template_id.isdigit():
         template = db().get(Template, int(template_id))
         if template is None:
             abort(404)
-        _, body = from_template(template, message, user())
+        try:
+            body = email_templates.render(
+                template, email_templates.reply_context(message, user(), today=utcnow().date())).body_text
+        except BadInput as exc:
+            problem = str(exc)
     templates = list(db().scalars(select(Template).order_by(Template.kind, Template.name)))
     return render_template("inbox/_compose.html", message=message, subject=subject, body=body,
-                           templates=templates, template_id=template_id, preview=None)
+                           templates=templates, template_id=template_id, preview=None, problem=problem)
 
 
 @bp.post("/messages/<int:message_id>/reply")

@@ -11,9 +11,9 @@ from sqlalchemy.orm import joinedload
 from triage.db import AppStage, Message, Template
 from triage.db.base import utcnow
 from triage.inbox.operations import INTENTS
+from triage.outbound import mime
 from triage.web.inbox import bp
 from triage.web.inbox.common import message_or_404, visible
-from triage.web.inbox.compose import reply_subject
 from triage.web.inbox.queries import LANES, neighbours, replies_to, timeline
 from triage.web.inbox.sanitize import document, sanitize
 from triage.web.services import db
@@ -51,7 +51,7 @@ def show(message_id: int):
         application=message.application, events=timeline(session, message), replies=replies_to(session, message.id),
         new_text=new_text, quoted=quoted, has_original=bool(html), blocked_images=blocked,
         previous_id=previous_id, next_id=next_id, lanes=LANES, intents=INTENTS,
-        stages=[s.value for s in AppStage], templates=templates, reply_subject=reply_subject(message),
+        stages=[s.value for s in AppStage], templates=templates, reply_subject=mime.reply_subject(message.subject),
         now=utcnow())
 
 
