@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 # pytest-xdist processes; each gets its own embedded Redis, or its own Redis db and PostgreSQL database.
 TEST_PROCESSES ?= 2
 
-.PHONY: run test install install-dev bench clean
+.PHONY: run test lint install install-dev bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Triage needs Python 3.11+"'
@@ -30,8 +30,13 @@ run: install
 	$(BIN)/triage users demo-admin
 	$(BIN)/triage up --demo
 
-test: install-dev
+test: lint
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+
+# Ruff keeps the style: lint rules and the formatter, both configured in pyproject.toml.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: install-dev
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

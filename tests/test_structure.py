@@ -7,7 +7,7 @@ from pathlib import Path
 from triage import ROOT
 
 PACKAGE = ROOT / "triage"
-TOP_LEVEL_MODULES = {"__init__", "cli", "config", "errors", "wsgi"}
+TOP_LEVEL_MODULES = {"__init__", "cli", "config", "dates", "errors", "wsgi"}
 
 
 def module_names() -> dict[str, Path]:
@@ -90,6 +90,33 @@ def test_the_cycle_finder_sees_a_loop_through_a_lazy_import():
     assert cycles(graph) == [["a", "b", "c"]]
 
 
-def test_the_top_level_holds_only_wiring_settings_errors_and_the_cli():
+def test_the_top_level_holds_only_wiring_settings_errors_dates_and_the_cli():
     top = {p.stem for p in PACKAGE.glob("*.py")}
     assert top <= TOP_LEVEL_MODULES, sorted(top - TOP_LEVEL_MODULES)
+
+
+def deferred_imports_without_a_reason(path: Path) -> list[str]:
+    """Imports of triage modules inside a function whose import lines carry no comment saying why."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    found = []
+    for function in ast.walk(ast.parse("\n".join(lines))):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in function.body:
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+            if not (module or "").startswith("triage"):
+                continue
+            # The reason may sit on the line, or on a comment line just above the import block.
+            above = node.lineno - 2
+            while above >= 0 and (not lines[above].strip() or lines[above].strip().startswith(("from ", "import "))):
+                above -= 1
+            block = lines[above + 1: node.end_lineno]
+            if not any("#" in line for line in block) and not lines[above].strip().startswith("#"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_imports_are_at_the_top_unless_a_comment_says_why():
+    assert [hit for path in PACKAGE.rglob("*.py") for hit in deferred_imports_without_a_reason(path)] == []

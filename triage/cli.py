@@ -3,13 +3,20 @@ from __future__ import annotations
 
 import importlib
 import logging
+import secrets
+import signal
 import sys
+import threading
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
 
-from triage import config
+from triage import config, create_app
+from triage.accounts import users as accounts
+from triage.accounts.passwords import hash_password
+from triage.db import User
 from triage.errors import ConfigError, TriageError
 
 
@@ -22,7 +29,6 @@ def _settings():
 
 
 def _create_app():
-    from triage import create_app
     return create_app(_settings())
 
 
@@ -87,7 +93,7 @@ def db() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
-    from triage.db import migrate
+    from triage.db import migrate  # deferred, like the lazy commands: Alembic is slow to import
     migrate.upgrade(app_database(), revision)
     click.echo(f"database at {migrate.current(app_database())}")
 
@@ -109,10 +115,7 @@ def users() -> None:
 @with_appcontext
 def users_create(email: str, name: str, role: str, password: str, if_missing: bool) -> None:
     """Create a user (the first one should be an admin)."""
-    from sqlalchemy import select
 
-    from triage.accounts import users as accounts
-    from triage.db import User
     with app_database().session() as session:
         if if_missing and session.scalar(select(User).where(User.email == accounts.normalize_email(email))):
             click.echo(f"user {email} exists")
@@ -128,9 +131,7 @@ def users_create(email: str, name: str, role: str, password: str, if_missing: bo
 @users.command("list")
 @with_appcontext
 def users_list() -> None:
-    from sqlalchemy import select
 
-    from triage.db import User
     with app_database().session() as session:
         for user in session.scalars(select(User).order_by(User.id)):
             click.echo(f"{user.id}\t{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
@@ -142,10 +143,7 @@ def users_list() -> None:
 @with_appcontext
 def users_token(email: str, name: str) -> None:
     """Make an API bearer token for EMAIL (shown once)."""
-    from sqlalchemy import select
 
-    from triage.accounts import users as accounts
-    from triage.db import User
     with app_database().session() as session:
         user = session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
         if user is None:
@@ -159,12 +157,8 @@ def users_token(email: str, name: str) -> None:
 @with_appcontext
 def users_demo_admin() -> None:
     """Create the demo admin once (password kept in var/demo-login.txt) and print the login."""
-    import secrets
 
-    from sqlalchemy import select
 
-    from triage.accounts import users as accounts
-    from triage.db import User
     email = "admin@triage.localhost"
     login_file = app_settings().var_dir / "demo-login.txt"
     with app_database().session() as session:
@@ -174,7 +168,6 @@ def users_demo_admin() -> None:
             if user is None:
                 accounts.create_user(session, email, "Demo Admin", password, "admin")
             else:
-                from triage.accounts.passwords import hash_password
                 user.password_hash = hash_password(password)
             session.commit()
             login_file.write_text(f"{email} {password}\n")
@@ -189,7 +182,7 @@ def users_demo_admin() -> None:
 @click.option("--demo", is_flag=True, help="On an empty database, feed in the demo (`triage demo`).")
 def up(workers: int, demo: bool) -> None:
     """Run the web app, the workers (mail, retraining), the SMTP sink and the inbound SMTP listener; Ctrl-C stops all."""
-    from triage.runtime import up as up_module
+    from triage.runtime import up as up_module  # deferred: each command imports only the part it runs
     sys.exit(up_module.run(_settings(), workers, demo))
 
 
@@ -200,6 +193,7 @@ def up(workers: int, demo: bool) -> None:
               help="Serve only this queue; repeat for several (default: every queue, by priority).")
 def worker(burst: bool, name: str | None, queue_names: tuple[str, ...]) -> None:
     """Run one RQ worker (builds the runtime and loads the model once)."""
+    # Deferred: each command imports only the part it runs (the worker loads the pipeline).
     from triage.runtime import queues
     from triage.runtime import worker as worker_module
     try:
@@ -213,10 +207,8 @@ def worker(burst: bool, name: str | None, queue_names: tuple[str, ...]) -> None:
 @cli.command()
 def sink() -> None:
     """Run the local SMTP sink that keeps outbound mail under var/sink."""
-    import signal
-    import threading
 
-    from triage.outbound.sink import Sink
+    from triage.outbound.sink import Sink  # deferred: each command imports only the part it runs
     settings = _settings()
     server = Sink("127.0.0.1", settings.sink_port, settings.var_dir / "sink").start()
     click.echo(f"SMTP sink on 127.0.0.1:{settings.sink_port}, keeping mail in {settings.var_dir / 'sink'}")

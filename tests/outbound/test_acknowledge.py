@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from triage import dates
 from triage.outbound import acknowledge
 from triage.outbound import templates
 from triage.db import Team
@@ -27,7 +28,7 @@ def chaser(db_session, make_role, make_application, make_message):
 
 def test_ack_names_the_next_update_date(db_session, settings, chaser):
     row = acknowledge.acknowledge(db_session, chaser(), settings)
-    assert templates.say_date(NEXT) in row.body_text and row.kind == "ack"
+    assert dates.long_day(NEXT) in row.body_text and row.kind == "ack"
 
 
 def test_ack_is_automatic_and_threaded(db_session, settings, chaser):

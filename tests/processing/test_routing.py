@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from triage.db.enums import AppStage, Intent, Lane
+from triage.processing.policy import TeamPolicy
 from triage.processing.routing import (
-    ContactKind, Decision, History, Intent, Lane, Policy, Signal, Stage,
-    chaser_count, decide, format_duration, ordinal,
+    ContactKind, Decision, History, Signal, chaser_count, decide, format_duration, ordinal,
 )
 
 UTC = timezone.utc
@@ -20,7 +21,7 @@ DAY, HOUR, SEC = timedelta(days=1), timedelta(hours=1), timedelta(seconds=1)
 INTERVIEW = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
 MSG = datetime(2025, 11, 19, 9, 0, tzinfo=UTC)  # 16 days after the interview
 REJECTED = datetime(2025, 11, 12, 15, 0, tzinfo=UTC)
-WINDOW = Policy().waiting_window
+WINDOW = TeamPolicy().waiting_window
 
 
 def sig(intent: str = "status_check", at: datetime = MSG, **kw) -> Signal:
@@ -35,7 +36,7 @@ def hist(**kw) -> History:
     return History(**kw)
 
 
-def case(id_, signal, history, lane, *reasons, policy=Policy(), due=None, chaser=False,
+def case(id_, signal, history, lane, *reasons, policy=TeamPolicy(), due=None, chaser=False,
          withdraws=False):
     expected = Decision(Lane(lane), tuple(reasons), due_at=due, is_chaser=chaser,
                         withdraws=withdraws)
@@ -51,11 +52,11 @@ REVIEW = [
     case("unknown-sender", sig(sender_known=False), hist(), "review", "unknown sender"),
     case("no-matching-role", sig(role_matched=False), hist(), "review", "no matching role"),
     case("low-confidence", sig(confidence=0.41), hist(), "review",
-         "low confidence (0.41 < 0.55)", policy=Policy(confidence_threshold=0.55)),
+         "low confidence (0.41 < 0.55)", policy=TeamPolicy(confidence_threshold=0.55)),
     case("low-confidence-shows-enough-digits", sig(confidence=0.549), hist(), "review",
-         "low confidence (0.549 < 0.550)", policy=Policy(confidence_threshold=0.55)),
+         "low confidence (0.549 < 0.550)", policy=TeamPolicy(confidence_threshold=0.55)),
     case("confidence-at-threshold-is-accepted", sig("thank_you", confidence=0.55), hist(), "fyi",
-         "thank-you note; nothing owed", policy=Policy(confidence_threshold=0.55)),
+         "thank-you note; nothing owed", policy=TeamPolicy(confidence_threshold=0.55)),
     case("all-three-review-reasons",
          sig(sender_known=False, role_matched=False, confidence=0.2), hist(), "review",
          "unknown sender", "no matching role", "low confidence (0.20 < 0.50)"),
@@ -169,10 +170,10 @@ STATUS_CHECK = [
          "status check 16 days after our last contact (interview on 20 Dec 2025); "
          "no earlier chasing"),
     case("team-waiting-window-7-days", sig(at=INTERVIEW + 8 * DAY), hist(), "feedback",
-         FEEDBACK_AFTER_INTERVIEW.format("8 days"), policy=Policy(waiting_window=7 * DAY)),
+         FEEDBACK_AFTER_INTERVIEW.format("8 days"), policy=TeamPolicy(waiting_window=7 * DAY)),
     case("team-chaser-window-3-days", sig(),
          hist(earlier_status_checks=(MSG - 4 * DAY,)), "feedback",
-         FEEDBACK_AFTER_INTERVIEW.format("16 days"), policy=Policy(chaser_window=3 * DAY)),
+         FEEDBACK_AFTER_INTERVIEW.format("16 days"), policy=TeamPolicy(chaser_window=3 * DAY)),
 ]
 
 # Instants, not local dates: local calendars disagree with the real span in both directions.
@@ -215,7 +216,7 @@ TODAY = [
          "responds to our offer; reply due in 24 h", due=MSG + DAY),
     case("team-due-4-hours", sig("scheduling", at=datetime(2025, 11, 19, 23, 0, tzinfo=PST)),
          hist(), "today", "about scheduling; reply due in 4 h",
-         due=datetime(2025, 11, 20, 3, 0, tzinfo=PST), policy=Policy(today_due=4 * HOUR)),
+         due=datetime(2025, 11, 20, 3, 0, tzinfo=PST), policy=TeamPolicy(today_due=4 * HOUR)),
 ]
 
 OTHER_INTENTS = [
@@ -243,7 +244,7 @@ OTHER_INTENTS = [
 @pytest.mark.parametrize("signal, history, policy, expected",
                          REVIEW + AUTO_REPLY + REJECTION + STATUS_CHECK + TIME_ZONES + TODAY
                          + OTHER_INTENTS)
-def test_decide(signal: Signal, history: History, policy: Policy, expected: Decision) -> None:
+def test_decide(signal: Signal, history: History, policy: TeamPolicy, expected: Decision) -> None:
     assert decide(signal, history, policy) == expected
 
 
@@ -301,10 +302,10 @@ def test_naive_datetimes_are_rejected(build, field: str) -> None:
     (lambda: History(stage="ghosted"), "ghosted"),
     (lambda: History(last_contact_kind="phone", last_contact_at=MSG), "phone"),
     (lambda: History(last_contact_asked=True), "need last_contact_at"),
-    (lambda: Policy(waiting_window=timedelta(0)), "waiting_window"),
-    (lambda: Policy(chaser_window=-DAY), "chaser_window"),
-    (lambda: Policy(today_due=24), "today_due"),
-    (lambda: Policy(confidence_threshold=-0.1), "confidence_threshold"),
+    (lambda: TeamPolicy(waiting_window=timedelta(0)), "waiting_window"),
+    (lambda: TeamPolicy(chaser_window=-DAY), "chaser_window"),
+    (lambda: TeamPolicy(today_due=24), "today_due"),
+    (lambda: TeamPolicy(confidence_threshold=-0.1), "confidence_threshold"),
 ], ids=["unknown-intent", "confidence-above-1", "confidence-nan", "no-received-at",
         "unknown-stage", "unknown-contact-kind", "asked-without-contact", "zero-window",
         "negative-chaser-window", "due-not-timedelta", "negative-threshold"])
@@ -318,11 +319,11 @@ def test_strings_are_coerced_to_enums() -> None:
                 earlier_status_checks=[MSG - DAY])
     s = sig("withdrawal")
     assert (s.intent, h.stage, h.last_contact_kind, h.earlier_status_checks) == (
-        Intent.WITHDRAWAL, Stage.OFFER, ContactKind.BATCH, (MSG - DAY,))
+        Intent.withdrawal, AppStage.offer, ContactKind.BATCH, (MSG - DAY,))
 
 
 def test_lanes_compare_equal_to_their_words() -> None:
-    assert [lane == lane.value for lane in Lane] == [True] * 5 and Lane.HELD == "held"
+    assert [lane == lane.value for lane in Lane] == [True] * 5 and Lane.held == "held"
 
 
 @pytest.mark.parametrize("checks, count", [
@@ -349,7 +350,7 @@ spans = st.timedeltas(min_value=SEC, max_value=timedelta(days=365))
 def histories(draw) -> History:
     contact = draw(maybe)
     return History(
-        stage=draw(st.none() | st.sampled_from(Stage)),
+        stage=draw(st.none() | st.sampled_from(AppStage)),
         applied_at=draw(maybe), interviewed_at=draw(maybe), rejected_at=draw(maybe),
         last_contact_at=contact,
         last_contact_kind=draw(st.none() | st.sampled_from(ContactKind)) if contact else None,
@@ -362,16 +363,16 @@ signals = st.builds(Signal, intent=st.sampled_from(Intent),
                     confidence=st.floats(min_value=0.0, max_value=1.0),
                     received_at=instants, auto_reply=st.booleans(),
                     sender_known=st.booleans(), role_matched=st.booleans())
-policies = st.builds(Policy, waiting_window=spans, chaser_window=spans, today_due=spans,
+policies = st.builds(TeamPolicy, waiting_window=spans, chaser_window=spans, today_due=spans,
                      confidence_threshold=st.floats(min_value=0.0, max_value=1.0))
 
 
 @settings(max_examples=500, deadline=None)
 @given(signal=signals, history=histories(), policy=policies)
 def test_decide_is_total_and_always_explains(signal: Signal, history: History,
-                                             policy: Policy) -> None:
+                                             policy: TeamPolicy) -> None:
     d = decide(signal, history, policy)
     assert (d.reasons and all(isinstance(r, str) and r for r in d.reasons)
-            and (d.due_at is not None) == (d.lane is Lane.TODAY)
-            and (not d.is_chaser or d.lane is Lane.HELD)
-            and (not d.withdraws or d.lane is Lane.FYI))
+            and (d.due_at is not None) == (d.lane is Lane.today)
+            and (not d.is_chaser or d.lane is Lane.held)
+            and (not d.withdraws or d.lane is Lane.fyi))

@@ -13,8 +13,10 @@ from typing import IO, Any
 import click
 
 from triage import ROOT, classifier, config
+from triage.classifier import corrections, store
 from triage.classifier.corpus import read_jsonl
 from triage.classifier.evaluate import report, scores
+from triage.db import Database
 from triage.errors import TriageError
 
 log = logging.getLogger(__name__)
@@ -80,10 +82,6 @@ def train_command(out: Path | None, corpus: Path, extra: tuple[Path, ...], with_
 
 def _corrections(out: Path | None) -> tuple[list[classifier.Example], Path]:
     """The database's corrections as examples, and where a model trained on them may go."""
-    from triage import config
-    from triage.classifier import corrections
-    from triage.classifier import store
-    from triage.db import Database
     settings = config.load()
     # The vocabulary of a model trained on corrections holds words of candidate mail: keep it
     # under var/ (never committed), not in the shipped models/ folder.

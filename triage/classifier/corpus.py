@@ -8,14 +8,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from triage.db.enums import Intent
 from triage.errors import BadInput
 
 log = logging.getLogger(__name__)
 
-LABELS: tuple[str, ...] = (
-    "status_check", "feedback_request", "thank_you", "info_response", "scheduling",
-    "withdrawal", "offer_negotiation", "offer_response", "other",
-)
+LABELS: tuple[str, ...] = tuple(intent.value for intent in Intent)  # the one Intent, in its order
 
 
 class Example(NamedTuple):

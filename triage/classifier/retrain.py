@@ -20,14 +20,16 @@ from typing import Any, Sequence
 
 import click
 from redis import Redis
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
-from triage.db import audit
-from triage.classifier import corrections
-from triage.runtime import jobs
-from triage.classifier import store
+from triage import config
+from triage.classifier import corrections, store
 from triage.config import Settings
-from triage.db import Database
-from triage.errors import BadInput, TriageError
+from triage.db import Database, audit
+from triage.errors import BadInput, ConfigError, TriageError
+from triage.runtime import jobs, queues
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,7 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
 def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_label: int | None = None,
             user_id: int | None = None) -> RetrainResult:
     """Train a candidate on corpus + corrections, compare it with the active model, maybe activate it."""
+    # Deferred: the web imports this module to enqueue a retrain and must not load scikit-learn.
     from triage import classifier
     from triage.classifier.corpus import Example, data_hash, read_jsonl
     from triage.classifier.evaluate import scores
@@ -211,8 +214,6 @@ def retrain_job(per_label: int | None = None, seed: int = SEED, user_id: int | N
 
 def pending_job(redis: Redis):
     """The retrain job if it is waiting or running, else None."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
     try:
         job = Job.fetch(JOB_ID, connection=redis)
     except NoSuchJobError:
@@ -223,7 +224,6 @@ def pending_job(redis: Redis):
 
 def enqueue(redis: Redis, *, user_id: int | None = None, per_label: int | None = None):
     """Queue one retrain job; return (job, False) when one is already waiting or running."""
-    from triage.runtime import queues
     job = pending_job(redis)
     if job is not None:
         return job, False
@@ -245,8 +245,6 @@ def enqueue(redis: Redis, *, user_id: int | None = None, per_label: int | None =
               help="Only write the corrections as JSON lines to FILE (under var/) and exit.")
 def retrain_command(use_queue: bool, per_label: int | None, seed: int, export_to: str | None) -> None:
     """Retrain on corpus + corrections; activate the model only if held-out macro-F1 does not drop."""
-    from triage import config
-    from triage.errors import ConfigError
     try:
         settings = config.load()
     except ConfigError as exc:
@@ -261,9 +259,7 @@ def retrain_command(use_queue: bool, per_label: int | None, seed: int, export_to
             click.echo(f"wrote {len(records)} corrected message(s) to {path}")
             return
         if use_queue:
-            from redis.exceptions import RedisError
 
-            from triage.runtime import queues
             try:
                 job, created = enqueue(queues.connect(settings), per_label=per_label)
             except RedisError as exc:

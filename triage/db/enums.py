@@ -1,4 +1,9 @@
-"""Statuses as words a recruiter would use, stored as plain strings."""
+"""Statuses as words a recruiter would use, stored as plain strings.
+
+The one definition of Lane, AppStage (an application's stage) and Intent: the database, the
+routing rules, the inbox and the classifier all use these. The values are stored (in rows and in
+the model artifact's labels), so renaming one needs a migration and a retrained model.
+"""
 from __future__ import annotations
 
 from enum import StrEnum
@@ -39,6 +44,20 @@ class Lane(StrEnum):
     held = "held"
     fyi = "fyi"
     review = "review"
+
+
+class Intent(StrEnum):
+    """The classifier's vocabulary, in models/LABELS.md order (the order of the model's labels)."""
+
+    status_check = "status_check"
+    feedback_request = "feedback_request"
+    thank_you = "thank_you"
+    info_response = "info_response"
+    scheduling = "scheduling"
+    withdrawal = "withdrawal"
+    offer_negotiation = "offer_negotiation"
+    offer_response = "offer_response"
+    other = "other"
 
 
 class MessageState(StrEnum):

@@ -35,6 +35,9 @@ LAST = ("Adeyemi Brown Chen Dubois Eriksen Fernandes Garcia Haddad Ito Jansen Ko
         "Novak Okoro Patel Quispe Rossi Silva Tanaka Usman Varga Wright Xu Yilmaz Zhang Ahmed Bauer "
         "Costa Diallo Evans Fischer Gupta Hughes Ivanova Jones Kim Larsen Murphy Nguyen").split()
 
+# Each demo team's Team.policy (keys: triage.processing.policy).
+POLICY = {"waiting_window_days": 14, "acknowledge_chasers": True}
+
 # Share of a role's applicants at each stage (a pipeline a few weeks after the role opened).
 STAGES = [(AppStage.applied, 30), (AppStage.screening, 15), (AppStage.interviewing, 12),
           (AppStage.interviewed, 18), (AppStage.offer, 3), (AppStage.hired, 1),
@@ -62,7 +65,7 @@ def build(session: Session, rng: random.Random, now: datetime, password: str,
     managers: dict[str, str] = {}
     used: set[str] = set()
     for team_name, spec in TEAMS.items():
-        team = Team(name=team_name, policy={"waiting_days": 14, "acknowledge_chasers": True})
+        team = Team(name=team_name, policy=dict(POLICY))
         session.add(team)
         session.flush()
         name, email = spec["recruiter"]

@@ -5,7 +5,7 @@ Each function changes rows and records an audit event; the caller (a view) commi
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import select, update
@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 from triage.config import Settings
 from triage.db import audit
 from triage.db import AppStage, Application, Correction, Lane, Message, MessageState, User
+from triage.db.enums import Intent
 from triage.errors import BadInput
 from triage.outbound import outbox
+from triage.processing.policy import TeamPolicy
 
 log = logging.getLogger(__name__)
 
 OPEN_STATES = (MessageState.triaged, MessageState.held)
-TODAY_DUE = timedelta(hours=24)
-INTENTS = ("status_check", "feedback_request", "thank_you", "info_response", "scheduling",
-           "withdrawal", "offer_negotiation", "offer_response", "other")
+INTENTS: tuple[str, ...] = tuple(intent.value for intent in Intent)
 
 
 def _open_state(lane: Lane | None) -> MessageState:
@@ -90,7 +90,7 @@ def move(session: Session, message: Message, user: User, *, lane: Lane | str | N
         message.state = _open_state(new_lane)
         message.snoozed_until = None
     if new_lane == Lane.today and message.due_at is None:
-        message.due_at = now + TODAY_DUE
+        message.due_at = now + TeamPolicy.of(message.role).today_due
     return correction
 
 

@@ -22,12 +22,13 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from redis import Redis
+from rq import Retry
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from triage.db import Channel, Database, Message, MessageState, one_of
+from triage.db import Channel, Database, Message, MessageState, one_of, pgcopy
 from triage.db.base import utcnow
 from triage.errors import BadInput, Unavailable
 from triage.mail.threading import message_ids
@@ -158,7 +159,6 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
     if unique:
         table = Message.__table__
         if len(unique) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
-            from triage.db import pgcopy
             found = pgcopy.insert_new(session.connection(), table, unique, "dedupe_key",
                                       ["id", "dedupe_key"])
         else:
@@ -271,7 +271,6 @@ def accept(database: Database, delivery: Delivery, redis: Redis | None) -> Accep
 
 def enqueue(redis: Redis, ids: Iterable[int]) -> bool:
     """Hand message ids to the workers; False (logged, not raised) when Redis is down."""
-    from rq import Retry
 
     ids = list(ids)
     if not ids:

@@ -21,13 +21,14 @@ from typing import Callable, Iterable, Iterator
 
 from sqlalchemy.exc import DBAPIError
 
-from triage.processing import pipeline
 from triage.config import Settings
 from triage.db import Channel, Database
 from triage.errors import Unavailable
 from triage.intake import files
 from triage.intake.accept import Delivery, accept_many, enqueue
+from triage.processing import pipeline
 from triage.processing.matching import load_team
+from triage.runtime import queues
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,6 @@ def run(settings: Settings, paths: list[Path], *, use_queue: bool = False, recei
     summary = Summary()
     redis = None
     if use_queue:
-        from triage.runtime import queues
         redis = queues.connect(settings)
     else:
         pipeline.load_model(settings)

@@ -5,6 +5,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,10 @@ import click
 
 from triage import config
 from triage.config import Settings
+from triage.db import Database
 from triage.errors import ConfigError
+from triage.intake import files, imap, sweeper
+from triage.intake.smtp import Listener, connect_redis
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,6 @@ def _wait_for_signal() -> threading.Event:
 @click.option("--port", type=int, default=None, help="Override TRIAGE_SMTP_PORT.")
 def smtp_command(port: int | None) -> None:
     """Run the inbound SMTP listener for the configured addresses (STARTTLS with TRIAGE_TLS_CERT)."""
-    from triage.intake.smtp import Listener, connect_redis
     settings = _settings()
     stopped = _wait_for_signal()
     listener = Listener(settings, redis=connect_redis(settings), port=port).start()
@@ -62,9 +65,6 @@ def smtp_command(port: int | None) -> None:
 def imap_command(host: str, port: int | None, username: str, password: str, folders: tuple[str, ...],
                  security: str, no_verify: bool, interval: float, once: bool) -> None:
     """Poll IMAP folders for new mail (read-only: the \\Seen flag is never changed)."""
-    from triage.db import Database
-    from triage.intake import imap
-    from triage.intake.smtp import connect_redis
     settings = _settings()
     source = imap.Source(host, port or (993 if security == "ssl" else 143), username, password,
                          tuple(folders), security, not no_verify)
@@ -88,9 +88,8 @@ def imap_command(host: str, port: int | None, username: str, password: str, fold
 def import_command(paths: tuple[Path, ...], use_queue: bool, received_from_date: bool,
                    processes: int | None) -> None:
     """Import .eml files, mbox files and Maildir folders; runs the whole pipeline in batches."""
-    import time
-
-    from triage.intake import bulk, files
+    # Deferred: bulk runs the pipeline, which loads scikit-learn; `triage smtp` must not pay for it.
+    from triage.intake import bulk
     settings = _settings()
     started = time.perf_counter()
     total = files.count(list(paths))
@@ -115,9 +114,6 @@ def import_command(paths: tuple[Path, ...], use_queue: bool, received_from_date:
 @click.option("--once", is_flag=True, help="Sweep once and exit.")
 def sweeper_command(interval: float, grace: float, once: bool) -> None:
     """Re-enqueue messages that were stored but never processed (e.g. while Redis was down)."""
-    from triage.db import Database
-    from triage.intake import sweeper
-    from triage.intake.smtp import connect_redis
     settings = _settings()
     database = Database(settings.database_url)
     redis = connect_redis(settings)

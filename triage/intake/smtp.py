@@ -13,11 +13,11 @@ import ssl
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from triage.runtime import queues
 from triage.config import Settings
 from triage.db import Channel, Database
 from triage.errors import TriageError, Unavailable
 from triage.intake.accept import Delivery, Enqueuer, GroupCommitter
+from triage.runtime import queues
 
 log = logging.getLogger(__name__)
 

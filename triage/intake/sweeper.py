@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from triage.db import Database, Message, MessageState
 from triage.db.base import utcnow
 from triage.intake.accept import enqueue
+from triage.runtime import queues
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,6 @@ def stuck(database: Database, grace: timedelta = GRACE, limit: int = LIMIT) -> l
 
 def sweep(database: Database, redis: Redis, grace: timedelta = GRACE) -> int:
     """Enqueue the stuck messages; return how many (0 when Redis is still down)."""
-    from triage.runtime import queues
     try:
         if queues.queue(redis, "intake").count > 0:
             return 0  # a backlog: the stuck rows are most likely in it; look again when it drains

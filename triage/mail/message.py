@@ -7,8 +7,10 @@ import email
 import email.policy
 import email.utils
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
+
+from dateutil import parser as date_parser
 
 from triage.mail.addresses import Mailbox, simple_address
 from triage.mail.charsets import decode_header_value
@@ -174,7 +176,6 @@ def _date(value: object, defects: list[str]) -> datetime | None:
     except Exception:
         pass
     try:
-        from dateutil import parser as date_parser
 
         return _checked(date_parser.parse(text, fuzzy=True))
     except Exception:

@@ -1,10 +1,13 @@
 """The JSON object `triage parse` prints for one file (field names fixed by DESIGN.md)."""
 from __future__ import annotations
 
+import email.utils
 import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from dateutil import parser as date_parser
 
 from triage.mail.addresses import Mailbox
 from triage.mail.autoreply import is_auto_reply
@@ -26,13 +29,11 @@ def _iso(value: datetime | str | None) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat()
     try:
-        import email.utils
 
         return email.utils.parsedate_to_datetime(value).isoformat()
     except Exception:
         pass
     try:
-        from dateutil import parser as date_parser
 
         return date_parser.parse(value, fuzzy=True).isoformat()
     except Exception:  # localised dates ("26. října 2021") are kept raw in original_date_raw

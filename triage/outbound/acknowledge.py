@@ -1,14 +1,15 @@
 """Acknowledge a held chaser automatically, naming the date of the role's next batch update.
 
-At most once per candidate per role per 7 days, and never to automatic mail, lists, bulk mail
-or no-reply senders (RFC 3834 section 2). On by default; a team turns it off with the policy
-key "acknowledge_chasers": false.
+At most once per candidate per role per 7 days (team policy "acknowledge_once_per_days"), and
+never to automatic mail, lists, bulk mail or no-reply senders (RFC 3834 section 2). On by
+default; a team turns it off with the policy key "acknowledge_chasers": false (all keys:
+triage.processing.policy).
 """
 from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
@@ -22,21 +23,16 @@ from triage.outbound import outbox
 from triage.config import Settings
 from triage.db import Application, Batch, BatchState, JobRole, Lane, Message, Outbound, TemplateKind
 from triage.db.base import utcnow
+from triage.processing.policy import TeamPolicy
 
 log = logging.getLogger(__name__)
 
-ONCE_PER = timedelta(days=7)
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-.*|.*-noreply|mailer-daemon|postmaster|"
                        r"bounces?|bounce-.*|.*-bounces?|notifications?|listserv|majordomo|owner-.*|.*-request)$",
                        re.IGNORECASE)
 _LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "List-Help", "List-Owner", "List-Archive",
                  "Feedback-ID", "X-Mailing-List", "X-Campaign")
 _AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
-
-
-def enabled(role: JobRole | None) -> bool:
-    policy = (role.team.policy if role is not None and role.team else None) or {}
-    return bool(policy.get("acknowledge_chasers", True))
 
 
 def why_not_automatic(message: Message) -> str | None:
@@ -86,7 +82,8 @@ def acknowledge(session: Session, message: Message, settings: Settings, now: dat
     if not message.is_chaser or message.lane != Lane.held or message.role_id is None or message.candidate_id is None:
         return None
     role = session.get(JobRole, message.role_id)
-    if not enabled(role):
+    policy = TeamPolicy.of(role)
+    if not policy.acknowledge_chasers:
         return None
     reason = why_not_automatic(message)
     if reason:
@@ -99,10 +96,11 @@ def acknowledge(session: Session, message: Message, settings: Settings, now: dat
         return None
     # Lock the application so two workers acknowledging two chasers cannot both write.
     session.scalar(select(Application.id).where(Application.id == application.id).with_for_update())
+    since = now - policy.acknowledge_once_per
     recent = session.scalar(select(Outbound.id).where(Outbound.kind == "ack",
                                                       Outbound.candidate_id == message.candidate_id,
                                                       Outbound.role_id == message.role_id,
-                                                      Outbound.created_at > now - ONCE_PER).limit(1))
+                                                      Outbound.created_at > since).limit(1))
     if recent is not None:
         return None
     to_address = application.candidate.email
@@ -115,9 +113,6 @@ def acknowledge(session: Session, message: Message, settings: Settings, now: dat
     template = templates.default_template(session, TemplateKind.acknowledgement)
     rendered = templates.render(template, templates.context_for(
         application, next_update_on=when, original_subject=mime.clean_header_text(message.subject or "")))
-    references = [r for r in (message.references or []) if r]
-    if message.message_id and message.message_id not in references:
-        references.append(message.message_id)
     try:
         row = outbox.new_row(settings, kind="ack", to_address=to_address, to_name=application.candidate.name,
                              subject=mime.reply_subject(rendered.subject.removeprefix("Re:").strip()
@@ -125,8 +120,7 @@ def acknowledge(session: Session, message: Message, settings: Settings, now: dat
                              body_text=rendered.body_text, body_html=rendered.body_html, now=now,
                              application_id=application.id, candidate_id=message.candidate_id,
                              role_id=message.role_id, thread_id=message.thread_id, reply_to_message_id=message.id,
-                             in_reply_to=message.message_id, references=references[-mime.MAX_REFERENCES:],
-                             automatic=True)
+                             automatic=True, **outbox.thread_under(message))
     except mime.BadAddress:
         return None
     session.add(row)

@@ -21,11 +21,10 @@ from typing import Sequence
 from sqlalchemy import and_, bindparam, exists, insert, select, update
 from sqlalchemy.engine import Connection
 
-from triage.outbound import mime
-from triage.outbound import relay
 from triage.config import Settings
 from triage.db import AuditEvent, Batch, BatchState, Outbound, OutboxState, Suppression, User
 from triage.db.base import Database, utcnow
+from triage.outbound import mime, relay
 from triage.outbound.relay import CONNECTION_ERRORS, Permanent, Temporary
 
 log = logging.getLogger(__name__)
@@ -270,6 +269,7 @@ def _fail(conn: Connection, row, worker: str, reason: str, suppress: bool) -> No
 
 def _insert_ignoring_duplicates(conn: Connection, table):
     """INSERT … ON CONFLICT DO NOTHING: two workers may fail the same address at once."""
+    # Each dialect has its own INSERT with ON CONFLICT; only the one in use is imported.
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from triage import dates
 from triage import ROOT
 from triage.db import audit
 from triage.db import Application, JobRole, Message, Template, TemplateKind, User
@@ -60,17 +61,6 @@ DEFAULT_NAMES = {
 
 _text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 _html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
-
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
-
-
-def say_date(day: date | datetime | None) -> str:
-    """'Friday 12 December 2026', spelled out here because strftime follows the process locale."""
-    if day is None:
-        return ""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def validate(kind: str, subject: str, body_text: str, body_html: str | None) -> list[str]:
@@ -185,9 +175,9 @@ def _next_update(role: JobRole, day: date | None, today: date | None) -> str | M
         return Missing(f"role {role.reference} ({role.title}) has no next update date yet "
                        "(sending or scheduling a batch update for the role sets one)")
     if today is not None and day < today:
-        return Missing(f"the next update date of role {role.reference} ({role.title}), {say_date(day)}, "
+        return Missing(f"the next update date of role {role.reference} ({role.title}), {dates.long_day(day)}, "
                        "has passed (send or schedule a batch update for the role to set a new one)")
-    return say_date(day)
+    return dates.long_day(day)
 
 
 def context_for(application: Application, *, next_update_on: date | None = None, recruiter_name: str = "",

@@ -10,7 +10,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import select, update
@@ -20,17 +20,20 @@ from triage.db import audit
 from triage.processing import routing
 from triage.config import Settings
 from triage.db import AppStage, Application, Database, JobRole, Lane, Message, MessageState, Team, one_of
+from triage.db.enums import Intent
 from triage.db.base import utcnow
 from triage.processing.matching import AppInfo, Context, Match, Team as TeamAddresses
 from triage.processing.matching import assign_threads, load_context, load_team, match
+from triage.processing.policy import TeamPolicy
 from triage.processing.reading import Reading, clean, read
 from triage.outbound import dispatch
+from triage.outbound.acknowledge import acknowledge as acknowledge_chaser
+from triage.runtime import jobs
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
 COPY_FROM = 50  # rows from which one COPY beats an executemany UPDATE (PostgreSQL)
-ACK_MAX_AGE = timedelta(days=2)  # never acknowledge a backfilled chaser: the candidate wrote long ago
 
 _model = None
 _model_error: str | None = None
@@ -56,7 +59,7 @@ def load_model(settings: Settings):
     global _model, _model_error, _model_stamp
     if _model_installed:
         return _model
-    from triage.classifier import store
+    from triage.classifier import store  # lazy: scikit-learn loads only where mail is classified
     try:
         path = store.locate(settings)
         stamp = store.stamp(path)
@@ -64,7 +67,7 @@ def load_model(settings: Settings):
         return _failed(str(exc))
     if stamp == _model_stamp:
         return _model
-    from triage import classifier
+    from triage import classifier  # lazy: as above
     try:
         model = classifier.load(path)
     except classifier.ModelError as exc:
@@ -100,7 +103,7 @@ def use_model(model) -> None:
 # --- the pure part: read and classify (runs in worker processes during import) -----------------
 def analyse(raws: Sequence[bytes], team: frozenset[str]) -> list[Analysed]:
     """Read each message and classify the readable ones in one batch."""
-    from triage.classifier import predict
+    from triage.classifier import predict  # lazy: as in load_model
     readings = [read(raw, team) for raw in raws]
     predictions: list = [None] * len(readings)
     if _model is not None:
@@ -129,7 +132,6 @@ class Outcome:
 
 def process(ids: list[int]) -> dict:
     """RQ entry point: process these message ids (safe to run twice)."""
-    from triage.runtime import jobs
     rt = jobs.runtime()
     load_model(rt.settings)
     outcome = run(rt.database, rt.settings, ids)
@@ -209,23 +211,11 @@ def _analyse(blobs: list[bytes], team: frozenset[str], mapper: Mapper | None) ->
 
 
 # --- routing ----------------------------------------------------------------------------------
-def policy_for(team_policy: dict | None, default_threshold: float) -> routing.Policy:
-    """A team's routing policy from its settings (days/hours as numbers), with safe defaults."""
-    p = team_policy or {}
-
-    def number(name: str, default: float) -> float:
-        try:
-            value = float(p.get(name, default))
-        except (TypeError, ValueError):
-            return default
-        return value if value > 0 else default
-    threshold = number("confidence_threshold", default_threshold) if "confidence_threshold" in p \
-        else default_threshold
-    return routing.Policy(
-        waiting_window=timedelta(days=number("waiting_window_days", 14)),
-        chaser_window=timedelta(days=number("chaser_window_days", 14)),
-        today_due=timedelta(hours=number("today_due_hours", 24)),
-        confidence_threshold=min(max(threshold, 0.0), 1.0))
+def _policies(session: Session, threshold: float) -> dict[int, TeamPolicy]:
+    """Each role's team policy, read once per batch (roles without a team take the defaults)."""
+    rows = session.execute(select(JobRole.id, Team.id, Team.policy).join(Team, JobRole.team_id == Team.id)).all()
+    by_team = {team_id: TeamPolicy.from_json(policy, threshold) for _, team_id, policy in rows}
+    return {role_id: by_team[team_id] for role_id, team_id, _ in rows}
 
 
 def history_for(app: AppInfo | None, status_checks: Iterable[datetime]) -> routing.History:
@@ -234,7 +224,7 @@ def history_for(app: AppInfo | None, status_checks: Iterable[datetime]) -> routi
     row = app.row
     kind = row.last_update_kind if row.last_update_kind in ("reply", "batch") else None
     return routing.History(
-        stage=routing.Stage(app.stage.value), applied_at=row.applied_at, interviewed_at=row.interview_at,
+        stage=app.stage, applied_at=row.applied_at, interviewed_at=row.interview_at,
         rejected_at=row.rejected_at, last_contact_at=row.last_update_at,
         last_contact_kind=kind if row.last_update_at else None,
         last_contact_asked=bool(row.last_update_asked) if row.last_update_at else False,
@@ -249,11 +239,11 @@ def _status_checks(session: Session, rows: list[Row], analysed: list[Analysed],
         batch_ids = [r.id for r in rows]
         for app_id, when in session.execute(
                 select(Message.application_id, Message.received_at).where(
-                    one_of(session, Message.application_id, app_ids), Message.intent == routing.Intent.STATUS_CHECK.value,
+                    one_of(session, Message.application_id, app_ids), Message.intent == Intent.status_check,
                     ~one_of(session, Message.id, batch_ids))):
             checks.setdefault(app_id, []).append(when)
     for row, (_, prediction), m in zip(rows, analysed, matches):
-        if m.application_id and prediction is not None and prediction.intent == "status_check":
+        if m.application_id and prediction is not None and prediction.intent == Intent.status_check:
             checks.setdefault(m.application_id, []).append(row.received_at)
     return checks
 
@@ -261,8 +251,9 @@ def _status_checks(session: Session, rows: list[Row], analysed: list[Analysed],
 def _route(session: Session, settings: Settings, context: Context, rows: list[Row], analysed: list[Analysed],
            matches: list[Match], acknowledge: bool) -> list[str]:
     now = utcnow()
-    policies = dict(session.execute(select(JobRole.id, Team.policy).join(Team, JobRole.team_id == Team.id)).all())
     threshold = float(_model.meta.get("threshold", 0.5)) if _model is not None else 0.5
+    policies = _policies(session, threshold)
+    default_policy = TeamPolicy.from_json(None, threshold)
     version = _model.name[:80] if _model is not None else None
     apps = {a.id: a for apps in context.applications.values() for a in apps}
     checks = _status_checks(session, rows, analysed, matches)
@@ -278,23 +269,26 @@ def _route(session: Session, settings: Settings, context: Context, rows: list[Ro
             values.update(lane=Lane.review, reasons=reasons, state=MessageState.triaged)
         else:
             app = apps.get(m.application_id) if m.application_id else None
+            policy = policies.get(m.role_id, default_policy)
             signal = routing.Signal(intent=prediction.intent, confidence=min(max(prediction.confidence, 0.0), 1.0),
                                     received_at=row.received_at, auto_reply=reading.auto_reply,
                                     sender_known=m.sender_known, role_matched=m.role_id is not None)
             decision = routing.decide(signal, history_for(app, checks.get(m.application_id, ())),
-                                      policy_for(policies.get(m.role_id), threshold))
+                                      policy)
             reasons = list(decision.reasons)
-            if decision.lane is routing.Lane.REVIEW:
+            if decision.lane is Lane.review:
                 reasons += [p for p in m.problems if p not in reasons]
             elif m.how:
                 reasons.append(m.how)
             values.update(intent=prediction.intent, confidence=float(prediction.confidence),
-                          lane=Lane(decision.lane.value), reasons=reasons, is_chaser=decision.is_chaser,
+                          lane=decision.lane, reasons=reasons, is_chaser=decision.is_chaser,
                           due_at=decision.due_at,
-                          state=MessageState.held if decision.lane is routing.Lane.HELD else MessageState.triaged)
+                          state=MessageState.held if decision.lane is Lane.held else MessageState.triaged)
             if decision.withdraws and app is not None:
                 withdrawn.append(_withdraw(session, app, row.id, now))
-            if decision.is_chaser and decision.lane is routing.Lane.HELD:
+            # Never acknowledge a backfilled chaser: the candidate wrote long ago.
+            if decision.is_chaser and decision.lane is Lane.held and \
+                    now - row.received_at <= policy.acknowledge_max_age:
                 chasers.append(row)
         updates.append(values)
         lanes.append(str(values["lane"]))
@@ -307,7 +301,7 @@ def _route(session: Session, settings: Settings, context: Context, rows: list[Ro
     else:
         session.execute(update(Message), updates)
     if acknowledge:
-        _acknowledge(session, settings, [r for r in chasers if now - r.received_at <= ACK_MAX_AGE])
+        _acknowledge(session, settings, chasers)
     return lanes
 
 
@@ -341,11 +335,10 @@ def _acknowledge(session: Session, settings: Settings, chasers: list[Row]) -> No
     The new outbox ids wait in session.info until `run` has committed them."""
     if not chasers:
         return
-    from triage.outbound.acknowledge import acknowledge
     pending = session.info.setdefault(PENDING_ACKS, [])
     for row in chasers:
         message = session.get(Message, row.id)
-        outbound = acknowledge(session, message, settings) if message is not None else None
+        outbound = acknowledge_chaser(session, message, settings) if message is not None else None
         if outbound is not None:
             session.flush()
             pending.append(outbound.id)

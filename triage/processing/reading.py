@@ -12,10 +12,12 @@ from datetime import datetime, timezone
 
 from triage.mail import autoreply
 from triage.mail.forwarded import Forward, unwrap_message
-from triage.mail.parse import ParsedMail, parse
+from triage.mail.message import ParsedMail
+from triage.mail.parse import parse
 from triage.mail.html_quotes import html_reply_text
 from triage.mail.quotes import reply_text
 from triage.mail.signatures import split_signature
+from triage.mail.threading import strip_prefixes
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +136,6 @@ def _unreadable(mail: ParsedMail) -> str | None:
 
 
 def _outer_subject(mail: ParsedMail) -> str:
-    from triage.mail.threading import strip_prefixes
     return strip_prefixes(mail.subject or "")
 
 

@@ -1,40 +1,19 @@
-"""Intent + history -> lane and reasons (pure: no I/O, no database, no clock)."""
+"""Intent + history -> lane and reasons (pure: no I/O, no database, no clock).
+
+The rules live here; their numbers (waiting and chaser windows, the Today clock, the Review
+threshold) are the team's TeamPolicy (triage/processing/policy.py).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from triage import dates
+from triage.db.enums import AppStage, Intent, Lane
+from triage.processing.policy import TeamPolicy
 
-class Lane(str, Enum):
-    TODAY = "today"
-    FEEDBACK = "feedback"
-    HELD = "held"
-    FYI = "fyi"
-    REVIEW = "review"
-
-
-class Intent(str, Enum):
-    STATUS_CHECK = "status_check"
-    FEEDBACK_REQUEST = "feedback_request"
-    THANK_YOU = "thank_you"
-    INFO_RESPONSE = "info_response"
-    SCHEDULING = "scheduling"
-    WITHDRAWAL = "withdrawal"
-    OFFER_NEGOTIATION = "offer_negotiation"
-    OFFER_RESPONSE = "offer_response"
-    OTHER = "other"
-
-
-class Stage(str, Enum):
-    APPLIED = "applied"
-    SCREENING = "screening"
-    INTERVIEWING = "interviewing"
-    INTERVIEWED = "interviewed"
-    OFFER = "offer"
-    HIRED = "hired"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
+DEFAULT_POLICY = TeamPolicy()  # a team with no settings
 
 
 class ContactKind(str, Enum):
@@ -53,29 +32,10 @@ def _require_aware(name: str, value: datetime | None) -> None:
 
 
 @dataclass(frozen=True)
-class Policy:
-    """A team's routing settings."""
-
-    waiting_window: timedelta = timedelta(days=14)
-    chaser_window: timedelta = timedelta(days=14)
-    today_due: timedelta = timedelta(hours=24)
-    confidence_threshold: float = 0.5
-
-    def __post_init__(self) -> None:
-        for name in ("waiting_window", "chaser_window", "today_due"):
-            value = getattr(self, name)
-            if not isinstance(value, timedelta) or value <= timedelta(0):
-                raise ValueError(f"{name} must be a positive timedelta, got {value!r}")
-        t = self.confidence_threshold
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
-            raise ValueError(f"confidence_threshold must be a number in [0, 1], got {t!r}")
-
-
-@dataclass(frozen=True)
 class History:
     """What we know about the application at routing time (events may postdate the message)."""
 
-    stage: Stage | None = None  # None: no matching application
+    stage: AppStage | None = None  # None: no matching application
     applied_at: datetime | None = None
     interviewed_at: datetime | None = None
     rejected_at: datetime | None = None
@@ -86,7 +46,7 @@ class History:
 
     def __post_init__(self) -> None:
         if self.stage is not None:
-            object.__setattr__(self, "stage", Stage(self.stage))
+            object.__setattr__(self, "stage", AppStage(self.stage))
         if self.last_contact_kind is not None:
             object.__setattr__(self, "last_contact_kind", ContactKind(self.last_contact_kind))
         object.__setattr__(self, "earlier_status_checks", tuple(self.earlier_status_checks))
@@ -149,13 +109,9 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-# Spelled out because strftime("%b") follows the process locale.
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def _day(when: datetime, now: datetime) -> str:
     """Say a date as "3 Nov" in its own time zone, with the year when it differs from now's."""
-    text = f"{when.day} {_MONTHS[when.month - 1]}"
+    text = dates.short_day(when)
     return text if when.year == now.year else f"{text} {when.year}"
 
 
@@ -174,14 +130,14 @@ def _confidence_text(confidence: float, threshold: float) -> str:
     return f"low confidence ({confidence:.{digits}f} < {threshold:.{digits}f})"
 
 
-def _earlier_checks(history: History, received_at: datetime, policy: Policy) -> list[datetime]:
+def _earlier_checks(history: History, received_at: datetime, policy: TeamPolicy) -> list[datetime]:
     # Strictly before the message (a check logged later arrived later), and strictly
     # inside the chaser window, matching the waiting window's "less than 14 days".
     return sorted(t for t in history.earlier_status_checks
                   if t < received_at and received_at - t < policy.chaser_window)
 
 
-def chaser_count(history: History, received_at: datetime, policy: Policy = Policy()) -> int:
+def chaser_count(history: History, received_at: datetime, policy: TeamPolicy = DEFAULT_POLICY) -> int:
     """Count the candidate's status checks in the chaser window, including one at received_at."""
     _require_aware("received_at", received_at)
     return len(_earlier_checks(history, received_at, policy)) + 1
@@ -205,13 +161,13 @@ def _last_contact(history: History, received_at: datetime) -> tuple[datetime, ob
 
 
 def _after_rejection(history: History, received_at: datetime) -> bool:
-    if history.stage is Stage.REJECTED:
+    if history.stage is AppStage.rejected:
         return True
     return history.rejected_at is not None and history.rejected_at <= received_at
 
 
 def _rejection_reason(intent: Intent, history: History, received_at: datetime) -> str:
-    what = "feedback request" if intent is Intent.FEEDBACK_REQUEST else "status check"
+    what = "feedback request" if intent is Intent.feedback_request else "status check"
     if history.rejected_at is None:
         return f"{what} after rejection"
     if history.rejected_at > received_at:
@@ -220,7 +176,7 @@ def _rejection_reason(intent: Intent, history: History, received_at: datetime) -
     return f"{what} after rejection on {_day(history.rejected_at, received_at)}"
 
 
-def _route_status_check(signal: Signal, history: History, policy: Policy) -> Decision:
+def _route_status_check(signal: Signal, history: History, policy: TeamPolicy) -> Decision:
     now = signal.received_at
     earlier = _earlier_checks(history, now, policy)
     contact = _last_contact(history, now)
@@ -238,23 +194,23 @@ def _route_status_check(signal: Signal, history: History, policy: Policy) -> Dec
     if earlier:
         nth = ordinal(len(earlier) + 1)
         reason = f"{nth} follow-up in {format_duration(now - earlier[0])}; {since}"
-        return Decision(Lane.HELD, (reason,), is_chaser=True)
+        return Decision(Lane.held, (reason,), is_chaser=True)
     if anchor is not None and now - anchor < policy.waiting_window:
         reason = (f"status check {format_duration(now - anchor)} after {anchor_text}; inside "
                   f"the waiting window of {format_duration(policy.waiting_window)}")
-        return Decision(Lane.HELD, (reason,), is_chaser=True)
+        return Decision(Lane.held, (reason,), is_chaser=True)
     if anchor is None:
         reason = "status check with no contact or application date on record; no earlier chasing"
     else:
         reason = (f"status check {format_duration(now - anchor)} after {anchor_text}; "
                   "no earlier chasing")
-    return Decision(Lane.FEEDBACK, (reason,))
+    return Decision(Lane.feedback, (reason,))
 
 
 _TODAY_WHAT = {
-    Intent.SCHEDULING: "about scheduling",
-    Intent.OFFER_NEGOTIATION: "negotiates the offer",
-    Intent.OFFER_RESPONSE: "responds to our offer",
+    Intent.scheduling: "about scheduling",
+    Intent.offer_negotiation: "negotiates the offer",
+    Intent.offer_response: "responds to our offer",
 }
 
 
@@ -268,16 +224,16 @@ def _info_text(history: History, received_at: datetime) -> str:
 
 def _route_withdrawal(history: History) -> Decision:
     if history.stage is None:
-        return Decision(Lane.FYI, ("candidate withdraws; no matching application to update",))
+        return Decision(Lane.fyi, ("candidate withdraws; no matching application to update",))
     # Hired and rejected are outcomes we recorded; a withdrawal note must not overwrite them.
-    if history.stage in (Stage.WITHDRAWN, Stage.HIRED, Stage.REJECTED):
+    if history.stage in (AppStage.withdrawn, AppStage.hired, AppStage.rejected):
         reason = f"candidate withdraws; application already {history.stage.value}, stage unchanged"
-        return Decision(Lane.FYI, (reason,))
-    return Decision(Lane.FYI, ("candidate withdraws; application moves to withdrawn",),
+        return Decision(Lane.fyi, (reason,))
+    return Decision(Lane.fyi, ("candidate withdraws; application moves to withdrawn",),
                     withdraws=True)
 
 
-def decide(signal: Signal, history: History, policy: Policy = Policy()) -> Decision:
+def decide(signal: Signal, history: History, policy: TeamPolicy = DEFAULT_POLICY) -> Decision:
     """Place one message in a lane, with the reasons in words."""
     now, intent = signal.received_at, signal.intent
     review = []
@@ -288,30 +244,30 @@ def decide(signal: Signal, history: History, policy: Policy = Policy()) -> Decis
     if signal.confidence < policy.confidence_threshold:
         review.append(_confidence_text(signal.confidence, policy.confidence_threshold))
     if review:
-        return Decision(Lane.REVIEW, tuple(review))
+        return Decision(Lane.review, tuple(review))
 
     if signal.auto_reply:
-        return Decision(Lane.FYI, ("automatic reply",))
+        return Decision(Lane.fyi, ("automatic reply",))
 
-    if intent in (Intent.FEEDBACK_REQUEST, Intent.STATUS_CHECK) and _after_rejection(history, now):
-        return Decision(Lane.FEEDBACK, (_rejection_reason(intent, history, now),))
+    if intent in (Intent.feedback_request, Intent.status_check) and _after_rejection(history, now):
+        return Decision(Lane.feedback, (_rejection_reason(intent, history, now),))
 
-    if intent is Intent.STATUS_CHECK:
+    if intent is Intent.status_check:
         return _route_status_check(signal, history, policy)
 
-    if intent is Intent.INFO_RESPONSE or intent in _TODAY_WHAT:
-        what = _info_text(history, now) if intent is Intent.INFO_RESPONSE else _TODAY_WHAT[intent]
+    if intent is Intent.info_response or intent in _TODAY_WHAT:
+        what = _info_text(history, now) if intent is Intent.info_response else _TODAY_WHAT[intent]
         reason = f"{what}; reply due in {_due_text(policy.today_due)}"
-        return Decision(Lane.TODAY, (reason,), due_at=now + policy.today_due)
+        return Decision(Lane.today, (reason,), due_at=now + policy.today_due)
 
-    if intent is Intent.FEEDBACK_REQUEST:
+    if intent is Intent.feedback_request:
         stage = history.stage.value if history.stage else "no matching application"
         reason = f"feedback request, no rejection on record (stage: {stage})"
-        return Decision(Lane.FEEDBACK, (reason,))
+        return Decision(Lane.feedback, (reason,))
 
-    if intent is Intent.WITHDRAWAL:
+    if intent is Intent.withdrawal:
         return _route_withdrawal(history)
 
-    if intent is Intent.THANK_YOU:
-        return Decision(Lane.FYI, ("thank-you note; nothing owed",))
-    return Decision(Lane.FYI, ("nothing asked of us (other)",))
+    if intent is Intent.thank_you:
+        return Decision(Lane.fyi, ("thank-you note; nothing owed",))
+    return Decision(Lane.fyi, ("nothing asked of us (other)",))

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from redis import Redis
 
+from triage import config
 from triage.config import Settings
 from triage.db import Database
+from triage.runtime import queues
 
 
 @dataclass
@@ -33,8 +35,6 @@ def install(runtime: Runtime) -> None:
 
 def runtime() -> Runtime:
     if _runtime is None:
-        from triage import config
-        from triage.runtime import queues
         settings = config.load()
         install(Runtime(settings, Database(settings.database_url), queues.connect(settings)))
     return _runtime

@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from triage.runtime import queues
 from triage.config import Settings
+from triage.runtime import queues
 
 log = logging.getLogger(__name__)
 

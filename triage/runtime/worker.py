@@ -1,15 +1,18 @@
 """`triage worker`: a real RQ worker that builds the app's runtime once, before it forks."""
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable
 
 from rq import Worker
+from sqlalchemy.orm import configure_mappers
 
-from triage.runtime import jobs
-from triage.runtime import queues
 from triage.config import Settings
 from triage.db import Database
+from triage.outbound import tasks  # noqa: F401 - loaded once in the parent, shared by every forked job
+from triage.processing import pipeline
+from triage.runtime import jobs, queues
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +56,12 @@ def _warm() -> None:
     """Import the job modules and configure the ORM once, in the parent.
 
     Every job runs in a freshly forked work horse: without this each one imports the outbox
-    stack and Jinja and configures every mapper on its first ORM statement (20-35 ms a job)."""
-    import gc
-
-    from sqlalchemy.orm import configure_mappers
-
-    from triage.outbound import tasks  # noqa: F401 - imported for the forked children
-    from triage.processing import pipeline  # noqa: F401
+    stack and Jinja and configures every mapper on its first ORM statement (20-35 ms a job);
+    the job modules themselves are imported at the top of this module for the same reason."""
     configure_mappers()
     gc.freeze()  # what the parent holds from now on is shared with the children, not scanned by them
 
 
 def _preload() -> None:
     """Load (or, after an activation, reload) the classifier in the parent so forked jobs share it."""
-    try:
-        from triage.processing import pipeline
-    except ImportError:
-        return
-    preload = getattr(pipeline, "preload", None)
-    if preload:
-        preload(jobs.runtime())
+    pipeline.preload(jobs.runtime())

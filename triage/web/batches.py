@@ -1,19 +1,18 @@
 """Batch updates in the browser: choose, preview, send or schedule, watch progress; edit templates."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from triage.accounts import users
-from triage.outbound import batches
-from triage.outbound import templates as email_templates  # `templates` is a view here
-from triage.db import AppStage, Application, Batch, Template, TemplateKind, UserRole
+from triage.db import Application, AppStage, Batch, Template, TemplateKind, UserRole
 from triage.errors import BadInput, TriageError
+from triage.outbound import batches, delivery, dispatch
+from triage.outbound import templates as email_templates  # `templates` is a view here
 from triage.web.services import db, redis, settings
-from triage.outbound import delivery, dispatch
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 STAGES = [s.value for s in AppStage]
@@ -129,7 +128,6 @@ def _safe_choice() -> dict:
 
 
 def _with_offset(when: datetime, offset: str) -> datetime:
-    from datetime import timedelta, timezone
     try:
         minutes = int(offset)
     except ValueError:

@@ -9,11 +9,8 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from triage.db import audit
-from triage.classifier import corrections
-from triage.classifier import store
-from triage.classifier import retrain
-from triage.db import AuditEvent
+from triage.classifier import corrections, retrain, store
+from triage.db import AuditEvent, audit
 from triage.web.auth import admin_required
 from triage.web.services import db, redis, settings
 

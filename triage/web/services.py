@@ -7,9 +7,9 @@ from flask import Flask, current_app, g
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from triage.runtime import queues
 from triage.config import Settings
 from triage.db import Database
+from triage.runtime import queues
 
 
 def init_app(app: Flask, settings: Settings) -> None:

@@ -5,10 +5,26 @@ cap (recipients), rendering and writing the emails (sending). Enqueueing lives i
 triage.outbound.dispatch, the RQ jobs in triage.outbound.tasks.
 """
 from triage.outbound.batches.lifecycle import (
-    cancel, create, get, job_id, mark_finished, progress, retry_failed, role_ids_for, schedule, template_named,
+    cancel,
+    create,
+    get,
+    job_id,
+    mark_finished,
+    progress,
+    retry_failed,
+    role_ids_for,
+    schedule,
+    template_named,
 )
 from triage.outbound.batches.recipients import (
-    EVERY_DAYS, SKIP_BAD_ADDRESS, SKIP_RECENT, SKIP_SUPPRESSED, Selection, check_choice, every_days, select_recipients,
+    EVERY_DAYS,
+    SKIP_BAD_ADDRESS,
+    SKIP_RECENT,
+    SKIP_SUPPRESSED,
+    Selection,
+    check_choice,
+    every_days,
+    select_recipients,
 )
 from triage.outbound.batches.sending import PART, SendResult, get_template, preview, send
 

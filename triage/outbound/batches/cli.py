@@ -11,7 +11,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from triage.errors import TriageError
-from triage.outbound import dispatch
+from triage.outbound import batches, dispatch
+from triage.runtime import queues
 
 
 def _settings():
@@ -62,8 +63,6 @@ def batch_command() -> None:
 @with_appcontext
 def send(roles, stages, template_name, next_update, at, override, dry_run, wait, timeout) -> None:
     """Send one personal status update to every candidate of the roles × stages."""
-    from triage.outbound import batches
-    from triage.runtime import queues
     settings, database = _settings(), _database()
     when = parse_at(at) if at else None
     try:
@@ -103,7 +102,6 @@ def _show_preview(preview: dict) -> None:
 
 def _wait(batch_id: int, timeout: float) -> int:
     """Show a progress bar until the batch is done; print the summary; 0 when nothing failed."""
-    from triage.outbound import batches
     database = _database()
     deadline = time.monotonic() + timeout
     with database.session() as session:
@@ -151,7 +149,6 @@ def _summary(progress: dict) -> None:
 @with_appcontext
 def progress_command(batch_id: int) -> None:
     """Print a batch's sent / failed / skipped counts and the reasons."""
-    from triage.outbound import batches
     with _database().session() as session:
         try:
             _summary(batches.progress(session, batch_id, failures=1000))
@@ -165,7 +162,6 @@ def progress_command(batch_id: int) -> None:
 @with_appcontext
 def sweep_command(once: bool, every: float) -> None:
     """Reclaim outbox rows from dead workers and re-enqueue due retries (keep one running)."""
-    from triage.runtime import queues
     settings, database = _settings(), _database()
     redis = queues.connect(settings)
     while True:

@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from redis import Redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from triage.db import audit
-from triage.outbound import templates
-from triage.outbound import outbox
-from triage.outbound.batches.recipients import check_choice
-from triage.outbound.batches.sending import get_template
 from triage.config import Settings
-from triage.db import Batch, BatchState, JobRole, Outbound, OutboxState, Template, TemplateKind
+from triage.db import Batch, BatchState, JobRole, Outbound, OutboxState, Template, TemplateKind, audit
 from triage.db.base import utcnow
 from triage.errors import BadInput, NotFound
+from triage.outbound import outbox, templates
+from triage.outbound.batches.recipients import check_choice
+from triage.outbound.batches.sending import get_template
 
 
 def job_id(batch_id: int) -> str:
@@ -82,8 +82,6 @@ def cancel(session: Session, batch_id: int, user_id: int | None, redis: Redis | 
 
 
 def _cancel_job(redis: Redis, batch_id: int) -> None:
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
     try:
         Job.fetch(job_id(batch_id), connection=redis).delete()
     except NoSuchJobError:

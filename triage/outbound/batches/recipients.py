@@ -1,8 +1,8 @@
 """Who a batch writes to: the chosen roles × stages, less whom the frequency cap skips.
 
 A candidate gets at most one batch update per role every N days (team policy
-"batch_every_days", default 7) unless the recruiter overrides it; suppressed and unusable
-addresses are skipped too, each skip counted under its reason.
+"batch_every_days", default 7; see triage.processing.policy) unless the recruiter overrides it;
+suppressed and unusable addresses are skipped too, each skip counted under its reason.
 """
 from __future__ import annotations
 
@@ -13,21 +13,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
-from triage.outbound import mime
-from triage.outbound import outbox
-from triage.db import AppStage, Application, Candidate, JobRole
+from triage.db import Application, AppStage, Candidate, JobRole
 from triage.db.base import utcnow
 from triage.errors import BadInput, NotFound
+from triage.outbound import mime, outbox
+from triage.processing.policy import TeamPolicy
 
-EVERY_DAYS = 7
+EVERY_DAYS = TeamPolicy().batch_every_days  # the default cadence
 SKIP_RECENT = "had a batch update for this role in the last {days} days"
 SKIP_SUPPRESSED = "address refused our mail before (suppressed)"
 SKIP_BAD_ADDRESS = "email address cannot be used"
 
 
 def every_days(role: JobRole) -> int:
-    policy = (role.team.policy if role.team else None) or {}
-    return int(policy.get("batch_every_days", EVERY_DAYS))
+    """How many days apart a candidate may get this role's batch updates (its team's policy)."""
+    return TeamPolicy.of(role).batch_every_days
 
 
 @dataclass

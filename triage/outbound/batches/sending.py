@@ -15,17 +15,24 @@ from typing import Callable
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session
 
-from triage.db import audit
-from triage.outbound import mime
-from triage.outbound import templates
-from triage.outbound import outbox
-from triage.outbound.batches.recipients import select_recipients
 from triage.config import Settings
 from triage.db import (
-    Application, Batch, BatchState, JobRole, Message, MessageState, Outbound, Template, Thread, User,
+    Application,
+    Batch,
+    BatchState,
+    JobRole,
+    Message,
+    MessageState,
+    Outbound,
+    Template,
+    Thread,
+    User,
+    audit,
 )
 from triage.db.base import one_of, utcnow
 from triage.errors import BadInput, NotFound
+from triage.outbound import mime, outbox, templates
+from triage.outbound.batches.recipients import select_recipients
 
 log = logging.getLogger(__name__)
 

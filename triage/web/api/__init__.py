@@ -6,13 +6,14 @@ import time
 from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from sqlalchemy import select
 
+from triage.accounts.passwords import hash_token
 from triage.db import ApiToken, User
 from triage.db.base import utcnow
 from triage.errors import Forbidden
-from triage.accounts.passwords import hash_token
+from triage.web.auth import csrf
 from triage.web.services import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -25,14 +26,12 @@ class Unauthorized(Forbidden):
 def init_app(app: Flask) -> None:
     # The area modules import `bp` from here, so they can only be imported once it exists.
     from triage.web.api import batches, messages, openapi, outbox, roles  # noqa: F401 - routes register on import
-    from triage.web.auth import csrf
 
     csrf.exempt(bp)
     app.register_blueprint(bp)
 
     @app.errorhandler(Unauthorized)
     def unauthorized(exc: Unauthorized):
-        from flask import jsonify
         return jsonify(error=str(exc), status=401), 401, {"WWW-Authenticate": 'Bearer realm="triage"'}
 
 

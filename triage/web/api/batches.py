@@ -7,12 +7,11 @@ from flask import jsonify, request, url_for
 from sqlalchemy import select
 
 from triage.accounts import users
-from triage.outbound import batches
 from triage.db import Batch
 from triage.errors import BadInput, NotFound
+from triage.outbound import batches, delivery, dispatch
 from triage.web.api import api_user, bp, openapi, token_required
 from triage.web.services import db, redis, settings
-from triage.outbound import delivery, dispatch
 
 
 def _body() -> dict:

@@ -6,8 +6,9 @@ from datetime import datetime
 from flask import Blueprint, Flask, Response, request
 from markupsafe import Markup, escape
 
-from triage.processing.routing import format_duration
+from triage import dates
 from triage.db.base import utcnow
+from triage.processing.routing import format_duration
 
 bp = Blueprint("inbox", __name__)
 
@@ -58,14 +59,11 @@ def clock(due_at: datetime | None, now: datetime | None = None) -> Markup:
         format_duration(now - due_at))
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def when(moment: datetime | None) -> str:
     """A date and time the same way on every machine (UTC, no locale)."""
     if moment is None:
         return "—"
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year} {moment:%H:%M} UTC"
+    return f"{dates.moment(moment)} UTC"
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:

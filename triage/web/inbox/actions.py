@@ -8,10 +8,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from triage.inbox import operations
+from triage import dates
 from triage.db import Outbound, Template
 from triage.db.base import utcnow
 from triage.errors import BadInput
+from triage.inbox import operations
 from triage.outbound import dispatch, mime
 from triage.outbound import templates as email_templates  # `templates` is a list in the views
 from triage.web.inbox import bp
@@ -71,7 +72,7 @@ def snooze(message_id: int):
     else:
         raise BadInput("choose how long to snooze")
     operations.snooze(db(), message, user(), until, now)
-    return _done(message, f"Snoozed until {until:%d %b %H:%M} UTC.", next_id)
+    return _done(message, f"Snoozed until {dates.moment(until)} UTC.", next_id)
 
 
 @bp.post("/messages/<int:message_id>/move")

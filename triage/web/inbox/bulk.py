@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_login import login_required
 
-from triage.inbox import operations
 from triage.db.base import utcnow
 from triage.errors import BadInput
+from triage.inbox import operations
 from triage.web.inbox import bp
 from triage.web.inbox.common import LANE_KEYS, user, visible
 from triage.web.services import db

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import abort, request, url_for
+from flask import abort, g, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -24,7 +24,6 @@ def user() -> User:
 
 def visible() -> set[int] | None:
     """The role ids the current user may see (None: all), computed once per request."""
-    from flask import g
     if "visible_roles" not in g:
         g.visible_roles = users.visible_role_ids(db(), user())
     return g.visible_roles

@@ -8,9 +8,9 @@ from flask_login import login_required
 from markupsafe import Markup, escape
 
 from triage.accounts import users
-from triage.inbox import operations
 from triage.db import AppStage, JobRole
 from triage.db.base import utcnow
+from triage.inbox import operations
 from triage.inbox.operations import BULK_ACTIONS, INTENTS
 from triage.web.inbox import bp
 from triage.web.inbox.common import IdUrl, filters_from_request, is_htmx, user, visible

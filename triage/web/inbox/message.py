@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from triage.db import AppStage, Message, Template
 from triage.db.base import utcnow
 from triage.inbox.operations import INTENTS
+from triage.mail.parse import parse
 from triage.outbound import mime
 from triage.web.inbox import bp
 from triage.web.inbox.common import message_or_404, visible
@@ -28,7 +29,6 @@ ORIGINAL_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src {images}
 
 def original_html(raw: bytes) -> str | None:
     """The text/html part of a stored message, if it has one."""
-    from triage.mail.parse import parse
     return parse(raw).html
 
 

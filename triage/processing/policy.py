@@ -1,0 +1,153 @@
+"""A team's settings (Team.policy JSON) as one TeamPolicy: the numbers the rules use.
+
+Where to change the chaser rule: here for the numbers (waiting window, chaser window, Today
+clock, acknowledgement and batch cadence), triage/processing/routing.py for the rule itself.
+
+Team.policy keys, all optional (a missing key takes the default below):
+
+    waiting_window_days        14    a status check sooner than this after our last contact is a chaser
+    chaser_window_days         14    earlier status checks inside this window make a follow-up a chaser
+    today_due_hours            24    the Today clock: a reply is due this long after the message
+    confidence_threshold       the model's Review threshold; below it a message goes to Review
+    acknowledge_chasers        true  acknowledge held chasers automatically
+    acknowledge_once_per_days  7     at most one acknowledgement per candidate and role in this period
+    acknowledge_max_age_days   2     never acknowledge a chaser older than this (a backfilled import)
+    batch_every_days           7     at most one batch update per candidate and role in this period
+
+Validation: constructing a TeamPolicy with a bad value raises ValueError naming the field.
+`from_json` reads what a team stored and never fails: a bad value (wrong type, not positive,
+a threshold outside [0, 1], a batch cadence that is not whole days) or an unknown key is
+logged as a warning naming the key and the default is used, so a typo in one team's settings
+cannot stop its mail from being routed.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only for the annotation: this module reads values, not tables
+    from triage.db import JobRole
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.5
+
+_DURATIONS = ("waiting_window", "chaser_window", "today_due", "acknowledge_once_per",
+              "acknowledge_max_age", "batch_every")
+
+
+@dataclass(frozen=True)
+class TeamPolicy:
+    """Every setting a team can change, with its default."""
+
+    waiting_window: timedelta = timedelta(days=14)
+    chaser_window: timedelta = timedelta(days=14)
+    today_due: timedelta = timedelta(hours=24)
+    confidence_threshold: float = DEFAULT_THRESHOLD
+    acknowledge_chasers: bool = True
+    acknowledge_once_per: timedelta = timedelta(days=7)
+    acknowledge_max_age: timedelta = timedelta(days=2)
+    batch_every: timedelta = timedelta(days=7)
+
+    def __post_init__(self) -> None:
+        for name in _DURATIONS:
+            value = getattr(self, name)
+            if not isinstance(value, timedelta) or value <= timedelta(0):
+                raise ValueError(f"{name} must be a positive timedelta, got {value!r}")
+        if self.batch_every % timedelta(days=1):
+            raise ValueError(f"batch_every must be a whole number of days, got {self.batch_every!r}")
+        t = self.confidence_threshold
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
+            raise ValueError(f"confidence_threshold must be a number in [0, 1], got {t!r}")
+        if not isinstance(self.acknowledge_chasers, bool):
+            raise ValueError(f"acknowledge_chasers must be true or false, got {self.acknowledge_chasers!r}")
+
+    @property
+    def batch_every_days(self) -> int:
+        """The batch cadence in whole days, as recruiters set and read it."""
+        return self.batch_every.days
+
+    @classmethod
+    def from_json(cls, data: dict | None, default_threshold: float = DEFAULT_THRESHOLD) -> TeamPolicy:
+        """Read a team's stored policy; a bad or unknown key is logged and the default used."""
+        if data is not None and not isinstance(data, dict):
+            log.warning("team policy: not a JSON object (%s); using the defaults", type(data).__name__)
+            data = None
+        values: dict[str, Any] = {"confidence_threshold": default_threshold}
+        for key, raw in (data or {}).items():
+            parse = _KEYS.get(key)
+            if parse is None:
+                log.warning("team policy: unknown key %r ignored (known: %s)", key, ", ".join(_KEYS))
+                continue
+            name, reader = parse
+            try:
+                values[name] = reader(raw)
+            except ValueError as exc:
+                log.warning("team policy: %s %s; using the default", key, exc)
+        return cls(**values)
+
+    @classmethod
+    def of(cls, role: JobRole | None, default_threshold: float = DEFAULT_THRESHOLD) -> TeamPolicy:
+        """The policy of a role's team (a JobRole, or None: the defaults)."""
+        team = role.team if role is not None else None
+        return cls.from_json(team.policy if team is not None else None, default_threshold)
+
+
+def _number(raw: Any) -> float:
+    # Numbers, and numbers written as text ("14"), as the settings have always accepted.
+    if isinstance(raw, bool):
+        raise ValueError(f"must be a number, got {raw!r}")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {raw!r}")
+    return value
+
+
+def _positive(unit: str) -> Callable[[Any], timedelta]:
+    def read(raw: Any) -> timedelta:
+        value = _number(raw)
+        if value <= 0:
+            raise ValueError(f"must be more than 0, got {raw!r}")
+        return timedelta(**{unit: value})
+    return read
+
+
+def _whole_days(raw: Any) -> timedelta:
+    value = _number(raw)
+    if value < 1 or value != int(value):
+        raise ValueError(f"must be a whole number of days, at least 1, got {raw!r}")
+    return timedelta(days=int(value))
+
+
+def _fraction(raw: Any) -> float:
+    value = _number(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be between 0 and 1, got {raw!r}")
+    return value
+
+
+def _switch(raw: Any) -> bool:
+    # 0 and 1 too: bool(value) was read before, and a team that wrote 0 meant "off".
+    if isinstance(raw, bool) or (isinstance(raw, int) and raw in (0, 1)):
+        return bool(raw)
+    raise ValueError(f"must be true or false, got {raw!r}")
+
+
+# JSON key -> (TeamPolicy field, reader that raises ValueError on a bad value).
+_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "waiting_window_days": ("waiting_window", _positive("days")),
+    "chaser_window_days": ("chaser_window", _positive("days")),
+    "today_due_hours": ("today_due", _positive("hours")),
+    "confidence_threshold": ("confidence_threshold", _fraction),
+    "acknowledge_chasers": ("acknowledge_chasers", _switch),
+    "acknowledge_once_per_days": ("acknowledge_once_per", _positive("days")),
+    "acknowledge_max_age_days": ("acknowledge_max_age", _positive("days")),
+    "batch_every_days": ("batch_every", _whole_days),
+}
