@@ -8,6 +8,7 @@ times messages from the other half with the cache reset to that warm state befor
 timed call. Wall-clock and CPU time are both reported: on a shared machine the wall clock
 includes time other processes held the CPU.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,13 @@ print(json.dumps({k: int(status[k].split()[0]) for k in ("VmRSS", "VmHWM")}))
 
 def worker_rss_kb(model: str | None, messages: list[tuple[str, str]]) -> dict[str, int]:
     """RSS (now and peak) of a fresh process that loaded the model and classified a batch."""
-    out = subprocess.run([sys.executable, "-c", _RSS_PROBE, str(MODELS), model or ""],
-                         input=json.dumps(messages), capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_PROBE, str(MODELS), model or ""],
+        input=json.dumps(messages),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -59,10 +65,10 @@ def main() -> None:
     half = len(corpus) // 2
     predict(model, corpus[:10])  # lazy imports and lookup tables, not the word cache
     wall = time.perf_counter()
-    predict(model, corpus[10:10 + args.batch])
+    predict(model, corpus[10 : 10 + args.batch])
     cold_rate = args.batch / (time.perf_counter() - wall)
     for start in range(0, half, args.batch):  # the worker has been running for a while
-        predict(model, corpus[start:start + args.batch])
+        predict(model, corpus[start : start + args.batch])
     unseen = corpus[half:]
     batch = [unseen[i % len(unseen)] for i in range(args.batch)]
     # The bench resets the private word cache to its warm state so every timed call sees
@@ -90,22 +96,30 @@ def main() -> None:
     size_mb = (MODELS / f"{model.name}.skops").stat().st_size / 1e6
     load = os.getloadavg()[0]
 
-    print(f"batch of {args.batch:,} (mean {chars_mean:.0f} chars), wall msg/s: "
-          f"{', '.join(f'{r:,.0f}' for r in rates)}; CPU-time msg/s: "
-          f"{', '.join(f'{r:,.0f}' for r in cpu_rates)}")
+    print(
+        f"batch of {args.batch:,} (mean {chars_mean:.0f} chars), wall msg/s: "
+        f"{', '.join(f'{r:,.0f}' for r in rates)}; CPU-time msg/s: "
+        f"{', '.join(f'{r:,.0f}' for r in cpu_rates)}"
+    )
     print(f"first batch of a fresh worker (empty word cache): {cold_rate:,.0f} msg/s")
-    print(f"single: wall median {statistics.median(singles):.2f} ms, "
-          f"p95 {statistics.quantiles(singles, n=20)[-1]:.2f} ms; CPU median "
-          f"{statistics.median(cpu_singles):.2f} ms over {args.single}")
-    print(f"worker RSS after load + one batch: {rss['VmRSS'] / 1024:.0f} MB "
-          f"(peak {rss['VmHWM'] / 1024:.0f} MB); artifact {size_mb:.1f} MB")
-    print(f"classify: {statistics.median(rates):,.0f} msg/s batch of {args.batch:,} "
-          f"(median of {args.rounds}, best {max(rates):,.0f}; CPU-time "
-          f"{statistics.median(cpu_rates):,.0f}), "
-          f"{statistics.median(singles):.2f} ms single (median of {args.single}; CPU "
-          f"{statistics.median(cpu_singles):.2f}), {rss['VmHWM'] / 1024:.0f} MB peak RSS, "
-          f"artifact {size_mb:.1f} MB, model {model.name}, 1 process, "
-          f"{os.cpu_count()} cores, load average {load:.1f}")
+    print(
+        f"single: wall median {statistics.median(singles):.2f} ms, "
+        f"p95 {statistics.quantiles(singles, n=20)[-1]:.2f} ms; CPU median "
+        f"{statistics.median(cpu_singles):.2f} ms over {args.single}"
+    )
+    print(
+        f"worker RSS after load + one batch: {rss['VmRSS'] / 1024:.0f} MB "
+        f"(peak {rss['VmHWM'] / 1024:.0f} MB); artifact {size_mb:.1f} MB"
+    )
+    print(
+        f"classify: {statistics.median(rates):,.0f} msg/s batch of {args.batch:,} "
+        f"(median of {args.rounds}, best {max(rates):,.0f}; CPU-time "
+        f"{statistics.median(cpu_rates):,.0f}), "
+        f"{statistics.median(singles):.2f} ms single (median of {args.single}; CPU "
+        f"{statistics.median(cpu_singles):.2f}), {rss['VmHWM'] / 1024:.0f} MB peak RSS, "
+        f"artifact {size_mb:.1f} MB, model {model.name}, 1 process, "
+        f"{os.cpu_count()} cores, load average {load:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Comparison venv:
     /work/main/.venv-compare/bin/pip install -e /work/main email-forward-parser quotequail
 Run:  /work/main/.venv-compare/bin/python bench/forwarded.py [FIXTURES_DIR]
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,16 @@ def _ours(body: str, subject: str | None) -> dict | None:
     f = unwrap_text(body, subject)
     if f is None:
         return None
-    return {"from_address": f.sender.address, "from_name": f.sender.name, "subject": f.subject, "body": f.body,
-            "message": f.note, "date": f.date, "to": [b.as_dict() for b in f.to], "cc": [b.as_dict() for b in f.cc]}
+    return {
+        "from_address": f.sender.address,
+        "from_name": f.sender.name,
+        "subject": f.subject,
+        "body": f.body,
+        "message": f.note,
+        "date": f.date,
+        "to": [b.as_dict() for b in f.to],
+        "cc": [b.as_dict() for b in f.cc],
+    }
 
 
 def _ours_attached(body: str, subject: str | None) -> dict | None:
@@ -67,25 +76,44 @@ def _ours_attached(body: str, subject: str | None) -> dict | None:
     if len(chain) < 2:
         return None
     f = chain[1]
-    return {"from_address": f.sender.address, "from_name": f.sender.name, "subject": f.subject, "body": f.body,
-            "message": f.note, "date": f.date, "to": [b.as_dict() for b in f.to], "cc": [b.as_dict() for b in f.cc]}
+    return {
+        "from_address": f.sender.address,
+        "from_name": f.sender.name,
+        "subject": f.subject,
+        "body": f.body,
+        "message": f.note,
+        "date": f.date,
+        "to": [b.as_dict() for b in f.to],
+        "cc": [b.as_dict() for b in f.cc],
+    }
 
 
 def _peer(body: str, subject: str | None) -> dict | None:
     from emailforwardparser import forward_parser
 
-    r = forward_parser.get_forwarded_metadata(body, subject) if subject is not None else \
-        forward_parser.get_forwarded_metadata(body)
+    r = (
+        forward_parser.get_forwarded_metadata(body, subject)
+        if subject is not None
+        else forward_parser.get_forwarded_metadata(body)
+    )
     if not r.forwarded:
         return None
     e = r.email
 
     def box(m) -> dict:
         return {"name": m.name or None, "address": m.address or None}
+
     # The Python port returns "" where crisp (and its tests) say null: "" is mapped to None.
-    return {"from_address": (e.from_.address or None) if e.from_ else None, "from_name": (e.from_.name or None) if e.from_ else None,
-            "subject": e.subject, "body": e.body, "message": r.message or None, "date": e.date,
-            "to": [box(m) for m in e.to or []], "cc": [box(m) for m in e.cc or []]}
+    return {
+        "from_address": (e.from_.address or None) if e.from_ else None,
+        "from_name": (e.from_.name or None) if e.from_ else None,
+        "subject": e.subject,
+        "body": e.body,
+        "message": r.message or None,
+        "date": e.date,
+        "to": [box(m) for m in e.to or []],
+        "cc": [box(m) for m in e.cc or []],
+    }
 
 
 def main() -> None:
@@ -97,16 +125,21 @@ def main() -> None:
         ok = 0
         for name, expected in cases.items():
             body = (base / f"{name}.txt").read_bytes().decode("utf-8")
-            subject = (base / expected["input_subject_file"]).read_bytes().decode("utf-8") \
-                if "input_subject_file" in expected else None
+            subject = (
+                (base / expected["input_subject_file"]).read_bytes().decode("utf-8")
+                if "input_subject_file" in expected
+                else None
+            )
             try:
                 ok += _crisp_ok(expected, run(body, subject))
             except Exception:
                 pass
         results.append(f"{label} {ok}/{len(cases)}")
         print(f"crisp: {label} {ok}/{len(cases)}")
-    print("SUMMARY crisp-email-forward-parser suite, all asserted keys per case, Python "
-          f"{sys.version.split()[0]}: " + " | ".join(results))
+    print(
+        "SUMMARY crisp-email-forward-parser suite, all asserted keys per case, Python "
+        f"{sys.version.split()[0]}: " + " | ".join(results)
+    )
 
 
 if __name__ == "__main__":

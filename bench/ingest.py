@@ -8,6 +8,7 @@ load comes from separate client processes (kept-alive connections), on the same 
 Messages are synthetic: 50 roles, 1,000 candidates with applications, a mix of intents, with
 quoted history and signatures; 10% are forwards by a team member. The last line sums up.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,31 +25,39 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select, text
 
-from triage import config  # noqa: E402
+from triage import config
 from triage.accounts import users
-from triage.db import migrate
-from triage.db import Application, Candidate, Database, JobRole, Message, MessageState  # noqa: E402
+from triage.db import Application, Candidate, Database, JobRole, Message, MessageState, migrate
 
 TEXTS = [
     ("Any update?", "Hi,\n\nI wanted to follow up on my application. Is there any update?\n\nBest regards,\n{name}"),
-    ("Thank you", "Dear team,\n\nThank you for taking the time to meet with me today. I enjoyed our conversation.\n\n"
-                  "Kind regards,\n{name}"),
-    ("Feedback", "Hello,\n\nI was sorry to hear I was not selected. Could you share any feedback on my interview?\n\n"
-                 "Thanks,\n{name}"),
+    (
+        "Thank you",
+        "Dear team,\n\nThank you for taking the time to meet with me today. I enjoyed our conversation.\n\n"
+        "Kind regards,\n{name}",
+    ),
+    (
+        "Feedback",
+        "Hello,\n\nI was sorry to hear I was not selected. Could you share any feedback on my interview?\n\n"
+        "Thanks,\n{name}",
+    ),
     ("References", "Hi,\n\nAs requested, please find my references attached.\n\nBest,\n{name}"),
     ("Interview time", "Hello,\n\nCould we move Thursday's interview to Friday morning?\n\nThanks,\n{name}"),
     ("Withdrawal", "Dear team,\n\nI have accepted another offer and would like to withdraw my application.\n\n{name}"),
 ]
-QUOTE = "\n\nOn Mon, 2 Nov 2026 at 10:00, Jobs <jobs@triage.localhost> wrote:\n> Thank you for applying.\n> We will be in touch.\n"
+QUOTE = (
+    "\n\nOn Mon, 2 Nov 2026 at 10:00, Jobs <jobs@triage.localhost> wrote:\n"
+    "> Thank you for applying.\n> We will be in touch.\n"
+)
 
 
 def message(rng: random.Random, i: int, roles: list[JobRole], now: datetime) -> bytes:
@@ -62,13 +71,16 @@ def message(rng: random.Random, i: int, roles: list[JobRole], now: datetime) -> 
     sender = f"{name} <cand{c}@example.org>"
     when = now - timedelta(minutes=20000 - i)
     if rng.random() < 0.1:  # a recruiter forwards it
-        body = (f"FYI\n\n---------- Forwarded message ---------\nFrom: {sender}\nDate: {format_datetime(when)}\n"
-                f"Subject: {subject}\nTo: Rita <rita@example.com>\n\n{body}")
+        body = (
+            f"FYI\n\n---------- Forwarded message ---------\nFrom: {sender}\nDate: {format_datetime(when)}\n"
+            f"Subject: {subject}\nTo: Rita <rita@example.com>\n\n{body}"
+        )
         sender, subject = "Rita Recruiter <rita@example.com>", f"Fwd: {subject}"
-    return (f"From: {sender}\r\nTo: jobs@triage.localhost\r\nSubject: {subject}\r\nDate: {format_datetime(when)}\r\n"
-            f"Message-ID: <bench-{i}-{rng.random()}@example.org>\r\nMIME-Version: 1.0\r\n"
-            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}".replace("\n", "\r\n").replace("\r\r\n", "\r\n")
-            ).encode()
+    return (
+        f"From: {sender}\r\nTo: jobs@triage.localhost\r\nSubject: {subject}\r\nDate: {format_datetime(when)}\r\n"
+        f"Message-ID: <bench-{i}-{rng.random()}@example.org>\r\nMIME-Version: 1.0\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}".replace("\n", "\r\n").replace("\r\r\n", "\r\n")
+    ).encode()
 
 
 def reset(url: str) -> Database:
@@ -88,10 +100,17 @@ def seed(database: Database) -> tuple[list[JobRole], str]:
         candidates = [Candidate(email=f"cand{c}@example.org", name=f"Candidate {c}") for c in range(1000)]
         s.add_all(candidates)
         s.flush()
-        now = datetime.now(timezone.utc)
-        s.add_all(Application(candidate_id=c.id, role_id=roles[i % 50].id, stage="interviewed",
-                              applied_at=now - timedelta(days=40), interview_at=now - timedelta(days=20))
-                  for i, c in enumerate(candidates))
+        now = datetime.now(UTC)
+        s.add_all(
+            Application(
+                candidate_id=c.id,
+                role_id=roles[i % 50].id,
+                stage="interviewed",
+                applied_at=now - timedelta(days=40),
+                interview_at=now - timedelta(days=20),
+            )
+            for i, c in enumerate(candidates)
+        )
         users.create_user(s, "rita@example.com", "Rita", "correct horse battery", "recruiter")
         admin = users.create_user(s, "bench-admin@example.com", "Admin", "correct horse battery", "admin")
         token = users.create_token(s, admin, "bench")
@@ -123,8 +142,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def bench_import(settings, database, raws: list[bytes], processes: int) -> float:
-    from triage.processing import pipeline
     from triage.intake import bulk
+    from triage.processing import pipeline
+
     folder = Path(tempfile.mkdtemp(prefix="triage-bench-"))
     box = mailbox.mbox(folder / "bench.mbox")
     box.lock()
@@ -138,8 +158,10 @@ def bench_import(settings, database, raws: list[bytes], processes: int) -> float
     elapsed = time.perf_counter() - started
     with database.session() as s:
         left = s.scalar(select(func.count()).select_from(Message).where(Message.state == MessageState.received))
-    print(f"import: {summary.new} new, {summary.duplicate} duplicate, {summary.failed} failed, {left} unprocessed "
-          f"in {elapsed:.2f} s; lanes {summary.lanes}")
+    print(
+        f"import: {summary.new} new, {summary.duplicate} duplicate, {summary.failed} failed, {left} unprocessed "
+        f"in {elapsed:.2f} s; lanes {summary.lanes}"
+    )
     if summary.failed or left:
         raise SystemExit("import did not process everything")
     return summary.new / elapsed
@@ -190,16 +212,18 @@ def _client_process(kind: str, port: int, token: str, chunk: list[bytes], thread
     results.put((time.perf_counter(), latencies, failures))
 
 
-def run_clients(kind: str, port: int, token: str, items: list[bytes], processes: int,
-                threads: int) -> tuple[float, list[float]]:
+def run_clients(
+    kind: str, port: int, token: str, items: list[bytes], processes: int, threads: int
+) -> tuple[float, list[float]]:
     """Drive the server from separate processes (so the load generator is not the bottleneck)."""
     ctx = multiprocessing.get_context("fork")
     go, results = ctx.Event(), ctx.Queue()
     readies, procs = [], []
     for i in range(processes):
         ready = ctx.Event()
-        proc = ctx.Process(target=_client_process,
-                           args=(kind, port, token, items[i::processes], threads, ready, go, results))
+        proc = ctx.Process(
+            target=_client_process, args=(kind, port, token, items[i::processes], threads, ready, go, results)
+        )
         proc.start()
         readies.append(ready)
         procs.append(proc)
@@ -221,8 +245,19 @@ def run_clients(kind: str, port: int, token: str, items: list[bytes], processes:
 
 
 def gunicorn_command(port: int, worker_class: str, threads: int) -> list[str]:
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-               "--log-level", "warning", "--worker-class", worker_class]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--worker-class",
+        worker_class,
+    ]
     if worker_class == "gthread":
         command += ["--threads", str(threads)]
     return command + ["triage.wsgi:app"]
@@ -243,8 +278,11 @@ def bench_http(env: dict, token: str, raws: list[bytes], args) -> tuple[float, f
 
 def bench_smtp(env: dict, raws: list[bytes], args) -> tuple[float, float]:
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", "from triage.intake.cli import smtp_command; smtp_command()"],
-                              env={**env, "TRIAGE_SMTP_PORT": str(port)}, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from triage.intake.cli import smtp_command; smtp_command()"],
+        env={**env, "TRIAGE_SMTP_PORT": str(port)},
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_port(port, server)
         rate, latencies = run_clients("smtp", port, "", raws, args.client_processes, args.connections)
@@ -257,20 +295,23 @@ def bench_smtp(env: dict, raws: list[bytes], args) -> tuple[float, float]:
 def one_run(args, env: dict, settings, run: int) -> dict:
     """One fresh database and one pass over the selected channels; returns the figures."""
     from redis import Redis
+
     Redis.from_url(env["REDIS_URL"]).flushdb()
     database = reset(settings.database_url)
     roles, token = seed(database)
     rng = random.Random(7 + run)
-    now = datetime.now(timezone.utc)
-    counts = {"import": args.import_count if "import" in args.only else 0,
-              "http": args.http_count + 40 if "http" in args.only else 0,
-              "smtp": args.smtp_count if "smtp" in args.only else 0}
+    now = datetime.now(UTC)
+    counts = {
+        "import": args.import_count if "import" in args.only else 0,
+        "http": args.http_count + 40 if "http" in args.only else 0,
+        "smtp": args.smtp_count if "smtp" in args.only else 0,
+    }
     raws = [message(rng, i, roles, now) for i in range(sum(counts.values()))]
     out: dict = {"load": os.getloadavg()[0]}
     first = 0
     parts = {}
     for kind, n in counts.items():
-        parts[kind], first = raws[first:first + n], first + n
+        parts[kind], first = raws[first : first + n], first + n
     if counts["import"]:
         out["import"] = bench_import(settings, database, parts["import"], args.processes)
         print(f"  import: {out['import']:,.0f} msg/s through the whole pipeline")
@@ -308,8 +349,13 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/triage_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
     var = Path(tempfile.mkdtemp(prefix="triage-bench-var-"))
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "TRIAGE_VAR_DIR": str(var),
-           "TRIAGE_SECRET_KEY": "bench-secret-key-0123456789"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+        "TRIAGE_VAR_DIR": str(var),
+        "TRIAGE_SECRET_KEY": "bench-secret-key-0123456789",
+    }
     settings = config.load(env)
     runs = []
     for run in range(args.runs):
@@ -319,21 +365,26 @@ def main() -> None:
     parts = []
     if "import" in args.only:
         rate = statistics.median(r["import"] for r in runs)
-        parts.append(f"import {rate:,.0f} msg/s (postgresql, {args.import_count:,} messages, whole pipeline, "
-                     f"{args.processes} processes, median of {args.runs})")
+        parts.append(
+            f"import {rate:,.0f} msg/s (postgresql, {args.import_count:,} messages, whole pipeline, "
+            f"{args.processes} processes, median of {args.runs})"
+        )
     if "http" in args.only:
         rate = statistics.median(r["http"][0] for r in runs)
         p99 = statistics.median(r["http"][1] for r in runs)
         server = f"{args.worker_class} x{args.server_threads}" if args.worker_class == "gthread" else "sync"
-        parts.append(f"http {rate:,.0f} msg/s p99 {p99:.0f} ms (gunicorn 2 workers {server}, {args.http_count:,} "
-                     f"messages, {args.client_processes}x{args.clients} keep-alive clients)")
+        parts.append(
+            f"http {rate:,.0f} msg/s p99 {p99:.0f} ms (gunicorn 2 workers {server}, {args.http_count:,} "
+            f"messages, {args.client_processes}x{args.clients} keep-alive clients)"
+        )
     if "smtp" in args.only:
         rate = statistics.median(r["smtp"][0] for r in runs)
         p99 = statistics.median(r["smtp"][1] for r in runs)
-        parts.append(f"smtp {rate:,.0f} msg/s p99 {p99:.0f} ms ({args.smtp_count:,} messages, "
-                     f"{args.client_processes * args.connections} connections)")
-    print(f"ingest: {'; '.join(parts)}; {os.cpu_count()} cores, clients on the same host, "
-          f"load average per run {loads}")
+        parts.append(
+            f"smtp {rate:,.0f} msg/s p99 {p99:.0f} ms ({args.smtp_count:,} messages, "
+            f"{args.client_processes * args.connections} connections)"
+        )
+    print(f"ingest: {'; '.join(parts)}; {os.cpu_count()} cores, clients on the same host, load average per run {loads}")
 
 
 if __name__ == "__main__":

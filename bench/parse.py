@@ -17,6 +17,7 @@ the peer's reply extraction. Peers are timed only where importable (the comparis
 Run:  .venv-compare/bin/python bench/parse.py [FIXTURES_DIR] [--profile]
 The last line sums up.
 """
+
 from __future__ import annotations
 
 import email
@@ -24,10 +25,10 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
-from typing import Callable
 
 from triage.mail.report import describe_bytes
 
@@ -37,41 +38,66 @@ FIXTURES = Path(ARGS[0]) if ARGS else Path(__file__).resolve().parents[2] / "sha
 SMALLEST, LARGEST = 3 * 1024, 10 * 1024
 PASSES = 7
 
+
 def _folded(signature: str) -> str:
     """Base64 as signers write it: in pieces with folding whitespace between them."""
-    return " ".join(signature[i:i + 64] for i in range(0, len(signature), 64))
+    return " ".join(signature[i : i + 64] for i in range(0, len(signature), 64))
 
 
 # What a large provider adds on the way in (values shaped like the real ones, contents invented).
 TRACE = [
     ("Return-Path", "<candidate{n}@example.com>"),
-    ("Received", "from mail-sor-f41.google.com (mail-sor-f41.google.com. [209.85.220.41]) by mx.agency.example "
-                 "with SMTPS id a640c23a62f3a-{n}sor.2025.06.03.01.15.00 for <jobs@agency.example> "
-                 "(Google Transport Security); Tue, 03 Jun 2025 01:15:00 -0700 (PDT)"),
-    ("Received-SPF", "pass (google.com: domain of candidate{n}@example.com designates 209.85.220.41 as "
-                     "permitted sender) client-ip=209.85.220.41;"),
-    ("Authentication-Results", "mx.agency.example; dkim=pass header.i=@example.com header.s=20230601 "
-                               "header.b=Qm9ndXM{n}; spf=pass (google.com: domain of candidate{n}@example.com "
-                               "designates 209.85.220.41 as permitted sender) smtp.mailfrom=candidate{n}@example.com;"
-                               " dmarc=pass (p=NONE sp=QUARANTINE dis=NONE) header.from=example.com"),
-    ("ARC-Seal", "i=1; a=rsa-sha256; t=1748938500; cv=none; d=google.com; s=arc-20240605; "
-                 "b=" + _folded("kLmN0pQrStUvWxYz" * 22)),
-    ("ARC-Message-Signature", "i=1; a=rsa-sha256; c=relaxed/relaxed; d=google.com; s=arc-20240605; "
-                              "h=to:subject:message-id:date:from:in-reply-to:references:mime-version:"
-                              "dkim-signature; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; "
-                              "b=" + _folded("AbCdEfGhIjKlMnOp" * 22)),
-    ("ARC-Authentication-Results", "i=1; mx.google.com; dkim=pass header.i=@example.com; spf=pass "
-                                   "smtp.mailfrom=candidate{n}@example.com; dmarc=pass header.from=example.com"),
-    ("DKIM-Signature", "v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=20230601; t=1748938500; "
-                       "x=1749543300; h=to:subject:message-id:date:from:in-reply-to:references:mime-version:"
-                       "from:to:cc:subject:date:message-id:reply-to; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;"
-                       " b=" + "ZyXwVuTsRqPoNmLk" * 22),
-    ("X-Google-DKIM-Signature", "v=1; a=rsa-sha256; c=relaxed/relaxed; d=1e100.net; s=20230601; "
-                                "b=" + _folded("QwErTyUiOpAsDfGh" * 22)),
+    (
+        "Received",
+        "from mail-sor-f41.google.com (mail-sor-f41.google.com. [209.85.220.41]) by mx.agency.example "
+        "with SMTPS id a640c23a62f3a-{n}sor.2025.06.03.01.15.00 for <jobs@agency.example> "
+        "(Google Transport Security); Tue, 03 Jun 2025 01:15:00 -0700 (PDT)",
+    ),
+    (
+        "Received-SPF",
+        "pass (google.com: domain of candidate{n}@example.com designates 209.85.220.41 as "
+        "permitted sender) client-ip=209.85.220.41;",
+    ),
+    (
+        "Authentication-Results",
+        "mx.agency.example; dkim=pass header.i=@example.com header.s=20230601 "
+        "header.b=Qm9ndXM{n}; spf=pass (google.com: domain of candidate{n}@example.com "
+        "designates 209.85.220.41 as permitted sender) smtp.mailfrom=candidate{n}@example.com;"
+        " dmarc=pass (p=NONE sp=QUARANTINE dis=NONE) header.from=example.com",
+    ),
+    (
+        "ARC-Seal",
+        "i=1; a=rsa-sha256; t=1748938500; cv=none; d=google.com; s=arc-20240605; b=" + _folded("kLmN0pQrStUvWxYz" * 22),
+    ),
+    (
+        "ARC-Message-Signature",
+        "i=1; a=rsa-sha256; c=relaxed/relaxed; d=google.com; s=arc-20240605; "
+        "h=to:subject:message-id:date:from:in-reply-to:references:mime-version:"
+        "dkim-signature; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; "
+        "b=" + _folded("AbCdEfGhIjKlMnOp" * 22),
+    ),
+    (
+        "ARC-Authentication-Results",
+        "i=1; mx.google.com; dkim=pass header.i=@example.com; spf=pass "
+        "smtp.mailfrom=candidate{n}@example.com; dmarc=pass header.from=example.com",
+    ),
+    (
+        "DKIM-Signature",
+        "v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=20230601; t=1748938500; "
+        "x=1749543300; h=to:subject:message-id:date:from:in-reply-to:references:mime-version:"
+        "from:to:cc:subject:date:message-id:reply-to; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;"
+        " b=" + "ZyXwVuTsRqPoNmLk" * 22,
+    ),
+    (
+        "X-Google-DKIM-Signature",
+        "v=1; a=rsa-sha256; c=relaxed/relaxed; d=1e100.net; s=20230601; b=" + _folded("QwErTyUiOpAsDfGh" * 22),
+    ),
     ("X-Gm-Message-State", "AOJu0Yx" + "a1B2c3D4e5F6g7H8" * 5),
     ("X-Google-Smtp-Source", "AGHT+IF" + "z9Y8x7W6v5U4t3S2" * 5),
-    ("X-Received", "by 2002:a17:907:7d8a:b0:ad8:9b5d:1234 with SMTP id oz10-{n}ejc.1; "
-                   "Tue, 03 Jun 2025 01:15:00 -0700 (PDT)"),
+    (
+        "X-Received",
+        "by 2002:a17:907:7d8a:b0:ad8:9b5d:1234 with SMTP id oz10-{n}ejc.1; Tue, 03 Jun 2025 01:15:00 -0700 (PDT)",
+    ),
 ]
 
 
@@ -91,7 +117,7 @@ def _wrap(n: int, body: str, html: bool) -> bytes:
     else:
         msg.set_content(body, cte="quoted-printable")
         if html:
-            paragraphs = "".join(f"<div dir=\"ltr\">{p.replace(chr(10), '<br>')}</div>" for p in body.split("\n\n"))
+            paragraphs = "".join(f'<div dir="ltr">{p.replace(chr(10), "<br>")}</div>' for p in body.split("\n\n"))
             msg.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
     return msg.as_bytes(policy=SMTP)
 
@@ -125,22 +151,26 @@ def peers() -> dict[str, Callable[[bytes], object]]:
     found: dict[str, Callable[[bytes], object]] = {}
     try:
         from email_reply_parser import EmailReplyParser as Erp
+
         found["email-reply-parser"] = lambda raw: Erp.parse_reply(_first_text(raw))
     except ImportError:
         pass
     try:
         from mailparser_reply import EmailReplyParser as Mpr
+
         mpr = Mpr(languages=["en"])
         found["mail-parser-reply"] = lambda raw: mpr.read(_first_text(raw))
     except ImportError:
         pass
     try:
         from talon import quotations
+
         found["talon"] = lambda raw: quotations.extract_from_plain(_first_text(raw))
     except ImportError:
         pass
     try:
         import quotequail
+
         found["quotequail"] = lambda raw: quotequail.quote(_first_text(raw), quote_intro_line=True)
     except ImportError:
         pass
@@ -158,7 +188,9 @@ def rate(step: Callable[[bytes], object], messages: list[bytes]) -> float:
 def main() -> None:
     messages = corpus()
     sizes = sorted(len(m) for m in messages)
-    print(f"{len(messages)} messages of 3-10 KB, median {sizes[len(sizes) // 2]:,} bytes, {sum(sizes) // 1024} KB in all")
+    print(
+        f"{len(messages)} messages of 3-10 KB, median {sizes[len(sizes) // 2]:,} bytes, {sum(sizes) // 1024} KB in all"
+    )
     if "--profile" in sys.argv:
         import cProfile
         import pstats
@@ -177,15 +209,26 @@ def main() -> None:
             runs[name].append(rate(step, messages))
     best = {name: max(values) for name, values in runs.items()}
     for name, values in runs.items():
-        print(f"{name}: best {best[name]:,.0f} msg/s, median {statistics.median(values):,.0f} "
-              f"(passes {', '.join(f'{r:,.0f}' for r in values)})", flush=True)
+        print(
+            f"{name}: best {best[name]:,.0f} msg/s, median {statistics.median(values):,.0f} "
+            f"(passes {', '.join(f'{r:,.0f}' for r in values)})",
+            flush=True,
+        )
     others = [f"{name} {value:,.0f}" for name, value in best.items() if name != "triage"]
     margin = min((best["triage"] / v for n, v in best.items() if n != "triage"), default=None)
-    compared = (f"; peers (stdlib compat32 parse + first text part + their extraction): {', '.join(others)}; "
-                f"triage {margin:.2f}x the fastest peer") if others else "; no peers importable"
-    print(f"parse: {best['triage']:,.0f} msg/s parse + unwrap + strip, {len(messages)} messages of 3-10 KB "
-          f"(median {sizes[len(sizes) // 2]:,} bytes), CPU time, best of {PASSES} interleaved passes, 1 core"
-          f"{compared}")
+    compared = (
+        (
+            f"; peers (stdlib compat32 parse + first text part + their extraction): {', '.join(others)}; "
+            f"triage {margin:.2f}x the fastest peer"
+        )
+        if others
+        else "; no peers importable"
+    )
+    print(
+        f"parse: {best['triage']:,.0f} msg/s parse + unwrap + strip, {len(messages)} messages of 3-10 KB "
+        f"(median {sizes[len(sizes) // 2]:,} bytes), CPU time, best of {PASSES} interleaved passes, 1 core"
+        f"{compared}"
+    )
 
 
 if __name__ == "__main__":

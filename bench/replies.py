@@ -13,6 +13,7 @@ Comparison venv (peers are not project dependencies):
     /work/main/.venv-compare/bin/pip install -e /work/main email-reply-parser mail-parser-reply quotequail talon
 Run:  /work/main/.venv-compare/bin/python bench/replies.py [FIXTURES_DIR]
 """
+
 from __future__ import annotations
 
 import email
@@ -25,7 +26,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.mail.peer_checks import fragment_failures, reply_failures  # noqa: E402
+from tests.mail.peer_checks import fragment_failures, reply_failures
 
 warnings.filterwarnings("ignore")
 FIXTURES = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "fixtures"
@@ -50,6 +51,7 @@ def _ours():
             return split_reply(text).top, None
         body, signature = split_signature(strip_quotes(text))
         return body, signature if suite != "mail-parser-reply" else (signature or "")
+
     return run
 
 
@@ -60,6 +62,7 @@ def _erp():
         if kind == "html":
             return None
         return EmailReplyParser.parse_reply(text), None
+
     return run
 
 
@@ -73,6 +76,7 @@ def _mpr():
         mail = EmailReplyParser(languages=langs).read(text)
         reply = mail.replies[0] if mail.replies else None
         return (reply.body if reply else text), (reply.signatures if reply else None)
+
     return run
 
 
@@ -84,6 +88,7 @@ def _quotequail():
             return None
         parts = quotequail.quote(text, quote_intro_line=True)
         return "".join(t for visible, t in parts if visible).strip(), None
+
     return run
 
 
@@ -94,15 +99,18 @@ def _talon():
     def run(suite, name, text, expected, kind):
         if kind == "html":
             from triage.mail.html import html_to_text
+
             return html_to_text(quotations.extract_from_html(text)), None
         if kind == "sig":
             if name.startswith("sig_ml"):
                 import talon
                 from talon import signature
+
                 talon.init()
                 return signature.extract(text, sender=expected.get("sender"))
             return extract_signature(text)
         return quotations.extract_from_plain(text), None
+
     return run
 
 
@@ -119,10 +127,12 @@ def _structure(label: str, suite: str, name: str, text: str, expected: dict) -> 
         started = time.perf_counter()
         if label == "triage":
             from triage.mail.fragments import fragments, visible_text
+
             frags = fragments(text)
             visible = visible_text(frags)
         elif label == "email-reply-parser":
             from email_reply_parser import EmailReplyParser
+
             frags = EmailReplyParser.read(text).fragments
             visible = EmailReplyParser.parse_reply(text)
         else:
@@ -136,17 +146,24 @@ def _structure(label: str, suite: str, name: str, text: str, expected: dict) -> 
     keep = expected.get("options", {}).get("keep_hyphen_lists", False)
     if label == "triage":
         from triage.mail.replies import split_replies
-        replies = [{"body": r.body, "content": r.content, "signatures": r.signature, "headers": r.headers}
-                   for r in split_replies(text, keep_hyphen_lists=keep)]
+
+        replies = [
+            {"body": r.body, "content": r.content, "signatures": r.signature, "headers": r.headers}
+            for r in split_replies(text, keep_hyphen_lists=keep)
+        ]
     elif label == "mail-parser-reply":
         from mailparser_reply import EmailReplyParser
+
         langs = expected.get("languages", ["en"])
         mail = EmailReplyParser(languages=langs).read(text) if not keep else None
         if keep:
             from mailparser_reply import EmailMessage
+
             mail = EmailMessage(text, languages=langs, keep_hyphen_lists=True).read()
-        replies = [{"body": r.body, "content": r.content, "signatures": r.signatures, "headers": r.headers}
-                   for r in mail.replies]
+        replies = [
+            {"body": r.body, "content": r.content, "signatures": r.signatures, "headers": r.headers}
+            for r in mail.replies
+        ]
         if replies:
             replies[0]["latest"] = mail.latest_reply
     else:
@@ -203,8 +220,13 @@ def _passes(result, expected: dict, kind: str, suite: str) -> bool | None:
 
 
 def main() -> None:
-    tools = {"triage": _ours, "email-reply-parser": _erp, "mail-parser-reply": _mpr,
-             "quotequail": _quotequail, "talon": _talon}
+    tools = {
+        "triage": _ours,
+        "email-reply-parser": _erp,
+        "mail-parser-reply": _mpr,
+        "quotequail": _quotequail,
+        "talon": _talon,
+    }
     runners = _RUNNERS
     for label, make in tools.items():
         try:
@@ -240,9 +262,11 @@ def main() -> None:
             line.append(f"{label} {passed}/{scored}")
         print("  ".join(line))
         summary.append(" ".join(line))
-    print("SUMMARY (all cases of each suite; structural checks for email_reply_parser and mail-parser-reply, "
-          "visible text for talon and quotequail; same rule for every tool; Python "
-          f"{sys.version.split()[0]}): " + " | ".join(summary))
+    print(
+        "SUMMARY (all cases of each suite; structural checks for email_reply_parser and mail-parser-reply, "
+        "visible text for talon and quotequail; same rule for every tool; Python "
+        f"{sys.version.split()[0]}): " + " | ".join(summary)
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ redis://127.0.0.1:6379/3; flushed). The sink is aiosmtpd in this process.
    lost messages and duplicates at the sink against the number of kills.
 The last line sums up.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,18 +33,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psutil  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+import psutil
+from sqlalchemy import func, insert, select, text
 
-from triage import config  # noqa: E402
-from triage.outbound import batches
-from triage.outbound import mime
-from triage.outbound import templates
-from triage.db import migrate
+from triage import config
+from triage.db import Application, Candidate, Database, JobRole, Outbound, OutboxState, migrate
+from triage.outbound import batches, delivery, dispatch, mime, templates
+from triage.outbound.sink import Sink
 from triage.runtime import queues
-from triage.db import Application, Candidate, Database, JobRole, Outbound, OutboxState  # noqa: E402
-from triage.outbound.sink import Sink  # noqa: E402
-from triage.outbound import delivery, dispatch
 
 FIRST = ["Ada", "Grace", "Zoë", "José", "Łukasz", "Amara", "Chen", "Olu", "Sofía", "Noor", "Ian", "Mia"]
 LAST = ["Lovelace", "Hopper", "O'Neil", "Núñez", "Kowalski", "Okafor", "Wei", "Adeyemi", "García", "Haddad"]
@@ -72,19 +69,30 @@ def seed(database: Database, prefix: str, roles: int, per_role: int) -> list[int
     """`roles` roles with `per_role` interviewed candidates each; returns the role ids."""
     rng = random.Random(prefix)
     with database.session() as session:
-        role_rows = session.execute(insert(JobRole).returning(JobRole.id, sort_by_parameter_order=True), [
-            {"reference": f"{prefix}-{r}", "title": f"Role {prefix} {r}", "is_open": True} for r in range(roles)])
+        role_rows = session.execute(
+            insert(JobRole).returning(JobRole.id, sort_by_parameter_order=True),
+            [{"reference": f"{prefix}-{r}", "title": f"Role {prefix} {r}", "is_open": True} for r in range(roles)],
+        )
         role_ids = list(role_rows.scalars())
-        people = [{"email": f"{prefix.lower()}{r}x{i}@example.org",
-                   "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}"} for r in range(roles) for i in range(per_role)]
+        people = [
+            {"email": f"{prefix.lower()}{r}x{i}@example.org", "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}"}
+            for r in range(roles)
+            for i in range(per_role)
+        ]
         candidate_ids = []
         for start in range(0, len(people), 2000):
-            candidate_ids += list(session.execute(insert(Candidate).returning(Candidate.id, sort_by_parameter_order=True),
-                                                  people[start:start + 2000]).scalars())
-        apps = [{"candidate_id": cid, "role_id": role_ids[n // per_role], "stage": "interviewed"}
-                for n, cid in enumerate(candidate_ids)]
+            candidate_ids += list(
+                session.execute(
+                    insert(Candidate).returning(Candidate.id, sort_by_parameter_order=True),
+                    people[start : start + 2000],
+                ).scalars()
+            )
+        apps = [
+            {"candidate_id": cid, "role_id": role_ids[n // per_role], "stage": "interviewed"}
+            for n, cid in enumerate(candidate_ids)
+        ]
         for start in range(0, len(apps), 2000):
-            session.execute(insert(Application), apps[start:start + 2000])
+            session.execute(insert(Application), apps[start : start + 2000])
         templates.ensure_default_templates(session)
         session.commit()
     return role_ids
@@ -99,8 +107,9 @@ class Workers:
 
     def start(self) -> subprocess.Popen:
         log = open(os.environ["BENCH_WORKER_LOG"], "ab") if os.environ.get("BENCH_WORKER_LOG") else subprocess.DEVNULL
-        process = subprocess.Popen([sys.executable, "-m", "triage.cli", "worker"], env=self.env,
-                                   start_new_session=True, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "triage.cli", "worker"], env=self.env, start_new_session=True, stdout=log, stderr=log
+        )
         self.processes.append(process)
         return process
 
@@ -122,6 +131,7 @@ class Workers:
 
 def wait_for_workers(redis, n: int, timeout: float = 300) -> None:
     from rq import Worker
+
     deadline = time.monotonic() + timeout
     while len(Worker.all(connection=redis)) < n:
         if time.monotonic() > deadline:
@@ -132,8 +142,14 @@ def wait_for_workers(redis, n: int, timeout: float = 300) -> None:
 def start_batch(database: Database, settings, redis, role_ids: list[int]) -> list[int]:
     with database.session() as session:
         template = templates.default_template(session, templates.TemplateKind.status_update)
-        batch = batches.create(session, role_ids=role_ids, stages=["interviewed"], template_id=template.id,
-                               next_update_on=date.today() + timedelta(days=7), user_id=None)
+        batch = batches.create(
+            session,
+            role_ids=role_ids,
+            stages=["interviewed"],
+            template_id=template.id,
+            next_update_on=date.today() + timedelta(days=7),
+            user_id=None,
+        )
         session.commit()
         return dispatch.send_batch_now(session, settings, redis, batch.id).outbound_ids
 
@@ -166,8 +182,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--kill-every", type=float, default=3.0)
     parser.add_argument("--kills", type=int, default=8)
-    parser.add_argument("--no-pipelining", action="store_true",
-                        help="the sink does not offer PIPELINING (our relay then sends MAIL/RCPT/DATA one by one)")
+    parser.add_argument(
+        "--no-pipelining",
+        action="store_true",
+        help="the sink does not offer PIPELINING (our relay then sends MAIL/RCPT/DATA one by one)",
+    )
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/triage_send")
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -175,9 +194,15 @@ def main() -> None:
     var = Path(tempfile.mkdtemp(prefix="bench-send-"))
     sink = Sink("127.0.0.1", free_port()).start()
     sink.handler.pipelining = not args.no_pipelining
-    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, SMTP_URL=f"smtp://127.0.0.1:{sink.port}",
-               TRIAGE_VAR_DIR=str(var), TRIAGE_SECRET_KEY="bench-secret-key-0123456789",
-               TRIAGE_FROM_ADDRESS="jobs@acme.example")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        REDIS_URL=redis_url,
+        SMTP_URL=f"smtp://127.0.0.1:{sink.port}",
+        TRIAGE_VAR_DIR=str(var),
+        TRIAGE_SECRET_KEY="bench-secret-key-0123456789",
+        TRIAGE_FROM_ADDRESS="jobs@acme.example",
+    )
     settings = config.load(env)
     database = wipe(settings.database_url)
     redis = queues.connect(settings)
@@ -202,8 +227,11 @@ def main() -> None:
         plain = plain_loop(database, ids, sink.port)
         sink.handler.messages.clear()
         results["small"] = (len(ids), ours, plain)
-        print(f"{len(ids)} status updates across 10 roles: {ours:.2f} s through {args.workers} workers; "
-              f"plain smtplib loop {plain:.2f} s; ratio {ours / plain:.2f}", flush=True)
+        print(
+            f"{len(ids)} status updates across 10 roles: {ours:.2f} s through {args.workers} workers; "
+            f"plain smtplib loop {plain:.2f} s; ratio {ours / plain:.2f}",
+            flush=True,
+        )
 
         # 2. large batch
         started = time.perf_counter()
@@ -211,8 +239,10 @@ def main() -> None:
         wait_for_sink(sink, len(ids), 600)
         large = time.perf_counter() - started
         results["large"] = (len(ids), large)
-        print(f"{len(ids)} status updates: {large:.2f} s with {args.workers} workers "
-              f"({len(ids) / large:.0f}/s)", flush=True)
+        print(
+            f"{len(ids)} status updates: {large:.2f} s with {args.workers} workers ({len(ids) / large:.0f}/s)",
+            flush=True,
+        )
         sink.handler.messages.clear()
 
         # 3. chaos
@@ -223,9 +253,14 @@ def main() -> None:
         while True:
             now = time.monotonic()
             with database.engine.connect() as conn:
-                pending = conn.execute(select(func.count()).select_from(Outbound).where(
-                    Outbound.id.between(ids[0], ids[-1]),
-                    Outbound.state.in_((OutboxState.queued, OutboxState.sending)))).scalar()
+                pending = conn.execute(
+                    select(func.count())
+                    .select_from(Outbound)
+                    .where(
+                        Outbound.id.between(ids[0], ids[-1]),
+                        Outbound.state.in_((OutboxState.queued, OutboxState.sending)),
+                    )
+                ).scalar()
             if pending == 0:
                 break
             if kills < args.kills and now - last_kill >= args.kill_every and len(sink.messages) > 0:
@@ -243,29 +278,35 @@ def main() -> None:
         with database.session() as session:
             in_run = Outbound.id.between(ids[0], ids[-1])
             wanted = set(session.scalars(select(Outbound.message_id).where(in_run)))
-            failed = session.scalar(select(func.count()).select_from(Outbound).where(
-                in_run, Outbound.state == OutboxState.failed))
+            failed = session.scalar(
+                select(func.count()).select_from(Outbound).where(in_run, Outbound.state == OutboxState.failed)
+            )
         got = sink.handler.message_ids()
         got_chaos = [m for m in got if m in wanted]
         lost = len(wanted - set(got_chaos))
         duplicates = len(got_chaos) - len(set(got_chaos))
         results["chaos"] = (len(ids), kills, lost, duplicates, failed, chaos_time)
-        print(f"chaos: {len(ids)} recipients, {kills} SIGKILLs every {args.kill_every:.0f} s, "
-              f"{lost} lost, {duplicates} duplicates, {failed} failed, {chaos_time:.1f} s", flush=True)
+        print(
+            f"chaos: {len(ids)} recipients, {kills} SIGKILLs every {args.kill_every:.0f} s, "
+            f"{lost} lost, {duplicates} duplicates, {failed} failed, {chaos_time:.1f} s",
+            flush=True,
+        )
     finally:
         workers.stop()
         sink.stop()
     n, ours, plain = results["small"]
     ln, large = results["large"]
     cn, kills, lost, duplicates, failed, chaos_time = results["chaos"]
-    print(f"send bench ({backend}, Redis {redis_url}, aiosmtpd sink in-process, {args.workers} `triage worker`s, "
-          f"jobs of {batches.PART} rows, {delivery.chunk_size(settings)} per SMTP connection, "
-          f"sink {'without' if args.no_pipelining else 'with'} PIPELINING, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}): "
-          f"{n} personalized updates "
-          f"{ours:.2f} s vs plain smtplib {plain:.2f} s = {ours / plain:.2f}x (limit 2x); {ln} in {large:.2f} s "
-          f"(limit 20 s); chaos {cn} recipients, {kills} kills: {lost} lost, {duplicates} duplicates "
-          f"(limit {kills}), {failed} failed, {chaos_time:.0f} s")
+    print(
+        f"send bench ({backend}, Redis {redis_url}, aiosmtpd sink in-process, {args.workers} `triage worker`s, "
+        f"jobs of {batches.PART} rows, {delivery.chunk_size(settings)} per SMTP connection, "
+        f"sink {'without' if args.no_pipelining else 'with'} PIPELINING, {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f}): "
+        f"{n} personalized updates "
+        f"{ours:.2f} s vs plain smtplib {plain:.2f} s = {ours / plain:.2f}x (limit 2x); {ln} in {large:.2f} s "
+        f"(limit 20 s); chaos {cn} recipients, {kills} kills: {lost} lost, {duplicates} duplicates "
+        f"(limit {kills}), {failed} failed, {chaos_time:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ local sink, as `make run` does), waits until the demo's mail has gone through th
 drives Debian's Chromium (TRIAGE_CHROMIUM, default /usr/bin/chromium; nothing is downloaded) and
 writes docs/inbox.png, docs/message.png, docs/reply-preview.png and docs/roles.png.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,11 +25,18 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 TRIAGE = str(Path(sys.executable).with_name("triage"))
 CHROMIUM = os.environ.get("TRIAGE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1400, "height": 900}
 DEMO_DONE = re.compile(r"demo: .* (\d+) emails through the HTTP intake \((\d+) failed\)")
-FEED_SECONDS = 900     # feeding ~770 emails through HTTP on a busy 2-core machine
+FEED_SECONDS = 900  # feeding ~770 emails through HTTP on a busy 2-core machine
 PROCESS_SECONDS = 600  # the worker finishing what was fed
 
 
@@ -47,10 +55,14 @@ def free_ports(count: int) -> list[int]:
 def demo_env(var_dir: Path) -> dict[str, str]:
     """`make run`'s environment: defaults for everything but where state lives and the ports."""
     web, smtp, sink = free_ports(3)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "TRIAGE_BASE_URL")}
-    env.update(TRIAGE_VAR_DIR=str(var_dir), TRIAGE_PORT=str(web), TRIAGE_SMTP_PORT=str(smtp),
-               TRIAGE_SINK_PORT=str(sink), PYTHONUNBUFFERED="1")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "TRIAGE_BASE_URL")}
+    env.update(
+        TRIAGE_VAR_DIR=str(var_dir),
+        TRIAGE_PORT=str(web),
+        TRIAGE_SMTP_PORT=str(smtp),
+        TRIAGE_SINK_PORT=str(sink),
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -59,8 +71,15 @@ class Up:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.lines: list[str] = []
-        self.process = subprocess.Popen([TRIAGE, "up", "--demo"], env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            [TRIAGE, "up", "--demo"],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -70,8 +89,9 @@ class Up:
 
     def tail(self, count: int = 25) -> str:
         """The last lines that are not gunicorn's access log (the demo alone makes ~770 of those)."""
-        return "\n".join([line for line in self.lines if '"POST /api/v1/' not in line
-                          and '"GET /' not in line][-count:])
+        return "\n".join(
+            [line for line in self.lines if '"POST /api/v1/' not in line and '"GET /' not in line][-count:]
+        )
 
     def wait_for_line(self, pattern: re.Pattern, seconds: float) -> re.Match:
         deadline = time.monotonic() + seconds
@@ -99,6 +119,7 @@ def wait_until_processed(database_url: str, expected: int, seconds: float) -> di
 
     from triage.db import Database, Message
     from triage.db.enums import MessageState
+
     database = Database(database_url)
     deadline = time.monotonic() + seconds
     try:
@@ -121,14 +142,18 @@ def showcase_message(database_url: str) -> int:
 
     from triage.db import Database, Message
     from triage.db.enums import Lane, MessageState
+
     database = Database(database_url)
     try:
         with database.session() as session:
-            forwarded = (select(Message.id).where(Message.forwarded_by_id.is_not(None),
-                                                  Message.state == MessageState.triaged)
-                         .order_by(Message.received_at.desc()))
-            found = (session.scalar(forwarded.where(Message.lane == Lane.today).limit(1))
-                     or session.scalar(forwarded.limit(1)))
+            forwarded = (
+                select(Message.id)
+                .where(Message.forwarded_by_id.is_not(None), Message.state == MessageState.triaged)
+                .order_by(Message.received_at.desc())
+            )
+            found = session.scalar(forwarded.where(Message.lane == Lane.today).limit(1)) or session.scalar(
+                forwarded.limit(1)
+            )
     finally:
         database.dispose()
     if found is None:
@@ -144,6 +169,7 @@ def save(page, name: str) -> None:
 
 def shoot(base_url: str, email: str, password: str, message_id: int) -> None:
     from playwright.sync_api import expect, sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         page = browser.new_context(viewport=VIEWPORT).new_page()
@@ -179,9 +205,12 @@ def shoot(base_url: str, email: str, password: str, message_id: int) -> None:
 def reply_preview(page) -> None:
     """Fill the reply form as a recruiter would, press Preview and bring the preview into view."""
     from playwright.sync_api import expect
+
     first = page.locator("p.meta strong").first.inner_text().split()[0]
-    page.locator("#reply-body").fill(f"Hi {first},\n\nThanks for your message - I'll come back to you by Friday with the next steps.\n\n"
-              "Best regards,\nDemo Admin")
+    page.locator("#reply-body").fill(
+        f"Hi {first},\n\nThanks for your message - I'll come back to you by Friday with the next steps.\n\n"
+        "Best regards,\nDemo Admin"
+    )
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview")).to_be_visible()
     page.locator("#reply-title").evaluate("heading => heading.scrollIntoView({block: 'start'})")
@@ -200,6 +229,7 @@ def main() -> None:
                 raise SystemExit(f"triage {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
         email, password = (var_dir / "demo-login.txt").read_text().split()
         from triage import config
+
         settings = config.load()
         up = Up(env)
         try:
@@ -216,7 +246,7 @@ def main() -> None:
             raise
         if not up.stop():
             raise SystemExit(f"triage up did not stop cleanly (status {up.process.returncode}):\n{up.tail()}")
-    print("triage up stopped cleanly (it printed \"Triage stopped.\")")
+    print('triage up stopped cleanly (it printed "Triage stopped.")')
     print("wrote " + ", ".join(f"docs/{n}.png" for n in ("inbox", "message", "reply-preview", "roles")))
 
 

@@ -4,6 +4,7 @@ The suite runs against the embedded defaults unless DATABASE_URL / REDIS_URL poi
 .ci/run does both. With REDIS_URL set, the tests flush that Redis database: point it at one
 you can spare.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from triage import config
-from triage.db import migrate
+from triage.db import Base, Database, migrate
 from triage.runtime import queues
-from triage.db import Base, Database
 
 SECRET = "test-secret-key-0123456789abcdef"
 
@@ -117,6 +117,7 @@ def free_port() -> int:
 def sink():
     """A real aiosmtpd SMTP sink that records what was sent (and can be told to misbehave)."""
     from triage.outbound.sink import Sink
+
     server = Sink("127.0.0.1", free_port()).start()
     yield server
     server.stop()
@@ -128,6 +129,7 @@ def live_server(app):
     import threading
 
     from werkzeug.serving import make_server
+
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -137,15 +139,22 @@ def live_server(app):
 
 
 def _env(var_dir: Path, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
-    return {"TRIAGE_VAR_DIR": str(var_dir), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-            "TRIAGE_SECRET_KEY": SECRET, **extra}
+    return {
+        "TRIAGE_VAR_DIR": str(var_dir),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TRIAGE_SECRET_KEY": SECRET,
+        **extra,
+    }
 
 
 @pytest.fixture
 def make_settings(tmp_path, database_url, redis_url):
     """Build Settings for this test's database and Redis, with overrides as env-style strings."""
+
     def build(**extra: str) -> config.Settings:
         return config.load(_env(tmp_path / "var", database_url, redis_url, **extra)).with_overrides(testing=True)
+
     return build
 
 
@@ -157,6 +166,7 @@ def settings(make_settings, redis_client):
 @pytest.fixture
 def app(settings):
     from triage import create_app
+
     app = create_app(settings)
     yield app
     app.extensions["triage.database"].dispose()
@@ -190,20 +200,24 @@ PASSWORD = "correct horse battery"
 def make_user(db_session):
     """make_user(role="recruiter", email=None, roles=[JobRole...]) -> User, committed."""
     from triage.accounts import users
+
     counter = iter(range(1, 10_000))
 
     def build(role: str = "recruiter", email: str | None = None, roles=(), password: str = PASSWORD):
-        user = users.create_user(db_session, email or f"{role}{next(counter)}@example.com",
-                                    role.title(), password, role)
+        user = users.create_user(
+            db_session, email or f"{role}{next(counter)}@example.com", role.title(), password, role
+        )
         user.roles.extend(roles)
         db_session.commit()
         return user
+
     return build
 
 
 @pytest.fixture
 def make_role(db_session):
     from triage.db import JobRole
+
     counter = iter(range(1000, 10_000))
 
     def build(title: str = "Data Analyst", reference: str | None = None, **fields):
@@ -211,12 +225,14 @@ def make_role(db_session):
         db_session.add(role)
         db_session.commit()
         return role
+
     return build
 
 
 def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
-        re.search(r'name="csrf_token" value="([^"]+)"', html)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
     assert match, "no CSRF token in the page"
     return match.group(1)
 
@@ -224,8 +240,10 @@ def csrf_from(html: str) -> str:
 @pytest.fixture
 def login(client):
     """login(user_or_email, password=PASSWORD) -> the response to the login POST."""
+
     def do(user, password: str = PASSWORD):
         email = getattr(user, "email", user)
         token = csrf_from(client.get("/login").get_data(as_text=True))
         return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
     return do

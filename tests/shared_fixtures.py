@@ -3,6 +3,7 @@
 A user's clone has no ../shared, so tests that need it skip with a reason. CI sets
 TRIAGE_SHARED_FIXTURES to the folder; then a missing folder is a failure, not a skip.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,5 +25,7 @@ def shared_fixtures_dir() -> Path:
         return path
     if _DEFAULT.is_dir():
         return _DEFAULT
-    pytest.skip(f"shared fixtures not found at {_DEFAULT} and {ENV_VAR} is unset "
-                "(they live beside the repository in CI, not in a user's clone)")
+    pytest.skip(
+        f"shared fixtures not found at {_DEFAULT} and {ENV_VAR} is unset "
+        "(they live beside the repository in CI, not in a user's clone)"
+    )

@@ -1,4 +1,5 @@
 """Dates said to people read the same on every machine, whatever its locale."""
+
 from datetime import UTC, date, datetime
 
 from triage import dates

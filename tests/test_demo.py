@@ -1,4 +1,5 @@
 """`triage demo`: roles and applicants set up, the mail fed through the real HTTP intake."""
+
 from collections import Counter
 
 import pytest
@@ -28,10 +29,11 @@ def test_demo_mail_goes_through_http_intake(seeded, db_session):
 
 def test_demo_mail_is_triaged_into_several_lanes(seeded, settings, database):
     from triage.runtime import worker
+
     worker.build(settings).work(burst=True)
     with database.session() as session:
         states = Counter(session.scalars(select(Message.state)))
-        lanes = Counter(l for l in session.scalars(select(Message.lane)) if l)
+        lanes = Counter(lane for lane in session.scalars(select(Message.lane)) if lane)
     assert states[MessageState.received] == 0 and len(lanes) >= 3
 
 

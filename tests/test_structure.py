@@ -1,4 +1,5 @@
 """The house's shape: imports between triage's modules never go in a circle, and the top level stays small."""
+
 from __future__ import annotations
 
 import ast
@@ -112,7 +113,7 @@ def deferred_imports_without_a_reason(path: Path) -> list[str]:
             above = node.lineno - 2
             while above >= 0 and (not lines[above].strip() or lines[above].strip().startswith(("from ", "import "))):
                 above -= 1
-            block = lines[above + 1: node.end_lineno]
+            block = lines[above + 1 : node.end_lineno]
             if not any("#" in line for line in block) and not lines[above].strip().startswith("#"):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found

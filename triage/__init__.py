@@ -1,4 +1,5 @@
 """Triage: a recruiter-side inbox. `create_app` wires the parts together and does nothing else."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,9 @@ def create_app(settings=None):
     from triage.web import admin, api, auth, batches, errors, health, home, inbox, models_admin, services
 
     settings = settings or config.load()
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(Path(__file__).parent / "web" / "static"))
+    app = Flask(
+        __name__, template_folder=str(ROOT / "templates"), static_folder=str(Path(__file__).parent / "web" / "static")
+    )
     services.init_app(app, settings)
     for part in (auth, errors, health, home, api, inbox, batches, admin, models_admin):
         part.init_app(app)

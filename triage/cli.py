@@ -1,4 +1,5 @@
 """The `triage` command: a Flask CLI group; every subcommand is a thin shell over a module."""
+
 from __future__ import annotations
 
 import importlib
@@ -65,8 +66,9 @@ def _lazy(name: str):
     return getattr(importlib.import_module(module_name), attr)
 
 
-@click.group(cls=TriageGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=TriageGroup, create_app=_create_app, add_default_commands=False, add_version_option=False, load_dotenv=False
+)
 def cli() -> None:
     """Triage: the recruiter-side inbox."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -94,6 +96,7 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     from triage.db import migrate  # deferred, like the lazy commands: Alembic is slow to import
+
     migrate.upgrade(app_database(), revision)
     click.echo(f"database at {migrate.current(app_database())}")
 
@@ -107,10 +110,14 @@ def users() -> None:
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default="")
-@click.option("--role", type=click.Choice(["admin", "recruiter", "line_manager"]), default="admin",
-              show_default=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="At least 10 characters; prompted when omitted.")
+@click.option("--role", type=click.Choice(["admin", "recruiter", "line_manager"]), default="admin", show_default=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 10 characters; prompted when omitted.",
+)
 @click.option("--if-missing", is_flag=True, help="Succeed quietly when the user already exists.")
 @with_appcontext
 def users_create(email: str, name: str, role: str, password: str, if_missing: bool) -> None:
@@ -158,7 +165,6 @@ def users_token(email: str, name: str) -> None:
 def users_demo_admin() -> None:
     """Create the demo admin once (password kept in var/demo-login.txt) and print the login."""
 
-
     email = "admin@triage.localhost"
     login_file = app_settings().var_dir / "demo-login.txt"
     with app_database().session() as session:
@@ -181,21 +187,28 @@ def users_demo_admin() -> None:
 @click.option("--workers", default=2, show_default=True, help="gunicorn web processes")
 @click.option("--demo", is_flag=True, help="On an empty database, feed in the demo (`triage demo`).")
 def up(workers: int, demo: bool) -> None:
-    """Run the web app, the workers (mail, retraining), the SMTP sink and the inbound SMTP listener; Ctrl-C stops all."""
+    """Run the web app, the workers (mail, retraining), the SMTP sink and the SMTP listener; Ctrl-C stops all."""
     from triage.runtime import up as up_module  # deferred: each command imports only the part it runs
+
     sys.exit(up_module.run(_settings(), workers, demo))
 
 
 @cli.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None)
-@click.option("--queue", "queue_names", multiple=True, metavar="NAME",
-              help="Serve only this queue; repeat for several (default: every queue, by priority).")
+@click.option(
+    "--queue",
+    "queue_names",
+    multiple=True,
+    metavar="NAME",
+    help="Serve only this queue; repeat for several (default: every queue, by priority).",
+)
 def worker(burst: bool, name: str | None, queue_names: tuple[str, ...]) -> None:
     """Run one RQ worker (builds the runtime and loads the model once)."""
     # Deferred: each command imports only the part it runs (the worker loads the pipeline).
     from triage.runtime import queues
     from triage.runtime import worker as worker_module
+
     try:
         names = queues.ordered(queue_names)
     except ValueError as exc:
@@ -209,6 +222,7 @@ def sink() -> None:
     """Run the local SMTP sink that keeps outbound mail under var/sink."""
 
     from triage.outbound.sink import Sink  # deferred: each command imports only the part it runs
+
     settings = _settings()
     server = Sink("127.0.0.1", settings.sink_port, settings.var_dir / "sink").start()
     click.echo(f"SMTP sink on 127.0.0.1:{settings.sink_port}, keeping mail in {settings.var_dir / 'sink'}")

@@ -3,13 +3,14 @@
 Nothing else in Triage reads os.environ. A bad value raises ConfigError naming the variable
 and what is wrong; the CLI turns that into a one-line message and exit status 2.
 """
+
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from triage.errors import ConfigError
@@ -59,7 +60,7 @@ class Settings:
     def https(self) -> bool:
         return self.base_url.startswith("https://")
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
 
@@ -160,10 +161,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"TRIAGE_VAR_DIR={str(var_dir)!r} cannot be created: {exc.strerror}") from None
 
     sink_port = _int(env, "TRIAGE_SINK_PORT", 8025, 1, 65535)
-    database_url = _url(env, "DATABASE_URL", f"sqlite:///{var_dir / 'triage.db'}",
-                        ("sqlite", "postgresql", "postgresql+psycopg"))
+    database_url = _url(
+        env, "DATABASE_URL", f"sqlite:///{var_dir / 'triage.db'}", ("sqlite", "postgresql", "postgresql+psycopg")
+    )
     if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     redis_url = _url(env, "REDIS_URL", None, ("redis", "rediss", "unix"))
     smtp_url = _url(env, "SMTP_URL", f"smtp://127.0.0.1:{sink_port}", ("smtp", "smtps", "smtp+starttls"))
     base_url = env.get("TRIAGE_BASE_URL") or f"http://127.0.0.1:{_int(env, 'TRIAGE_PORT', 5000, 1, 65535)}"

@@ -3,13 +3,26 @@
 Spelled out here because strftime's %A, %B and %b follow the process locale: a worker started
 under de_DE would write "Freitag" into an English email.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def long_day(day: date | datetime | None) -> str:

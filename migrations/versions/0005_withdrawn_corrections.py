@@ -4,8 +4,10 @@ Revision ID: 0005_withdrawn_corrections
 Revises: 0004_search
 Create Date: 2026-11-26
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
+
 import triage.db.base
 
 revision = "0005_withdrawn_corrections"
@@ -18,8 +20,9 @@ def upgrade() -> None:
     with op.batch_alter_table("corrections", schema=None) as batch_op:
         batch_op.add_column(sa.Column("withdrawn_at", triage.db.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("withdrawn_by", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f("fk_corrections_withdrawn_by_users"), "users", ["withdrawn_by"],
-                                    ["id"], ondelete="SET NULL")
+        batch_op.create_foreign_key(
+            batch_op.f("fk_corrections_withdrawn_by_users"), "users", ["withdrawn_by"], ["id"], ondelete="SET NULL"
+        )
 
 
 def downgrade() -> None:

@@ -1,4 +1,5 @@
 """Login, logout, throttling, CSRF, sessions, per-role access in pages and the API."""
+
 from datetime import timedelta
 
 import pytest
@@ -62,6 +63,7 @@ def test_password_hashes_are_argon2id():
 
 def test_short_password_is_refused(db_session):
     from triage.errors import BadInput
+
     with pytest.raises(BadInput):
         users.create_user(db_session, "x@example.com", "X", "short", "admin")
 
@@ -74,6 +76,7 @@ def test_session_cookie_flags(client, make_user, login):
 
 def test_session_cookie_secure_over_https(make_settings, redis_client):
     from triage import create_app
+
     app = create_app(make_settings(TRIAGE_BASE_URL="https://triage.example.com"))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     app.extensions["triage.database"].dispose()
@@ -101,8 +104,9 @@ def test_line_manager_home_lists_only_their_roles(client, make_user, make_role, 
 def test_login_redirect_stays_on_this_site(client, make_user):
     make_user(email="r@example.com")
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login?next=//evil.example.com/", data={
-        "email": "r@example.com", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=//evil.example.com/", data={"email": "r@example.com", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -118,6 +122,7 @@ class TestApiTokens:
         from sqlalchemy import select
 
         from triage.db import ApiToken
+
         token = users.create_token(db_session, make_user(), "ci")
         db_session.commit()
         stored = db_session.scalar(select(ApiToken.token_hash))
@@ -138,6 +143,7 @@ class TestApiTokens:
 
         from triage.db import ApiToken
         from triage.db.base import utcnow
+
         token = users.create_token(db_session, make_user(), "ci")
         db_session.execute(update(ApiToken).values(revoked_at=utcnow()))
         db_session.commit()

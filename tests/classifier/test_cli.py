@@ -1,4 +1,5 @@
 """The train / eval / classify commands, invoked directly with click's CliRunner."""
+
 import json
 from collections import Counter
 from pathlib import Path
@@ -11,9 +12,11 @@ from triage.classifier import LABELS
 from triage.classifier.cli import classify_command, eval_command, train_command
 
 SEED = ROOT / "models" / "corpus" / "seed.jsonl"
-REQUESTS = [{"id": "m1", "subject": "Re: Offer", "body": "I am delighted to accept."},
-            {"id": 2, "subject": "", "body": "Any update on my application?"},
-            {"id": "m3", "body": "Thank you for the interview today."}]
+REQUESTS = [
+    {"id": "m1", "subject": "Re: Offer", "body": "I am delighted to accept."},
+    {"id": 2, "subject": "", "body": "Any update on my application?"},
+    {"id": "m3", "body": "Thank you for the interview today."},
+]
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +39,7 @@ def models_dir(tmp_path_factory) -> Path:
             lines.append(line)
     (corpus / "small.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path_factory.mktemp("models")
-    result = CliRunner().invoke(train_command, ["--corpus", str(corpus), "--out", str(out),
-                                                "--seed", "3"])
+    result = CliRunner().invoke(train_command, ["--corpus", str(corpus), "--out", str(out), "--seed", "3"])
     assert result.exit_code == 0, result.output
     return out
 
@@ -48,26 +50,26 @@ def test_train_writes_model_and_sidecar(models_dir):
 
 def test_classify_json_gives_one_line_per_request_with_id_intent_confidence(models_dir):
     stdin = "\n".join(json.dumps(r) for r in REQUESTS) + "\n"
-    result = CliRunner().invoke(classify_command, ["--json", "--models-dir", str(models_dir)],
-                                input=stdin)
+    result = CliRunner().invoke(classify_command, ["--json", "--models-dir", str(models_dir)], input=stdin)
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert (result.exit_code, [r["id"] for r in rows],
-            all(r["intent"] in LABELS and 0 <= r["confidence"] <= 1 for r in rows)) == \
-        (0, ["m1", 2, "m3"], True)
+    assert (
+        result.exit_code,
+        [r["id"] for r in rows],
+        all(r["intent"] in LABELS and 0 <= r["confidence"] <= 1 for r in rows),
+    ) == (0, ["m1", 2, "m3"], True)
 
 
 def test_classify_reports_bad_lines_in_place_and_exits_nonzero(models_dir):
     stdin = json.dumps(REQUESTS[0]) + "\nnot json\n" + json.dumps(REQUESTS[1]) + "\n"
-    result = CliRunner().invoke(classify_command, ["--json", "--models-dir", str(models_dir)],
-                                input=stdin)
+    result = CliRunner().invoke(classify_command, ["--json", "--models-dir", str(models_dir)], input=stdin)
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert (result.exit_code, [r["id"] for r in rows], "error" in rows[1]) == \
-        (1, ["m1", None, 2], True)
+    assert (result.exit_code, [r["id"] for r in rows], "error" in rows[1]) == (1, ["m1", None, 2], True)
 
 
 def test_classify_without_json_prints_tab_separated_lines(models_dir):
-    result = CliRunner().invoke(classify_command, ["--models-dir", str(models_dir)],
-                                input=json.dumps(REQUESTS[0]) + "\n")
+    result = CliRunner().invoke(
+        classify_command, ["--models-dir", str(models_dir)], input=json.dumps(REQUESTS[0]) + "\n"
+    )
     assert result.stdout.split("\t")[0] == "m1" and result.stdout.split("\t")[1] in LABELS
 
 
@@ -76,13 +78,16 @@ def test_eval_prints_per_label_rows_macro_f1_and_confusion(models_dir, tmp_path)
     labelled.write_text("\n".join(SEED.read_text(encoding="utf-8").splitlines()[::10]) + "\n")
     result = CliRunner().invoke(eval_command, [str(labelled), "--models-dir", str(models_dir)])
     rows = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
-    assert (result.exit_code, set(LABELS) <= rows, "macro-F1" in rows,
-            "confusion" in result.stdout) == (0, True, True, True)
+    assert (result.exit_code, set(LABELS) <= rows, "macro-F1" in rows, "confusion" in result.stdout) == (
+        0,
+        True,
+        True,
+        True,
+    )
 
 
 def test_eval_json_scores_parse(models_dir):
-    result = CliRunner().invoke(eval_command, [str(SEED), "--json", "--models-dir",
-                                               str(models_dir)])
+    result = CliRunner().invoke(eval_command, [str(SEED), "--json", "--models-dir", str(models_dir)])
     scores = json.loads(result.stdout)
     assert set(scores["per_label"]) == set(LABELS) and 0 <= scores["macro_f1"] <= 1
 
@@ -103,12 +108,15 @@ def test_train_counts_extra_files_in_the_sidecar(models_dir, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "small.jsonl").write_text(
-        "\n".join(SEED.read_text(encoding="utf-8").splitlines()[::4]) + "\n", encoding="utf-8")
+        "\n".join(SEED.read_text(encoding="utf-8").splitlines()[::4]) + "\n", encoding="utf-8"
+    )
     extra = tmp_path / "corrections.jsonl"
-    extra.write_text(json.dumps({"subject": "", "body": "pls take me off the list, found a job",
-                                 "intent": "withdrawal"}) + "\n")
-    result = CliRunner().invoke(train_command, ["--corpus", str(corpus), "--extra", str(extra),
-                                                "--out", str(tmp_path / "out")])
+    extra.write_text(
+        json.dumps({"subject": "", "body": "pls take me off the list, found a job", "intent": "withdrawal"}) + "\n"
+    )
+    result = CliRunner().invoke(
+        train_command, ["--corpus", str(corpus), "--extra", str(extra), "--out", str(tmp_path / "out")]
+    )
     sidecar = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     assert (result.exit_code, sidecar["sources"]["corrections.jsonl"]) == (0, 1)
 
@@ -122,6 +130,7 @@ def test_classify_uses_the_model_the_workers_use_named_by_var_models_active(mode
     (var_models / "ACTIVE").write_text("intent-2099-01-01-000000.skops\n")
     monkeypatch.setenv("TRIAGE_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("TRIAGE_MODEL", raising=False)
-    result = CliRunner().invoke(classify_command, ["--json", "--models-dir", str(models_dir)],
-                                input=json.dumps(REQUESTS[0]) + "\n")
+    result = CliRunner().invoke(
+        classify_command, ["--json", "--models-dir", str(models_dir)], input=json.dumps(REQUESTS[0]) + "\n"
+    )
     assert json.loads(result.output)["model"] == "intent-2099-01-01-000000", result.output

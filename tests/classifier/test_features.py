@@ -1,10 +1,13 @@
 """The cleanup step: what of a real email the model gets to read."""
+
 from triage.classifier.features import clean_subject, normalize, prepare_one, strip_history
 
 
 def test_gmail_reply_header_and_quote_are_dropped():
-    body = ("Yes, Tuesday works.\n\nOn Mon, 3 Mar 2025 at 09:12, Sarah Jones "
-            "<sarah@acme.example> wrote:\n> Could you do Tuesday?\n> Sarah")
+    body = (
+        "Yes, Tuesday works.\n\nOn Mon, 3 Mar 2025 at 09:12, Sarah Jones "
+        "<sarah@acme.example> wrote:\n> Could you do Tuesday?\n> Sarah"
+    )
     assert strip_history(body).strip() == "Yes, Tuesday works."
 
 
@@ -14,8 +17,7 @@ def test_wrapped_gmail_header_is_dropped():
 
 
 def test_outlook_original_message_block_is_dropped():
-    body = ("Signed copy attached.\n\n-----Original Message-----\nFrom: HR\nSent: today\n\n"
-            "Please sign")
+    body = "Signed copy attached.\n\n-----Original Message-----\nFrom: HR\nSent: today\n\nPlease sign"
     assert strip_history(body).strip() == "Signed copy attached."
 
 
@@ -53,8 +55,10 @@ def test_prepare_one_joins_subject_and_new_text():
 
 
 def test_non_english_reply_headers_are_dropped():
-    body = ("Merci, je confirme.\n\nLe mar. 4 mars 2025 à 09:12, Sarah Jones "
-            "<sarah@acme.example> a écrit :\n> Pouvez-vous confirmer ?")
+    body = (
+        "Merci, je confirme.\n\nLe mar. 4 mars 2025 à 09:12, Sarah Jones "
+        "<sarah@acme.example> a écrit :\n> Pouvez-vous confirmer ?"
+    )
     assert strip_history(body).strip() == "Merci, je confirme."
 
 

@@ -4,6 +4,7 @@ Models here train on a few examples per label (seconds each), never on the full 
 models folder holds a small corpus, a held-out file drawn from another corpus file, and a
 "shipped" model chosen per test.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,7 @@ import itertools
 import json
 import shutil
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,14 +22,12 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_from
 from triage import ROOT
-from triage.inbox import operations
-from triage.classifier import store
-from triage.processing import pipeline
-from triage.classifier import retrain
-from triage.runtime import worker
-from triage.classifier import save, train
+from triage.classifier import retrain, save, store, train
 from triage.classifier.corpus import read_jsonl
 from triage.db import AuditEvent, Channel, Correction, Lane, Message, MessageState
+from triage.inbox import operations
+from triage.processing import pipeline
+from triage.runtime import worker
 
 CORPUS = ROOT / "models" / "corpus"
 PER_LABEL = 10  # corpus examples per label for every model trained here
@@ -59,8 +58,10 @@ def trained(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("trained")
     examples = small_corpus()
     swapped = [e._replace(intent=SWAP.get(e.intent, e.intent)) for e in examples]
-    return {"good": save(train(examples, seed=7), folder / "good", stem="intent-2026-01-01"),
-            "swapped": save(train(swapped, seed=7), folder / "swapped", stem="intent-2026-01-01")}
+    return {
+        "good": save(train(examples, seed=7), folder / "good", stem="intent-2026-01-01"),
+        "swapped": save(train(swapped, seed=7), folder / "swapped", stem="intent-2026-01-01"),
+    }
 
 
 @pytest.fixture
@@ -92,6 +93,7 @@ def settings(make_settings, redis_client, models_dir):
 def app(settings):
     from triage import create_app
     from triage.web import models_admin
+
     app = create_app(settings)
     if "models_admin" not in app.blueprints:  # until create_app registers it
         models_admin.init_app(app)
@@ -110,13 +112,22 @@ def add_message(db_session):
     def build(subject: str, body: str, intent: str | None, reply_text: str | None = "same") -> Message:
         raw = f"Subject: {subject}\n\n{body}\n".encode()
         message = Message(
-            raw=raw, size=len(raw), content_hash=hashlib.sha256(raw).hexdigest(),
+            raw=raw,
+            size=len(raw),
+            content_hash=hashlib.sha256(raw).hexdigest(),
             dedupe_key=hashlib.sha256(raw + str(next(_counter)).encode()).hexdigest(),
-            channel=Channel.http, state=MessageState.triaged, lane=Lane.fyi, intent=intent,
-            subject=subject, body_text=body, reply_text=body if reply_text == "same" else reply_text)
+            channel=Channel.http,
+            state=MessageState.triaged,
+            lane=Lane.fyi,
+            intent=intent,
+            subject=subject,
+            body_text=body,
+            reply_text=body if reply_text == "same" else reply_text,
+        )
         db_session.add(message)
         db_session.commit()
         return message
+
     return build
 
 
@@ -124,7 +135,7 @@ def add_message(db_session):
 def correct(db_session, make_user):
     """correct([(subject, body, predicted, right), ...]): messages a recruiter moved to the right intent."""
     user = make_user("recruiter")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def build(rows, add_message) -> list[Message]:
         messages = []
@@ -134,6 +145,7 @@ def correct(db_session, make_user):
             messages.append(message)
         db_session.commit()
         return messages
+
     return build
 
 
@@ -144,13 +156,15 @@ def audit_actions(db_session) -> list[str]:
 # --- export ---------------------------------------------------------------------------------------
 def test_export_gives_one_record_per_message_with_the_latest_intent(db_session, make_user, add_message):
     from triage.classifier import corrections
+
     user = make_user("recruiter")
-    t0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     twice = add_message("Re: offer", "I need a few more days to decide.", "status_check")
     operations.move(db_session, twice, user, intent="offer_response", now=t0)
     operations.move(db_session, twice, user, intent="offer_negotiation", now=t0 + timedelta(minutes=5))
-    quoted = add_message("Re: interview", "Tuesday works.\n\n> When are you free?", "other",
-                         reply_text="Tuesday works.")
+    quoted = add_message(
+        "Re: interview", "Tuesday works.\n\n> When are you free?", "other", reply_text="Tuesday works."
+    )
     operations.move(db_session, quoted, user, intent="scheduling", now=t0)
     no_reply = add_message("", "Thanks for everything!", "other", reply_text=None)
     operations.move(db_session, no_reply, user, intent="thank_you", now=t0)
@@ -161,12 +175,14 @@ def test_export_gives_one_record_per_message_with_the_latest_intent(db_session, 
     assert [(r.subject, r.body, r.intent, r.message_id, len(r.correction_ids)) for r in records] == [
         ("Re: offer", "I need a few more days to decide.", "offer_negotiation", twice.id, 2),
         ("Re: interview", "Tuesday works.", "scheduling", quoted.id, 1),
-        ("", "Thanks for everything!", "thank_you", no_reply.id, 1)]
+        ("", "Thanks for everything!", "thank_you", no_reply.id, 1),
+    ]
 
 
 def test_exported_corrections_are_written_only_under_var(settings, tmp_path):
     from triage.classifier import corrections
     from triage.errors import BadInput
+
     with pytest.raises(BadInput, match="candidate mail"):
         corrections.write_jsonl([], settings.models_dir / "corpus" / "corrections.jsonl", settings)
 
@@ -175,41 +191,54 @@ def test_held_out_split_is_stratified_and_independent_of_file_order():
     corpus = small_corpus()
     train_part, held = retrain.held_out_split(corpus)
     again = retrain.held_out_split(corpus[::-1])
-    assert (Counter(e.intent for e in held), sorted(again[1]), len(train_part)) == \
-        (Counter({e.intent: 2 for e in corpus}), sorted(held), 8 * 9)
+    assert (Counter(e.intent for e in held), sorted(again[1]), len(train_part)) == (
+        Counter({e.intent: 2 for e in corpus}),
+        sorted(held),
+        8 * 9,
+    )
 
 
 # --- the gate -------------------------------------------------------------------------------------
-def test_corrections_that_fix_a_systematic_error_activate_the_new_model(settings, database, db_session, trained,
-                                                                       models_dir, add_message, correct):
+def test_corrections_that_fix_a_systematic_error_activate_the_new_model(
+    settings, database, db_session, trained, models_dir, add_message, correct
+):
     ship(models_dir, trained["swapped"])  # calls offer_response withdrawal and vice versa
-    wrong = [(e.subject, e.body, SWAP[e.intent], e.intent)
-             for e in take("corpus_b.jsonl", 8, labels=("withdrawal",)) +
-             take("corpus_c.jsonl", 8, labels=("offer_response",))]
+    wrong = [
+        (e.subject, e.body, SWAP[e.intent], e.intent)
+        for e in take("corpus_b.jsonl", 8, labels=("withdrawal",))
+        + take("corpus_c.jsonl", 8, labels=("offer_response",))
+    ]
     messages = correct(wrong, add_message)
     outcome = retrain.retrain(settings, database, per_label=PER_LABEL)
     db_session.expire_all()
-    used = {db_session.scalar(select(Correction.used_in_model).where(Correction.message_id == m.id))
-            for m in messages}
-    assert (outcome.activated, store.pointed(settings), used, audit_actions(db_session)) == \
-        (True, f"{outcome.candidate}.skops", {outcome.candidate}, ["model.activate"])
+    used = {db_session.scalar(select(Correction.used_in_model).where(Correction.message_id == m.id)) for m in messages}
+    assert (outcome.activated, store.pointed(settings), used, audit_actions(db_session)) == (
+        True,
+        f"{outcome.candidate}.skops",
+        {outcome.candidate},
+        ["model.activate"],
+    )
 
 
-def test_a_candidate_that_scores_worse_is_not_activated(settings, database, db_session, trained, models_dir,
-                                                        add_message, correct):
+def test_a_candidate_that_scores_worse_is_not_activated(
+    settings, database, db_session, trained, models_dir, add_message, correct
+):
     ship(models_dir, trained["good"])
     # Poisoned corrections: 30 chasers labelled thank_you and 30 thank-yous labelled status_check.
     poison = {"status_check": "thank_you", "thank_you": "status_check"}
-    rows = [(e.subject, e.body, e.intent, poison[e.intent])
-            for e in take("corpus_a.jsonl", 30, labels=tuple(poison))]
+    rows = [(e.subject, e.body, e.intent, poison[e.intent]) for e in take("corpus_a.jsonl", 30, labels=tuple(poison))]
     messages = correct(rows, add_message)
     outcome = retrain.retrain(settings, database, per_label=PER_LABEL)
     db_session.expire_all()
-    used = {db_session.scalar(select(Correction.used_in_model).where(Correction.message_id == m.id))
-            for m in messages}
-    assert (outcome.activated, "would drop" in outcome.reason, store.pointed(settings), used,
-            audit_actions(db_session), sorted(p.name for p in store.store_dir(settings).glob("*.skops"))) == \
-        (False, True, None, {None}, ["model.reject"], [])
+    used = {db_session.scalar(select(Correction.used_in_model).where(Correction.message_id == m.id)) for m in messages}
+    assert (
+        outcome.activated,
+        "would drop" in outcome.reason,
+        store.pointed(settings),
+        used,
+        audit_actions(db_session),
+        sorted(p.name for p in store.store_dir(settings).glob("*.skops")),
+    ) == (False, True, None, {None}, ["model.reject"], [])
 
 
 def test_retrain_refuses_when_triage_model_pins_the_model(make_settings, redis_client, database, models_dir, trained):
@@ -222,6 +251,7 @@ def test_retrain_refuses_when_triage_model_pins_the_model(make_settings, redis_c
 # --- workers --------------------------------------------------------------------------------------
 def test_a_worker_picks_up_a_newly_activated_model(settings, database, redis_client, trained, models_dir):
     from triage.intake.accept import Delivery, accept_many
+
     ship(models_dir, trained["good"])
     w = worker.build(settings)  # loads the shipped model before any job
     models = store.store_dir(settings)
@@ -246,8 +276,12 @@ def test_the_retrain_job_runs_in_a_real_worker_and_activates(settings, redis_cli
     job, created = retrain.enqueue(redis_client, per_label=PER_LABEL)
     worker.build(settings).work(burst=True)
     job.refresh()
-    assert (created, job.get_status(), job.return_value()["activated"], store.pointed(settings)) == \
-        (True, JobStatus.FINISHED, True, f"{job.return_value()['candidate']}.skops")
+    assert (created, job.get_status(), job.return_value()["activated"], store.pointed(settings)) == (
+        True,
+        JobStatus.FINISHED,
+        True,
+        f"{job.return_value()['candidate']}.skops",
+    )
 
 
 def test_a_second_retrain_request_finds_the_first_one_queued(redis_client):
@@ -264,9 +298,11 @@ def _cli_env(monkeypatch, settings) -> None:
     monkeypatch.setenv("TRIAGE_MODELS_DIR", str(settings.models_dir))
 
 
-def test_train_with_corrections_includes_them_and_writes_under_var(settings, db_session, add_message, correct,
-                                                                   monkeypatch, tmp_path):
+def test_train_with_corrections_includes_them_and_writes_under_var(
+    settings, db_session, add_message, correct, monkeypatch, tmp_path
+):
     from triage.classifier.cli import train_command
+
     _cli_env(monkeypatch, settings)
     correct([(e.subject, e.body, "other", e.intent) for e in take("corpus_b.jsonl", 2)], add_message)
     corpus = tmp_path / "small"
@@ -281,9 +317,11 @@ def test_train_with_corrections_includes_them_and_writes_under_var(settings, db_
 
 def test_train_with_corrections_refuses_to_write_into_models(settings, monkeypatch):
     from triage.classifier.cli import MODELS_DIR, train_command
+
     _cli_env(monkeypatch, settings)
-    result = CliRunner().invoke(train_command, ["--corpus", str(settings.models_dir / "corpus"),
-                                                "--corrections", "--out", str(MODELS_DIR)])
+    result = CliRunner().invoke(
+        train_command, ["--corpus", str(settings.models_dir / "corpus"), "--corrections", "--out", str(MODELS_DIR)]
+    )
     assert result.exit_code == 1 and "candidate mail" in result.output
 
 
@@ -300,18 +338,23 @@ def test_a_recruiter_cannot_start_a_retrain(client, login, make_user, redis_clie
     assert (response.status_code, retrain.pending_job(redis_client)) == (403, None)
 
 
-def test_the_model_page_shows_the_active_model_and_unused_corrections(client, login, make_user, trained,
-                                                                     models_dir, add_message, correct):
+def test_the_model_page_shows_the_active_model_and_unused_corrections(
+    client, login, make_user, trained, models_dir, add_message, correct
+):
     ship(models_dir, trained["good"])
     correct([("Re: offer", "I accept the offer!", "thank_you", "offer_response")], add_message)
     login(make_user("admin"))
     page = client.get("/admin/model").get_data(as_text=True)
-    assert ("intent-2026-01-01" in page, "shipped default" in page,
-            '<strong id="unused-corrections">1</strong>' in page) == (True, True, True)
+    assert (
+        "intent-2026-01-01" in page,
+        "shipped default" in page,
+        '<strong id="unused-corrections">1</strong>' in page,
+    ) == (True, True, True)
 
 
-def test_retrain_now_queues_the_job_and_audits_who_asked(client, login, make_user, redis_client, db_session,
-                                                         trained, models_dir):
+def test_retrain_now_queues_the_job_and_audits_who_asked(
+    client, login, make_user, redis_client, db_session, trained, models_dir
+):
     ship(models_dir, trained["good"])
     admin = make_user("admin")
     login(admin)
@@ -328,30 +371,39 @@ def test_retrain_now_without_the_csrf_token_is_refused(client, login, make_user,
     assert (response.status_code, retrain.pending_job(redis_client)) == (400, None)
 
 
-def test_after_an_activation_the_next_retrain_is_also_scored_on_the_corpus_split(settings, database, trained,
-                                                                                  models_dir):
+def test_after_an_activation_the_next_retrain_is_also_scored_on_the_corpus_split(
+    settings, database, trained, models_dir
+):
     ship(models_dir, trained["swapped"])
     first = retrain.retrain(settings, database, per_label=PER_LABEL)
     second = retrain.retrain(settings, database, per_label=PER_LABEL)
-    assert (first.evaluated_on, second.evaluated_on, second.previous) == \
-        (["holdout.jsonl"], ["holdout.jsonl", "corpus split"], first.candidate)
+    assert (first.evaluated_on, second.evaluated_on, second.previous) == (
+        ["holdout.jsonl"],
+        ["holdout.jsonl", "corpus split"],
+        first.candidate,
+    )
 
 
-def test_the_model_page_shows_a_retrained_model_with_its_held_out_score(client, login, make_user, settings,
-                                                                       database, trained, models_dir):
+def test_the_model_page_shows_a_retrained_model_with_its_held_out_score(
+    client, login, make_user, settings, database, trained, models_dir
+):
     ship(models_dir, trained["swapped"])
     outcome = retrain.retrain(settings, database, per_label=PER_LABEL)
     login(make_user("admin"))
     page = client.get("/admin/model").get_data(as_text=True)
-    assert (outcome.candidate in page, "activated by retraining" in page,
-            f"{outcome.macro_f1['candidate']:.3f} on holdout.jsonl" in page) == (True, True, True)
+    assert (
+        outcome.candidate in page,
+        "activated by retraining" in page,
+        f"{outcome.macro_f1['candidate']:.3f} on holdout.jsonl" in page,
+    ) == (True, True, True)
 
 
 # --- withdrawn corrections ------------------------------------------------------------------------
 def test_withdrawing_the_latest_correction_lets_the_earlier_one_stand(db_session, make_user, add_message):
     from triage.classifier import corrections
+
     recruiter, admin = make_user("recruiter"), make_user("admin")
-    t0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     message = add_message("Re: offer", "I need a few more days to decide.", "status_check")
     operations.move(db_session, message, recruiter, intent="offer_negotiation", now=t0)
     poisoned = operations.move(db_session, message, recruiter, intent="thank_you", now=t0 + timedelta(minutes=5))
@@ -361,16 +413,18 @@ def test_withdrawing_the_latest_correction_lets_the_earlier_one_stand(db_session
     assert [(r.intent, len(r.correction_ids)) for r in corrections.export(db_session)] == [("offer_negotiation", 1)]
 
 
-def test_a_retrain_leaves_withdrawn_corrections_out(settings, database, db_session, trained, models_dir,
-                                                    add_message, correct, make_user):
+def test_a_retrain_leaves_withdrawn_corrections_out(
+    settings, database, db_session, trained, models_dir, add_message, correct, make_user
+):
     from triage.classifier import corrections
+
     ship(models_dir, trained["good"])
     rows = [(e.subject, e.body, "other", e.intent) for e in take("corpus_b.jsonl", 1)]
     messages = correct(rows, add_message)
     admin = make_user("admin")
     for message in messages[:3]:
         [correction] = db_session.scalars(select(Correction).where(Correction.message_id == message.id))
-        corrections.withdraw(db_session, correction.id, admin, datetime.now(timezone.utc))
+        corrections.withdraw(db_session, correction.id, admin, datetime.now(UTC))
     db_session.commit()
     outcome = retrain.retrain(settings, database, per_label=PER_LABEL)
     assert outcome.corrections == len(messages) - 3
@@ -379,6 +433,7 @@ def test_a_retrain_leaves_withdrawn_corrections_out(settings, database, db_sessi
 # --- the retrain queue ----------------------------------------------------------------------------
 def test_a_retrain_waits_on_its_own_queue(redis_client):
     from triage.runtime import queues
+
     job, _ = retrain.enqueue(redis_client)
     assert (job.origin, job.id in queues.queue(redis_client, queues.RETRAIN).job_ids) == (queues.RETRAIN, True)
 
@@ -406,8 +461,12 @@ def test_pruning_keeps_active_previous_and_the_newest_trials(settings, trained, 
     store.activate(settings, active)
     store.prune(settings, keep=(active, previous))
     assert sorted(p.stem for p in models.glob("*.skops")) == [
-        "intent-2026-03-03-000000", "intent-2026-04-03-000000", "intent-2026-04-04-000000",
-        "intent-2026-04-05-000000", "intent-2026-05-01-000000"]
+        "intent-2026-03-03-000000",
+        "intent-2026-04-03-000000",
+        "intent-2026-04-04-000000",
+        "intent-2026-04-05-000000",
+        "intent-2026-05-01-000000",
+    ]
 
 
 def test_pruning_removes_the_sidecars_with_their_models(settings, trained, models_dir):
@@ -441,6 +500,11 @@ def test_an_activation_prunes_retired_models_and_audits_it(settings, database, d
     retired = fake_model(store.store_dir(settings), "intent-2026-03-01-000000", retrained=True)
     outcome = retrain.retrain(settings, database, per_label=PER_LABEL)
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "model.activate"))
-    assert (outcome.activated, outcome.pruned, event.details["pruned"], retired.is_file(), shipped.is_file(),
-            store.locate(settings).stem) == \
-        (True, [retired.stem], [retired.stem], False, True, outcome.candidate)
+    assert (
+        outcome.activated,
+        outcome.pruned,
+        event.details["pruned"],
+        retired.is_file(),
+        shipped.is_file(),
+        store.locate(settings).stem,
+    ) == (True, [retired.stem], [retired.stem], False, True, outcome.candidate)

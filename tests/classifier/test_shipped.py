@@ -1,4 +1,5 @@
 """The model shipped in models/ works from a fresh clone, on mail unlike the corpus."""
+
 import json
 from pathlib import Path
 
@@ -10,8 +11,11 @@ from triage.classifier.corpus import read_jsonl
 
 MODELS = ROOT / "models"
 HOLDOUT = Path(__file__).resolve().parent / "data" / "classifier_holdout.jsonl"
-GIBBERISH = [("", "asdkjh qwpeoiru zxmcnv bnmwqe"), ("zzkq", "xqv plorth gnarb vuzzle krom"),
-             ("", "ljkhg ;lkj qwer qwer qwer 77 ppp")]
+GIBBERISH = [
+    ("", "asdkjh qwpeoiru zxmcnv bnmwqe"),
+    ("zzkq", "xqv plorth gnarb vuzzle krom"),
+    ("", "ljkhg ;lkj qwer qwer qwer 77 ppp"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +36,7 @@ def test_sidecar_names_its_model_file():
 def test_holdout_messages_are_not_in_the_training_corpus():
     def key(text: str) -> str:
         return " ".join(text.lower().split())
+
     corpus = {key(e.body) for e in read_corpus(MODELS / "corpus")}
     assert [e.id for e in read_jsonl(HOLDOUT) if key(e.body) in corpus] == []
 
@@ -39,8 +44,11 @@ def test_holdout_messages_are_not_in_the_training_corpus():
 def test_shipped_model_classifies_held_out_realistic_mail(shipped):
     examples = read_jsonl(HOLDOUT)
     predictions = predict(shipped, [(e.subject, e.body) for e in examples])
-    wrong = [f"{e.id}: {e.intent} -> {p.intent} ({p.confidence:.2f})"
-             for e, p in zip(examples, predictions) if p.intent != e.intent]
+    wrong = [
+        f"{e.id}: {e.intent} -> {p.intent} ({p.confidence:.2f})"
+        for e, p in zip(examples, predictions)
+        if p.intent != e.intent
+    ]
     # Obvious cases in unfamiliar voices; allow at most 1 in 10 to miss.
     assert len(wrong) <= len(examples) // 10, wrong
 

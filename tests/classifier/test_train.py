@@ -1,8 +1,9 @@
 """Training, saving and loading the intent model on a small corpus in a tmp dir."""
+
 import json
 import os
-from collections import Counter
 import zipfile
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -12,17 +13,17 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from triage import ROOT
-from triage.classifier import (LABELS, Example, ModelError, ModelMismatch, load,
-                               predict, save, train)
-from triage.classifier import store
+from triage.classifier import LABELS, Example, ModelError, ModelMismatch, load, predict, save, store, train
 from triage.classifier.corpus import data_hash, read_jsonl
 from triage.errors import BadInput, TriageError
 
 SEED = ROOT / "models" / "corpus" / "seed.jsonl"
 PER_LABEL = 7
-PROBES = [("Re: Offer", "I am delighted to accept the offer."),
-          ("", "any update on my application?"),
-          ("Withdraw", "Please withdraw my application, I took another job.")]
+PROBES = [
+    ("Re: Offer", "I am delighted to accept the offer."),
+    ("", "any update on my application?"),
+    ("Withdraw", "Please withdraw my application, I took another job."),
+]
 
 
 def small_corpus() -> list[Example]:
@@ -48,8 +49,7 @@ def saved(trained, tmp_path_factory) -> Path:
 
 def test_same_seed_gives_same_hash_and_predictions(trained):
     again = train(list(reversed(small_corpus())), seed=7)
-    assert (again.meta["data_hash"], predict(again, PROBES)) == \
-        (trained.meta["data_hash"], predict(trained, PROBES))
+    assert (again.meta["data_hash"], predict(again, PROBES)) == (trained.meta["data_hash"], predict(trained, PROBES))
 
 
 def test_data_hash_changes_with_the_data():
@@ -65,10 +65,21 @@ def test_train_accepts_plain_tuples_as_corrections(trained):
 
 def test_sidecar_records_versions_scores_and_threshold(saved):
     meta = json.loads(saved.with_suffix(".json").read_text())
-    assert (saved.name, set(meta["versions"]), meta["labels"], meta["random_state"],
-            set(meta["cv"]["per_label"]["withdrawal"]), meta["n_per_label"]["other"]) == \
-        ("intent-2026-01-02.skops", {"python", "scikit-learn", "numpy", "scipy", "skops"},
-         list(LABELS), 7, {"precision", "recall", "f1", "support"}, PER_LABEL)
+    assert (
+        saved.name,
+        set(meta["versions"]),
+        meta["labels"],
+        meta["random_state"],
+        set(meta["cv"]["per_label"]["withdrawal"]),
+        meta["n_per_label"]["other"],
+    ) == (
+        "intent-2026-01-02.skops",
+        {"python", "scikit-learn", "numpy", "scipy", "skops"},
+        list(LABELS),
+        7,
+        {"precision", "recall", "f1", "support"},
+        PER_LABEL,
+    )
     assert 0 <= meta["cv"]["macro_f1"] <= 1 and 0 < meta["threshold"] <= 1
 
 
@@ -78,8 +89,7 @@ def test_saved_model_loads_and_predicts_like_the_trained_one(trained, saved):
 
 def test_predict_returns_one_prediction_per_message_in_order(trained):
     predictions = predict(trained, PROBES + [(None, None)])
-    assert [len(predictions)] + [p.intent in LABELS and 0 <= p.confidence <= 1
-                                 for p in predictions] == [4] + [True] * 4
+    assert [len(predictions)] + [p.intent in LABELS and 0 <= p.confidence <= 1 for p in predictions] == [4] + [True] * 4
 
 
 def test_predict_of_nothing_is_nothing(trained):
@@ -106,6 +116,7 @@ def test_model_mismatch_is_a_triage_error():
 
 def test_scikit_learn_patch_difference_still_loads(saved, tmp_path):
     from importlib.metadata import version
+
     major, minor, *_ = version("scikit-learn").split(".")
     assert load(_copy_with_versions(saved, tmp_path, **{"scikit-learn": f"{major}.{minor}.99"}))
 
@@ -148,8 +159,7 @@ def test_empty_models_folder_fails(tmp_path):
 
 
 def test_too_few_examples_of_a_label_is_refused():
-    corpus = [e for e in small_corpus() if e.intent != "other"] + \
-        [e for e in small_corpus() if e.intent == "other"][:3]
+    corpus = [e for e in small_corpus() if e.intent != "other"] + [e for e in small_corpus() if e.intent == "other"][:3]
     with pytest.raises(BadInput, match="other"):
         train(corpus, seed=1)
 
@@ -161,13 +171,16 @@ def test_unknown_label_is_refused():
 
 def test_fast_scoring_path_equals_the_pipeline(trained):
     from triage.classifier.model import score
+
     proba, _ = score(trained.pipeline, PROBES)
     assert abs(proba - trained.pipeline.predict_proba(PROBES)).max() < 1e-6
 
 
 def test_calibration_error_is_zero_when_confidence_matches_accuracy():
     import numpy as np
+
     from triage.classifier.train import calibration_error
+
     confidence = np.array([0.75] * 4 + [0.95] * 20)
     correct = np.array([1, 1, 1, 0] + [1] * 19 + [0], dtype=float)
     assert calibration_error(confidence, correct) == 0.0

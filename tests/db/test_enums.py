@@ -1,4 +1,5 @@
 """One Intent: the classifier's labels, the inbox's intents and the shipped model's labels are its values."""
+
 import json
 
 import pytest

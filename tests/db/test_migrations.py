@@ -1,8 +1,8 @@
 """One head, and upgrading an empty database gives exactly the tables of the models."""
+
 from sqlalchemy import inspect
 
-from triage.db import migrate
-from triage.db import Base, Database
+from triage.db import Base, Database, migrate
 
 
 def test_one_head():
@@ -24,6 +24,7 @@ def test_head_matches_the_models(database_url):
     from alembic.runtime.migration import MigrationContext
 
     from triage.db.migrate import include_object
+
     database = Database(database_url)
     try:
         with database.engine.connect() as conn:

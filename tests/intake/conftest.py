@@ -1,24 +1,29 @@
 """Intake fixtures: mail builders, a keyword intent model, API tokens, free ports."""
+
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 
-from triage.processing import pipeline
 from triage.classifier import IntentModel
+from triage.processing import pipeline
 
 _counter = itertools.count(1)
 
 # Words that decide the test model's intent: the pipeline's plumbing is under test, not the model.
 KEYWORDS = [
-    ("withdraw", "withdrawal"), ("any update", "status_check"), ("feedback", "feedback_request"),
-    ("thank you", "thank_you"), ("references attached", "info_response"), ("reschedule", "scheduling"),
+    ("withdraw", "withdrawal"),
+    ("any update", "status_check"),
+    ("feedback", "feedback_request"),
+    ("thank you", "thank_you"),
+    ("references attached", "info_response"),
+    ("reschedule", "scheduling"),
     ("maybe", "other"),
 ]
 LABELS = sorted({label for _, label in KEYWORDS} | {"offer_negotiation", "offer_response"})
@@ -44,19 +49,30 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
 
 @pytest.fixture
 def keyword_model():
-    model = IntentModel(Pipeline([("classify", KeywordClassifier().fit(None))]), {"threshold": 0.5},
-                        "test-keywords")
+    model = IntentModel(Pipeline([("classify", KeywordClassifier().fit(None))]), {"threshold": 0.5}, "test-keywords")
     pipeline.use_model(model)
     yield model
     pipeline.use_model(None)
 
 
-def make_raw(*, sender: str = "Ada Candidate <ada@example.org>", to: str = "jobs@triage.localhost",
-             subject: str = "Hello", body: str = "Hello there.", message_id: str | None = "auto",
-             date: datetime | None = None, headers: dict[str, str] | None = None, crlf: bool = False) -> bytes:
+def make_raw(
+    *,
+    sender: str = "Ada Candidate <ada@example.org>",
+    to: str = "jobs@triage.localhost",
+    subject: str = "Hello",
+    body: str = "Hello there.",
+    message_id: str | None = "auto",
+    date: datetime | None = None,
+    headers: dict[str, str] | None = None,
+    crlf: bool = False,
+) -> bytes:
     """A small RFC 5322 message; message_id="auto" makes a unique one, None leaves it out."""
-    lines = [f"From: {sender}", f"To: {to}", f"Subject: {subject}",
-             f"Date: {format_datetime(date or datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))}"]
+    lines = [
+        f"From: {sender}",
+        f"To: {to}",
+        f"Subject: {subject}",
+        f"Date: {format_datetime(date or datetime(2026, 11, 20, 9, 0, tzinfo=UTC))}",
+    ]
     if message_id == "auto":
         message_id = f"<m{next(_counter)}.{id(lines)}@example.org>"
     if message_id:
@@ -85,6 +101,7 @@ def token_for(db_session):
         token = users.create_token(db_session, user, "test")
         db_session.commit()
         return token
+
     return make
 
 
@@ -101,10 +118,11 @@ def make_application(db_session):
             candidate = Candidate(email=email, name=name)
             db_session.add(candidate)
             db_session.flush()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         fields.setdefault("applied_at", now - timedelta(days=30))
         app = Application(candidate_id=candidate.id, role_id=role.id, stage=stage, **fields)
         db_session.add(app)
         db_session.commit()
         return app
+
     return make

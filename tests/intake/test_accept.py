@@ -1,4 +1,5 @@
 """accept(): stored raw and durably, deduplicated, enqueued only after the commit."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,11 +7,11 @@ from datetime import timedelta
 from redis import Redis
 from sqlalchemy import func, select
 
-from triage.runtime import queues
+from tests.intake.conftest import make_raw
 from triage.db import Channel, Message, MessageState
 from triage.intake import sweeper
 from triage.intake.accept import Delivery, accept, accept_many, not_email_reason
-from tests.intake.conftest import make_raw
+from triage.runtime import queues
 
 
 def _count(database) -> int:
@@ -49,8 +50,14 @@ def test_a_reused_message_id_with_other_content_is_kept_apart(database, redis_cl
 
 def test_distinct_messages_without_message_id_are_never_merged(database, redis_client):
     same_headers = dict(message_id=None, subject="any update?")
-    results = accept_many(database, [Delivery(make_raw(body="one", **same_headers), Channel.import_),
-                                     Delivery(make_raw(body="two", **same_headers), Channel.import_)], None)
+    results = accept_many(
+        database,
+        [
+            Delivery(make_raw(body="one", **same_headers), Channel.import_),
+            Delivery(make_raw(body="two", **same_headers), Channel.import_),
+        ],
+        None,
+    )
     assert [r.duplicate for r in results] == [False, False] and results[0].id != results[1].id
 
 
@@ -72,6 +79,7 @@ def test_redis_down_still_stores_and_the_sweeper_catches_up(database, redis_clie
     assert sweeper.stuck(database, grace=timedelta(0)) == [accepted.id]
     assert sweeper.sweep(database, redis_client, grace=timedelta(0)) == 1
     from triage.runtime import worker
+
     worker.build(settings).work(burst=True)
     with database.session() as s:
         assert s.get(Message, accepted.id).state != MessageState.received
@@ -94,24 +102,30 @@ def test_group_committer_answers_each_caller_after_one_shared_commit(database):
     from concurrent.futures import ThreadPoolExecutor
 
     from triage.intake.accept import GroupCommitter
+
     committer = GroupCommitter(database)
     raws = [make_raw(body=f"message {i}") for i in range(40)]
     try:
         with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(lambda raw: committer.accept(Delivery(raw, Channel.smtp), timeout=30),
-                                    [*raws, raws[0]]))
+            answers = list(
+                pool.map(lambda raw: committer.accept(Delivery(raw, Channel.smtp), timeout=30), [*raws, raws[0]])
+            )
     finally:
         committer.close()
     with database.session() as s:
         stored = dict(s.execute(select(Message.id, Message.raw)).all())
     assert sorted(a.id for a in answers[:40]) == sorted(stored) and [a.duplicate for a in answers[:40]] == [False] * 40
-    assert [stored[a.id] for a in answers[:40]] == raws and (answers[40].id, answers[40].duplicate) == (answers[0].id, True)
+    assert [stored[a.id] for a in answers[:40]] == raws and (answers[40].id, answers[40].duplicate) == (
+        answers[0].id,
+        True,
+    )
 
 
 def test_group_committer_fails_only_the_unstorable_message(database):
     import pytest
 
     from triage.intake.accept import GroupCommitter
+
     if database.is_sqlite:
         pytest.skip("SQLite stores a NUL in text; PostgreSQL refuses the row")
     committer = GroupCommitter(database, threads=1)

@@ -1,4 +1,5 @@
 """Faults: kill -9 of the SMTP intake process mid-stream; replayed and malformed input over HTTP."""
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from triage.db import Message
 from tests.conftest import SECRET
 from tests.intake.conftest import free_port, make_raw
+from triage.db import Message
 
 DELIVERIES = 2000
 CONNECTIONS = 4
@@ -24,12 +25,21 @@ KILLS = 5
 
 
 def _start(settings, port: int) -> subprocess.Popen:
-    env = dict(os.environ, TRIAGE_VAR_DIR=str(settings.var_dir), DATABASE_URL=settings.database_url,
-               REDIS_URL=settings.redis_url, TRIAGE_SECRET_KEY=SECRET, TRIAGE_SMTP_PORT=str(port))
+    env = dict(
+        os.environ,
+        TRIAGE_VAR_DIR=str(settings.var_dir),
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        TRIAGE_SECRET_KEY=SECRET,
+        TRIAGE_SMTP_PORT=str(port),
+    )
     # The `triage smtp` command itself, without loading every other command's imports first.
-    process = subprocess.Popen([sys.executable, "-c", "from triage.intake.cli import smtp_command; smtp_command()"],
-                               env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from triage.intake.cli import smtp_command; smtp_command()"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -37,7 +47,7 @@ def _start(settings, port: int) -> subprocess.Popen:
             return process
         except OSError:
             if process.poll() is not None:
-                raise AssertionError(f"triage smtp exited with {process.returncode}")
+                raise AssertionError(f"triage smtp exited with {process.returncode}") from None
             time.sleep(0.05)
     process.kill()
     raise AssertionError("triage smtp did not start listening")
@@ -86,8 +96,10 @@ def test_kill_9_during_smtp_intake_loses_and_duplicates_nothing(settings, databa
     process = _start(settings, port)
     senders = [Sender(port) for _ in range(CONNECTIONS)]  # like an MTA: a few connections at once
     deadline = time.monotonic() + 240
-    threads = [threading.Thread(target=s.run, args=(range(n, DELIVERIES, CONNECTIONS), deadline))
-               for n, s in enumerate(senders)]
+    threads = [
+        threading.Thread(target=s.run, args=(range(n, DELIVERIES, CONNECTIONS), deadline))
+        for n, s in enumerate(senders)
+    ]
     for thread in threads:
         thread.start()
     # Kill at random points of progress, not of time: on a fast machine 2,000 deliveries take a
@@ -125,10 +137,14 @@ def auth(make_user, token_for):
 
 
 def test_every_malformed_fixture_posted_gets_a_clear_answer(client, auth, database, settings, keyword_model):
-    from triage.processing import pipeline
     from tests.shared_fixtures import shared_fixtures_dir
-    paths = sorted(p for p in (shared_fixtures_dir() / "malformed").iterdir() if p.is_file()
-                   and p.suffix in (".eml", ".txt", ".msg"))
+    from triage.processing import pipeline
+
+    paths = sorted(
+        p
+        for p in (shared_fixtures_dir() / "malformed").iterdir()
+        if p.is_file() and p.suffix in (".eml", ".txt", ".msg")
+    )
     statuses = {p.name: client.post("/api/v1/messages", data=p.read_bytes(), headers=auth) for p in paths}
     assert {r.status_code for r in statuses.values()} <= {202, 400}
     assert all("not an email" in r.json["error"] for r in statuses.values() if r.status_code == 400)

@@ -1,4 +1,5 @@
 """POST /api/v1/messages and GET /api/v1/messages/<id>."""
+
 from __future__ import annotations
 
 import io
@@ -6,9 +7,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from triage.processing import pipeline
-from triage.db import Message
 from tests.intake.conftest import make_raw
+from triage.db import Message
+from triage.processing import pipeline
 
 
 @pytest.fixture
@@ -42,8 +43,12 @@ def test_a_replayed_webhook_gets_200_and_the_same_id(client, auth, database):
 
 def test_inbound_parse_multipart_form_field(client, auth, database):
     raw = make_raw(subject="from a form")
-    response = client.post("/api/v1/messages", headers=auth, content_type="multipart/form-data",
-                           data={"email": (io.BytesIO(raw), "message.eml"), "envelope": '{"to": ["jobs@triage.localhost"]}'})
+    response = client.post(
+        "/api/v1/messages",
+        headers=auth,
+        content_type="multipart/form-data",
+        data={"email": (io.BytesIO(raw), "message.eml"), "envelope": '{"to": ["jobs@triage.localhost"]}'},
+    )
     with database.session() as s:
         row = s.get(Message, response.json["id"])
     assert (response.status_code, row.raw, row.envelope_to) == (202, raw, "jobs@triage.localhost")
@@ -57,6 +62,7 @@ def test_form_without_a_mime_field_is_a_400_naming_the_fields(client, auth):
 def test_over_the_size_limit_is_413_from_content_length(make_settings, redis_client):
     from triage import create_app
     from triage.accounts import users
+
     app = create_app(make_settings(TRIAGE_MAX_MESSAGE_MB="1"))
     client = app.test_client()
     with app.extensions["triage.database"].session() as s:
@@ -64,8 +70,9 @@ def test_over_the_size_limit_is_413_from_content_length(make_settings, redis_cli
         token = users.create_token(s, user, "t")
         s.commit()
     body = make_raw(body="x" * (1024 * 1024 + 10))
-    response = client.post("/api/v1/messages", data=body, headers={"Authorization": f"Bearer {token}",
-                                                                      "Content-Type": "message/rfc822"})
+    response = client.post(
+        "/api/v1/messages", data=body, headers={"Authorization": f"Bearer {token}", "Content-Type": "message/rfc822"}
+    )
     app.extensions["triage.database"].dispose()
     assert response.status_code == 413 and "limit" in response.json["error"]
 
@@ -90,8 +97,10 @@ def test_over_the_size_limit_without_content_length_stops_reading(app, auth, set
     import json
 
     from werkzeug.test import EnvironBuilder, run_wsgi_app
-    environ = EnvironBuilder(path="/api/v1/messages", method="POST",
-                             headers={**auth, "Content-Type": "message/rfc822"}).get_environ()
+
+    environ = EnvironBuilder(
+        path="/api/v1/messages", method="POST", headers={**auth, "Content-Type": "message/rfc822"}
+    ).get_environ()
     stream = _Endless()
     environ.pop("CONTENT_LENGTH", None)
     environ.update({"wsgi.input": stream, "wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})
@@ -110,40 +119,52 @@ def test_no_token_is_401(client):
 
 
 def test_admin_may_pass_received_at(client, admin_auth, database):
-    response = client.post("/api/v1/messages?received_at=2026-01-02T03:04:05Z", data=make_raw(),
-                           headers={**admin_auth, "Content-Type": "message/rfc822"})
+    response = client.post(
+        "/api/v1/messages?received_at=2026-01-02T03:04:05Z",
+        data=make_raw(),
+        headers={**admin_auth, "Content-Type": "message/rfc822"},
+    )
     with database.session() as s:
         received = s.get(Message, response.json["id"]).received_at
     assert received.isoformat() == "2026-01-02T03:04:05+00:00"
 
 
 def test_recruiter_may_not_pass_received_at(client, auth):
-    response = client.post("/api/v1/messages?received_at=2026-01-02T03:04:05Z", data=make_raw(),
-                           headers={**auth, "Content-Type": "message/rfc822"})
+    response = client.post(
+        "/api/v1/messages?received_at=2026-01-02T03:04:05Z",
+        data=make_raw(),
+        headers={**auth, "Content-Type": "message/rfc822"},
+    )
     assert response.status_code == 403
 
 
 def test_database_down_is_503(make_settings, redis_client, tmp_path):
     from triage import create_app
+
     app = create_app(make_settings(DATABASE_URL=f"sqlite:///{tmp_path}/no/such/dir/x.db"))
     response = _post(app.test_client(), {"Authorization": "Bearer whatever"}, make_raw())
     app.extensions["triage.database"].dispose()
     assert response.status_code == 503
 
 
-def test_get_returns_parsed_fields_lane_and_reasons(client, auth, database, settings, keyword_model,
-                                                    make_role):
+def test_get_returns_parsed_fields_lane_and_reasons(client, auth, database, settings, keyword_model, make_role):
     make_role("Data Analyst")
     posted = _post(client, auth, make_raw(subject="Any update?", body="any update?")).json
     before = client.get(posted["url"], headers=auth).json
     pipeline.run(database, settings, [posted["id"]])
     after = client.get(posted["url"], headers=auth).json
-    assert (before["state"], after["state"], after["lane"], after["intent"], after["from"]["address"]) == \
-        ("received", "triaged", "review", "status_check", "ada@example.org") and "unknown sender" in after["reasons"]
+    assert (before["state"], after["state"], after["lane"], after["intent"], after["from"]["address"]) == (
+        "received",
+        "triaged",
+        "review",
+        "status_check",
+        "ada@example.org",
+    ) and "unknown sender" in after["reasons"]
 
 
-def test_line_manager_does_not_see_messages_of_other_roles(client, make_user, token_for, database, settings,
-                                                           keyword_model, make_role, make_application):
+def test_line_manager_does_not_see_messages_of_other_roles(
+    client, make_user, token_for, database, settings, keyword_model, make_role, make_application
+):
     role = make_role("Data Analyst")
     make_application("ada@example.org", role)
     manager = make_user("line_manager")

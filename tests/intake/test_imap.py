@@ -1,4 +1,5 @@
 """IMAP polling against a real dovecot (Debian's dovecot-imapd), started here with its own config."""
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,9 @@ import pytest
 from imapclient import IMAPClient
 from sqlalchemy import func, select
 
+from tests.intake.conftest import free_port, make_raw
 from triage.db import Channel, MailboxCursor, Message
 from triage.intake import imap
-from tests.intake.conftest import free_port, make_raw
 
 DOVECOT = Path("/usr/sbin/dovecot")
 USER, PASSWORD = "jobs", "imap-test-password"
@@ -80,20 +81,32 @@ class Dovecot:
         for sub in ("mail", "home"):
             os.chown(root / sub, mail.pw_uid, mail.pw_gid) if os.geteuid() == 0 else None
         (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
-        (root / "dovecot.conf").write_text(CONFIG.format(
-            root=root, internal=internal.pw_name, internal_group=_group(internal.pw_gid), login=login.pw_name,
-            uid=mail.pw_uid, gid=mail.pw_gid, port=self.port))
+        (root / "dovecot.conf").write_text(
+            CONFIG.format(
+                root=root,
+                internal=internal.pw_name,
+                internal_group=_group(internal.pw_gid),
+                login=login.pw_name,
+                uid=mail.pw_uid,
+                gid=mail.pw_gid,
+                port=self.port,
+            )
+        )
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Dovecot":
+    def start(self) -> Dovecot:
         with (self.root / "stderr.log").open("ab") as errors:
-            self.process = subprocess.Popen([str(DOVECOT), "-F", "-c", str(self.root / "dovecot.conf")],
-                                            stdout=subprocess.DEVNULL, stderr=errors)
+            self.process = subprocess.Popen(
+                [str(DOVECOT), "-F", "-c", str(self.root / "dovecot.conf")], stdout=subprocess.DEVNULL, stderr=errors
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                logs = [(self.root / n).read_text(errors="replace") for n in ("stderr.log", "dovecot.log")
-                        if (self.root / n).exists()]
+                logs = [
+                    (self.root / n).read_text(errors="replace")
+                    for n in ("stderr.log", "dovecot.log")
+                    if (self.root / n).exists()
+                ]
                 raise RuntimeError(f"dovecot exited: {' '.join(logs)[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
@@ -127,14 +140,17 @@ class Dovecot:
 
 def _group(gid: int) -> str:
     import grp
+
     return grp.getgrgid(gid).gr_name
 
 
 @pytest.fixture
 def dovecot():
     if not DOVECOT.exists():
-        pytest.skip("IMAP TESTS SKIPPED: /usr/sbin/dovecot is missing — "
-                    "install Debian's dovecot-imapd (apt-get install dovecot-imapd) to run them")
+        pytest.skip(
+            "IMAP TESTS SKIPPED: /usr/sbin/dovecot is missing — "
+            "install Debian's dovecot-imapd (apt-get install dovecot-imapd) to run them"
+        )
     # Outside pytest's private tmp: dovecot's unprivileged login processes must reach this folder.
     root = Path(tempfile.mkdtemp(prefix="triage-dovecot-"))
     root.chmod(0o755)

@@ -1,26 +1,32 @@
 """`triage import`: .eml, mbox and Maildir; whole pipeline in-process; summary and exit status."""
+
 from __future__ import annotations
 
 import mailbox
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from tests.conftest import SECRET
+from tests.intake.conftest import make_raw
 from triage.cli import cli
 from triage.db import Message, MessageState
-from tests.intake.conftest import make_raw
-from tests.conftest import SECRET
 
 
 @pytest.fixture
 def run_import(settings):
-    env = {"TRIAGE_VAR_DIR": str(settings.var_dir), "DATABASE_URL": settings.database_url,
-           "REDIS_URL": settings.redis_url, "TRIAGE_SECRET_KEY": SECRET}
+    env = {
+        "TRIAGE_VAR_DIR": str(settings.var_dir),
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "TRIAGE_SECRET_KEY": SECRET,
+    }
 
     def run(*args: str):
         return CliRunner().invoke(cli, ["import", *args], env=env, catch_exceptions=False)
+
     return run
 
 
@@ -70,13 +76,14 @@ def test_a_failed_file_is_counted_and_the_exit_status_is_non_zero(run_import, tm
 
 
 def test_received_from_date_backfills_the_received_time(run_import, tmp_path, database, keyword_model):
-    (tmp_path / "old.eml").write_bytes(make_raw(date=datetime(2025, 3, 4, 5, 6, tzinfo=timezone.utc)))
+    (tmp_path / "old.eml").write_bytes(make_raw(date=datetime(2025, 3, 4, 5, 6, tzinfo=UTC)))
     run_import(str(tmp_path / "old.eml"), "--received-from-date")
-    assert _rows(database)[0].received_at == datetime(2025, 3, 4, 5, 6, tzinfo=timezone.utc)
+    assert _rows(database)[0].received_at == datetime(2025, 3, 4, 5, 6, tzinfo=UTC)
 
 
 def test_queue_hands_the_work_to_the_workers(run_import, tmp_path, database, settings, keyword_model):
     from triage.runtime import worker
+
     result = run_import(str(_mbox(tmp_path / "in.mbox", 10)), "--queue")
     before = {r.state for r in _rows(database)}
     worker.build(settings).work(burst=True)
@@ -86,6 +93,7 @@ def test_queue_hands_the_work_to_the_workers(run_import, tmp_path, database, set
 
 def test_every_malformed_fixture_is_stored_without_a_crash(run_import, database, keyword_model):
     from tests.shared_fixtures import shared_fixtures_dir
+
     folder = shared_fixtures_dir() / "malformed"
     paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".eml", ".txt", ".msg"))
     result = run_import(*map(str, paths))
@@ -101,8 +109,15 @@ def test_every_malformed_fixture_is_stored_without_a_crash(run_import, database,
 def test_a_large_batch_stores_and_routes_every_field_in_file_order(run_import, tmp_path, database, keyword_model):
     # 60 messages: on PostgreSQL the batch goes through COPY (store and route), so check what it wrote.
     box = mailbox.mbox(tmp_path / "big.mbox")
-    raws = [make_raw(sender=f"Cand {i} <c{i}@example.org>", subject=f"note {i}", body="any update?",
-                     message_id=f"<big-{i}@example.org>") for i in range(60)]
+    raws = [
+        make_raw(
+            sender=f"Cand {i} <c{i}@example.org>",
+            subject=f"note {i}",
+            body="any update?",
+            message_id=f"<big-{i}@example.org>",
+        )
+        for i in range(60)
+    ]
     for raw in [*raws, raws[7]]:  # the last one is a duplicate of the eighth
         box.add(raw)
     box.close()
@@ -110,8 +125,10 @@ def test_a_large_batch_stores_and_routes_every_field_in_file_order(run_import, t
     rows = _rows(database)
     assert result.exit_code == 0 and "new 60, duplicate 1, failed 0" in result.output
     assert [r.subject for r in rows] == [f"note {i}" for i in range(60)]
-    assert {(r.direction.value, r.state.value, r.intent, r.lane.value) for r in rows} == \
-        {("inbound", "triaged", "status_check", "review")}
-    assert [(r.from_address, r.message_id, r.references, r.has_html) for r in rows] == \
-        [(f"c{i}@example.org", f"<big-{i}@example.org>", [], False) for i in range(60)]
+    assert {(r.direction.value, r.state.value, r.intent, r.lane.value) for r in rows} == {
+        ("inbound", "triaged", "status_check", "review")
+    }
+    assert [(r.from_address, r.message_id, r.references, r.has_html) for r in rows] == [
+        (f"c{i}@example.org", f"<big-{i}@example.org>", [], False) for i in range(60)
+    ]
     assert all("unknown sender" in r.reasons and r.processed_at is not None for r in rows)

@@ -1,4 +1,5 @@
 """The inbound SMTP listener: 250 after the commit, 451/552/550 otherwise, STARTTLS with a certificate."""
+
 from __future__ import annotations
 
 import smtplib
@@ -8,9 +9,9 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
+from tests.intake.conftest import free_port, make_raw
 from triage.db import Channel, Database, Message
 from triage.intake.smtp import Listener
-from tests.intake.conftest import free_port, make_raw
 
 
 @pytest.fixture
@@ -85,8 +86,26 @@ def test_database_failure_is_451(make_settings, redis_client, tmp_path):
 @pytest.fixture
 def certificate(tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=localhost", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 

@@ -1,4 +1,5 @@
 """Load the peer suites in ../shared/fixtures as (case name, expectation, input) triples."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ def suite_dir(*parts: str) -> Path:
 
 def case_names(*parts: str) -> list[str]:
     """Case names of a suite, for parametrize; empty when the fixtures are absent."""
-    from tests.shared_fixtures import _DEFAULT, ENV_VAR
     import os
+
+    from tests.shared_fixtures import _DEFAULT, ENV_VAR
 
     base = Path(os.environ.get(ENV_VAR) or _DEFAULT).joinpath(*parts)
     path = base / "expected.json"

@@ -3,10 +3,12 @@
 Shared by tests/mail/test_reply_structure.py (triage) and bench/replies.py (triage and the peers),
 so every tool is held to the same rule. Each function returns the list of failed assertions.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 
 class FragmentLike(Protocol):
@@ -21,8 +23,11 @@ def fragment_failures(expected: dict[str, Any], frags: Sequence[FragmentLike], v
     failed: list[str] = []
     if "fragments_count" in expected and len(frags) != expected["fragments_count"]:
         failed.append(f"fragments_count {len(frags)} != {expected['fragments_count']}")
-    for key, attr in (("fragments_hidden", "hidden"), ("fragments_quoted", "quoted"),
-                      ("fragments_signature", "signature")):
+    for key, attr in (
+        ("fragments_hidden", "hidden"),
+        ("fragments_quoted", "quoted"),
+        ("fragments_signature", "signature"),
+    ):
         got = [bool(getattr(f, attr)) for f in frags]
         if key in expected and got != expected[key]:
             failed.append(f"{key} {got} != {expected[key]}")
@@ -78,11 +83,11 @@ def reply_failures(expected: dict[str, Any], replies: Sequence[dict[str, str]]) 
             attr, op = key.split("_", 1)
             value = reply[attr]
             ok = {
-                "equals": lambda: value == want,
-                "startswith": lambda: value.startswith(want),
-                "contains": lambda: all(w in value for w in want),
-                "not_contains": lambda: all(w not in value for w in want),
-            }[op]()
+                "equals": lambda value, want: value == want,
+                "startswith": lambda value, want: value.startswith(want),
+                "contains": lambda value, want: all(w in value for w in want),
+                "not_contains": lambda value, want: all(w not in value for w in want),
+            }[op](value, want)
             if not ok:
                 failed.append(f"reply {i} {key}: {value[:80]!r}")
     return failed

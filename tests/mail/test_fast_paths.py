@@ -1,4 +1,5 @@
 """The shortcuts taken for speed give what the plain patterns they stand in for give."""
+
 from __future__ import annotations
 
 import re
@@ -37,9 +38,14 @@ _VALUES = ["", " x", ":\xa0**Bob** ", "\u202fy", " a\nb", " a\n", "*\u202fz"]
 
 def _crafted_lines() -> list[str]:
     keys = ["From", "DE LA", "de  la", "Kopie (CC)", "Reply\tTo", "送信元", "Fromm", "x", "Sent at"]
-    return [lead + key + trail + colon + value
-            for key in keys for lead in _LEADS for trail in _TRAILS for colon in (":", "：", "")
-            for value in _VALUES]
+    return [
+        lead + key + trail + colon + value
+        for key in keys
+        for lead in _LEADS
+        for trail in _TRAILS
+        for colon in (":", "：", "")
+        for value in _VALUES
+    ]
 
 
 def test_header_line_matches_the_header_pattern_on_crafted_lines() -> None:
@@ -54,15 +60,21 @@ def test_header_line_matches_the_header_pattern_on_fixture_lines() -> None:
 
 def test_attribution_verbs_found_as_without_the_initials_lookahead() -> None:
     plain = re.compile(r"(?<![\w])(?:" + words.WROTE_VERBS + r")(?![\w])", re.IGNORECASE)
-    differ = [line for line in _fixture_lines()
-              if [m.span() for m in qh._VERB.finditer(line)] != [m.span() for m in plain.finditer(line)]]
+    differ = [
+        line
+        for line in _fixture_lines()
+        if [m.span() for m in qh._VERB.finditer(line)] != [m.span() for m in plain.finditer(line)]
+    ]
     assert differ == []
 
 
 def test_trailing_connectors_removed_as_without_the_initials_lookahead() -> None:
     plain = re.compile(r"(?:\s+(?:" + qh._CONNECTOR + r"))+$", re.IGNORECASE)
-    differ = [line for line in _fixture_lines() + ["26 Jun 2014 a las", "2 de novembro de 2021 às"]
-              if qh._TRAILING_CONNECTOR.sub("", line) != plain.sub("", line)]
+    differ = [
+        line
+        for line in _fixture_lines() + ["26 Jun 2014 a las", "2 de novembro de 2021 às"]
+        if qh._TRAILING_CONNECTOR.sub("", line) != plain.sub("", line)
+    ]
     assert differ == []
 
 
@@ -78,9 +90,17 @@ def test_each_out_of_office_phrase_contains_the_text_it_is_filed_under(part: str
     assert all(part in _literal_runs(p) for p in autoreply._OUT_OF_OFFICE_PHRASES[part])
 
 
-@pytest.mark.parametrize("text", [
-    "I am out of the office until Monday", "Automatische Antwort: Urlaub", "Je suis absente jusqu'au 3",
-    "auto-reply: away", "Ich bin bis 3. Juni nicht im Büro", "Estou fora até sexta", "自动回复: 不在",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am out of the office until Monday",
+        "Automatische Antwort: Urlaub",
+        "Je suis absente jusqu'au 3",
+        "auto-reply: away",
+        "Ich bin bis 3. Juni nicht im Büro",
+        "Estou fora até sexta",
+        "自动回复: 不在",
+    ],
+)
 def test_out_of_office_wording_is_found(text: str) -> None:
     assert autoreply._out_of_office(text.lower())

@@ -1,4 +1,5 @@
 """crisp-oss/email-forward-parser's own suite: 206 inline forwards, and each again as an attachment."""
+
 from __future__ import annotations
 
 from email.message import EmailMessage
@@ -24,8 +25,13 @@ def _check(expected: dict, found: Forward | None) -> None:
     assert (found is not None) == expected["forwarded"]
     if found is None:
         return
-    for key, got in (("from_address", found.sender.address), ("from_name", found.sender.name),
-                     ("subject", found.subject), ("body", found.body), ("message", found.note)):
+    for key, got in (
+        ("from_address", found.sender.address),
+        ("from_name", found.sender.name),
+        ("subject", found.subject),
+        ("body", found.body),
+        ("message", found.note),
+    ):
         if key in expected:
             assert got == expected[key], key
     if "body_startswith" in expected:

@@ -4,6 +4,7 @@ quotequail asserts HTML fragments (body_html, message_html); we do not produce H
 compared as visible text (HTML converted to text, whitespace ignored). For its "reply"/"quote"
 cases we check that they are not taken for forwards and that the quoted part is found.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,8 +47,13 @@ def test_quotequail_unwrap(name: str) -> None:
             if "body" in expected:
                 assert reply.quoted == expected["body"]
         return
-    for key, field in (("from_raw", "from"), ("to_raw", "to"), ("date", "date"), ("subject", "subject"),
-                       ("reply_to_raw", "reply_to")):
+    for key, field in (
+        ("from_raw", "from"),
+        ("to_raw", "to"),
+        ("date", "date"),
+        ("subject", "subject"),
+        ("reply_to_raw", "reply_to"),
+    ):
         if key in expected:
             assert found.headers.get(field) == expected[key], key
     if "body" in expected:
@@ -100,4 +106,4 @@ def test_email_forward_parser_py(name: str) -> None:
         if key in expected:
             got = [b.as_dict() for b in boxes]
             want = expected[key]
-            assert (got == want) if expected.get(f"{key}_exact") else got[:len(want)] == want
+            assert (got == want) if expected.get(f"{key}_exact") else got[: len(want)] == want

@@ -1,22 +1,32 @@
 """Real broken MIME: every file parses without an exception, keeps its bytes, reports defects."""
+
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.shared_fixtures import _DEFAULT, ENV_VAR, shared_fixtures_dir
 from triage.mail.parse import parse
 from triage.mail.report import describe_bytes
-import os
 
 _BASE = Path(os.environ.get(ENV_VAR) or _DEFAULT) / "malformed"
 FILES = sorted(p.name for p in _BASE.iterdir() if p.is_file() and p.suffix != ".md") if _BASE.is_dir() else ["<absent>"]
 # Files whose structure is broken in a way the parser notices.
-BROKEN = {"pystdlib__msg_25.txt", "pystdlib__msg_31.txt", "pystdlib__msg_41.txt", "pystdlib__msg_35.txt",
-          "flanker__false-multipart.eml", "flanker__missing-final-boundary.eml", "spamassassin__spam_badmime2.txt",
-          "mailparser__mail_outlook_1.msg", "flanker__enclosed-broken.eml"}
+BROKEN = {
+    "pystdlib__msg_25.txt",
+    "pystdlib__msg_31.txt",
+    "pystdlib__msg_41.txt",
+    "pystdlib__msg_35.txt",
+    "flanker__false-multipart.eml",
+    "flanker__missing-final-boundary.eml",
+    "spamassassin__spam_badmime2.txt",
+    "mailparser__mail_outlook_1.msg",
+    "flanker__enclosed-broken.eml",
+}
 
 
 @pytest.mark.parametrize("name", FILES)

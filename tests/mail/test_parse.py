@@ -1,9 +1,11 @@
 """MIME parsing: charsets, encoded words, HTML-only mail, hostile input, nesting."""
+
 from __future__ import annotations
 
 from email.message import EmailMessage
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from triage.mail.parse import parse
 
@@ -18,13 +20,13 @@ def test_declared_charset_is_used() -> None:
 
 
 def test_wrong_charset_falls_back_to_detection() -> None:
-    mail = parse(_msg("Ďakujem za správu, ďalší krok".encode("utf-8"), "text/plain; charset=us-ascii"))
+    mail = parse(_msg("Ďakujem za správu, ďalší krok".encode(), "text/plain; charset=us-ascii"))
     assert mail.text == "Ďakujem za správu, ďalší krok"
     assert any("CharsetMismatch" in d for d in mail.defects)
 
 
 def test_unknown_charset_is_a_defect_not_an_error() -> None:
-    mail = parse(_msg("café".encode("utf-8"), "text/plain; charset=x-klingon"))
+    mail = parse(_msg("café".encode(), "text/plain; charset=x-klingon"))
     assert mail.text == "café"
     assert any("UnknownCharset" in d for d in mail.defects)
 
@@ -35,8 +37,10 @@ def test_missing_charset_latin1_body_is_readable() -> None:
 
 
 def test_rfc2047_subject_and_name() -> None:
-    raw = (b"From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.org>\r\n"
-           b"Subject: =?iso-8859-1?q?Bewerbung_f=FCr?= die Stelle\r\n\r\nhi")
+    raw = (
+        b"From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.org>\r\n"
+        b"Subject: =?iso-8859-1?q?Bewerbung_f=FCr?= die Stelle\r\n\r\nhi"
+    )
     mail = parse(raw)
     assert mail.subject == "Bewerbung für die Stelle"
     assert mail.sender.name == "Jürgen Müller"
@@ -48,15 +52,21 @@ def test_raw_8bit_subject_uses_body_charset() -> None:
 
 
 def test_html_only_mail_becomes_text() -> None:
-    mail = parse(_msg(b"<html><body><p>Hello <b>there</b></p><div>Line two<br>Line three</div></body></html>",
-                      "text/html; charset=utf-8"))
+    mail = parse(
+        _msg(
+            b"<html><body><p>Hello <b>there</b></p><div>Line two<br>Line three</div></body></html>",
+            "text/html; charset=utf-8",
+        )
+    )
     assert mail.text == "Hello there\n\nLine two\nLine three"
     assert mail.text_from_html
 
 
 def test_hostile_html_scripts_never_reach_text() -> None:
-    html = b"<html><head><script>steal()</script><style>p{}</style></head><body>Hi<script>alert(1)</script>" \
-           b"<img src=x onerror=alert(2)><!-- <script>x</script> --></body></html>"
+    html = (
+        b"<html><head><script>steal()</script><style>p{}</style></head><body>Hi<script>alert(1)</script>"
+        b"<img src=x onerror=alert(2)><!-- <script>x</script> --></body></html>"
+    )
     text = parse(_msg(html, "text/html")).text
     assert text == "Hi"
 
@@ -95,7 +105,7 @@ def test_nested_rfc822_is_parsed() -> None:
 
 
 def test_not_bytes_is_a_defect() -> None:
-    assert parse("text") .defects  # type: ignore[arg-type]
+    assert parse("text").defects  # type: ignore[arg-type]
 
 
 @settings(max_examples=200, deadline=None)

@@ -7,6 +7,7 @@ must reach the reference library's own. Product path: the cases that assert visi
 run through strip_quotes/reply_text, the functions `triage parse` uses. quotequail's quote() is
 compared with split_reply(), the API that splits at any intro, forwards included.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -19,23 +20,29 @@ from triage.mail.replies import split_replies
 from triage.mail.signatures import split_signature
 
 REFERENCE = {  # each peer on its own suite (fixtures README)
-    "github-email_reply_parser": 20 / 23, "zapier-email-reply-parser": 1.0, "mail-parser-reply": 1.0,
+    "github-email_reply_parser": 20 / 23,
+    "zapier-email-reply-parser": 1.0,
+    "mail-parser-reply": 1.0,
     "quotequail": 1.0,
 }  # visible-text level, product path (strip_quotes + split_signature)
 
 
 def _visible_cases(suite: str) -> list[str]:
     import json
-    from tests.shared_fixtures import _DEFAULT, ENV_VAR
     import os
     from pathlib import Path
+
+    from tests.shared_fixtures import _DEFAULT, ENV_VAR
 
     path = Path(os.environ.get(ENV_VAR) or _DEFAULT) / "replies" / suite / "expected.json"
     if not path.is_file():
         return ["<fixtures absent>"]
     keys = ("visible_text", "visible_text_stripped", "visible_text_contains", "visible_text_not_contains")
-    return sorted(n for n, e in json.loads(path.read_text(encoding="utf-8")).items()
-                  if any(k in e for k in keys) or suite == "quotequail")
+    return sorted(
+        n
+        for n, e in json.loads(path.read_text(encoding="utf-8")).items()
+        if any(k in e for k in keys) or suite == "quotequail"
+    )
 
 
 def _passes(suite: str, name: str) -> bool:
@@ -60,8 +67,11 @@ def _passes(suite: str, name: str) -> bool:
 # the latter (the rule belongs to the quoted header), so these two miss.
 CONTRADICTED = {("mail-parser-reply", "email_2_1"), ("mail-parser-reply", "email_nl_1_2")}
 _WHY = "contradicts email_reply_parser's expectation for the same email: the dash rule is quote header"
-PARAMS = [pytest.param(s, n, marks=pytest.mark.xfail(strict=True, reason=_WHY)) if (s, n) in CONTRADICTED else (s, n)
-          for s in REFERENCE for n in _visible_cases(s)]
+PARAMS = [
+    pytest.param(s, n, marks=pytest.mark.xfail(strict=True, reason=_WHY)) if (s, n) in CONTRADICTED else (s, n)
+    for s in REFERENCE
+    for n in _visible_cases(s)
+]
 
 
 @pytest.mark.parametrize("suite, name", PARAMS)
@@ -69,9 +79,15 @@ def test_reply_case(suite: str, name: str) -> None:
     assert _passes(suite, name)
 
 
-@pytest.mark.parametrize("suite", [
-    pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="6/8 visible-text cases: " + _WHY))
-    if s == "mail-parser-reply" else s for s in sorted(REFERENCE)])
+@pytest.mark.parametrize(
+    "suite",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="6/8 visible-text cases: " + _WHY))
+        if s == "mail-parser-reply"
+        else s
+        for s in sorted(REFERENCE)
+    ],
+)
 def test_suite_rate_at_least_reference(suite: str) -> None:
     names = _visible_cases(suite)
     assert sum(_passes(suite, n) for n in names) / len(names) >= REFERENCE[suite]
@@ -108,8 +124,10 @@ def _reply_failures(name: str) -> list[str]:
     expected, base = load(("replies", REPLIES_SUITE), name)
     text = read_text(base / f"{expected.get('source', name)}.txt")
     keep = expected.get("options", {}).get("keep_hyphen_lists", False)
-    replies = [{"body": r.body, "content": r.content, "signatures": r.signature, "headers": r.headers}
-               for r in split_replies(text, keep_hyphen_lists=keep)]
+    replies = [
+        {"body": r.body, "content": r.content, "signatures": r.signature, "headers": r.headers}
+        for r in split_replies(text, keep_hyphen_lists=keep)
+    ]
     return reply_failures(expected, replies)
 
 
@@ -128,9 +146,13 @@ def test_fragment_suite_rate_at_least_reference(suite: str) -> None:
     assert passed / len(names) >= FRAGMENT_SUITES[suite]
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=REPLIES_LOSSES[n])) if n in REPLIES_LOSSES else n
-    for n in case_names("replies", REPLIES_SUITE)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=REPLIES_LOSSES[n])) if n in REPLIES_LOSSES else n
+        for n in case_names("replies", REPLIES_SUITE)
+    ],
+)
 def test_reply_split_case(name: str) -> None:
     assert _reply_failures(name) == []
 

@@ -3,6 +3,7 @@
 HTML cases assert talon's output HTML; we produce text, so the expected HTML is converted to text
 and compared with whitespace removed (the peer's own comparison also ignores whitespace).
 """
+
 from __future__ import annotations
 
 import email
@@ -63,10 +64,15 @@ def _passes(name: str) -> bool:
     return all(checks)
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=EXPECTED_FAILURES[n])) if n in EXPECTED_FAILURES else n
-    for n in case_names(*SUITE)
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=EXPECTED_FAILURES[n]))
+        if n in EXPECTED_FAILURES
+        else n
+        for n in case_names(*SUITE)
+    ],
+)
 def test_talon_case(name: str) -> None:
     assert _passes(name)
 

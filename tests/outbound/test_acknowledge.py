@@ -1,4 +1,5 @@
 """Automatic acknowledgements of held chasers: once a week, never to robots, lists or no-reply."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -6,10 +7,9 @@ from datetime import date, timedelta
 import pytest
 
 from triage import dates
-from triage.outbound import acknowledge
-from triage.outbound import templates
 from triage.db import Team
 from triage.db.base import utcnow
+from triage.outbound import acknowledge, templates
 
 NEXT = date.today() + timedelta(days=5)
 
@@ -23,6 +23,7 @@ def chaser(db_session, make_role, make_application, make_message):
     def build(email: str | None = None, application=None, **fields):
         application = application or make_application(name="Ada Lovelace", email=email, role=role)
         return make_message(application, **fields)
+
     return build
 
 
@@ -53,10 +54,17 @@ def test_ack_again_after_a_week(db_session, settings, chaser):
     assert acknowledge.acknowledge(db_session, chaser(application=first.application), settings) is not None
 
 
-@pytest.mark.parametrize("headers", [
-    b"Auto-Submitted: auto-replied\r\n", b"Precedence: bulk\r\n", b"Precedence: list\r\n",
-    b"List-Id: <jobs.lists.example.org>\r\n", b"List-Unsubscribe: <mailto:u@x.org>\r\n", b"X-Autoreply: yes\r\n",
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        b"Auto-Submitted: auto-replied\r\n",
+        b"Precedence: bulk\r\n",
+        b"Precedence: list\r\n",
+        b"List-Id: <jobs.lists.example.org>\r\n",
+        b"List-Unsubscribe: <mailto:u@x.org>\r\n",
+        b"X-Autoreply: yes\r\n",
+    ],
+)
 def test_never_to_automatic_list_or_bulk_mail(db_session, settings, chaser, headers):
     raw = b"From: a@example.org\r\n" + headers + b"Subject: Any update?\r\n\r\nhello\r\n"
     assert acknowledge.acknowledge(db_session, chaser(raw=raw), settings) is None
@@ -72,8 +80,7 @@ def test_never_to_a_message_flagged_auto_reply(db_session, settings, chaser):
 
 
 def test_only_held_chasers(db_session, settings, chaser):
-    assert acknowledge.acknowledge(db_session, chaser(lane="today", state="triaged", is_chaser=False),
-                                   settings) is None
+    assert acknowledge.acknowledge(db_session, chaser(lane="today", state="triaged", is_chaser=False), settings) is None
 
 
 def test_team_can_turn_it_off(db_session, settings, chaser):

@@ -1,4 +1,5 @@
 """The batch and outbox JSON API: create, preview, send, progress, retry, cancel, documented."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ def auth(db_session, make_user):
         token = users.create_token(db_session, user, "t")
         db_session.commit()
         return {"Authorization": f"Bearer {token}"}
+
     return build
 
 

@@ -1,4 +1,5 @@
 """Batched status updates: recipients, preview, personal rows, chasers answered, frequency cap."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -7,14 +8,11 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import func, select
 
-from triage.outbound import batches
-from triage.outbound import templates
-from triage.runtime import queues
-from triage.runtime import worker
 from triage.db import BatchState, MessageState, Outbound, Suppression, TemplateKind
 from triage.db.base import utcnow
 from triage.errors import BadInput
-from triage.outbound import delivery, dispatch
+from triage.outbound import batches, delivery, dispatch, templates
+from triage.runtime import queues, worker
 
 NEXT = date.today() + timedelta(days=10)
 
@@ -29,23 +27,34 @@ def template(db_session):
 @pytest.fixture
 def two_roles(make_role, make_application):
     a, b = make_role(title="Data Analyst"), make_role(title="Backend Engineer")
-    apps = [make_application(name=f"Person{i} Smith", role=role, stage=stage)
-            for i, (role, stage) in enumerate([(a, "interviewed"), (a, "interviewed"), (a, "applied"),
-                                               (b, "interviewed"), (b, "rejected")])]
+    apps = [
+        make_application(name=f"Person{i} Smith", role=role, stage=stage)
+        for i, (role, stage) in enumerate(
+            [(a, "interviewed"), (a, "interviewed"), (a, "applied"), (b, "interviewed"), (b, "rejected")]
+        )
+    ]
     return a, b, apps
 
 
 def new_batch(db_session, roles, template, stages=("interviewed",), **kw):
-    batch = batches.create(db_session, role_ids=[r.id for r in roles], stages=list(stages), template_id=template.id,
-                           next_update_on=NEXT, user_id=None, **kw)
+    batch = batches.create(
+        db_session,
+        role_ids=[r.id for r in roles],
+        stages=list(stages),
+        template_id=template.id,
+        next_update_on=NEXT,
+        user_id=None,
+        **kw,
+    )
     db_session.commit()
     return batch
 
 
 def test_preview_counts_and_renders_the_first_few(db_session, two_roles, template):
     a, b, _ = two_roles
-    result = batches.preview(db_session, role_ids=[a.id, b.id], stages=["interviewed"], template_id=template.id,
-                             next_update_on=NEXT, limit=2)
+    result = batches.preview(
+        db_session, role_ids=[a.id, b.id], stages=["interviewed"], template_id=template.id, next_update_on=NEXT, limit=2
+    )
     assert result["count"] == 3 and len(result["samples"]) == 2
     assert result["samples"][0]["subject"].startswith("Person") and "Data Analyst" in result["samples"][0]["subject"]
 
@@ -60,8 +69,9 @@ def test_send_writes_one_personal_row_per_candidate(db_session, settings, two_ro
     assert len({r.thread_id for r in rows}) == 3 and len({r.message_id for r in rows}) == 3
 
 
-def test_delivered_batch_mail_has_one_recipient_and_names_candidate_and_role(db_session, settings, sink,
-                                                                             two_roles, template):
+def test_delivered_batch_mail_has_one_recipient_and_names_candidate_and_role(
+    db_session, settings, sink, two_roles, template
+):
     a, b, _ = two_roles
     batch = new_batch(db_session, [a], template)
     result = batches.send(db_session, settings, batch.id)
@@ -173,6 +183,7 @@ def test_retry_failed_sends_them_again(db_session, settings, sink, two_roles, te
 
 def test_scheduled_batch_is_sent_by_the_scheduler_job(db_session, settings, sink, two_roles, template):
     from triage.outbound import tasks
+
     a, b, _ = two_roles
     batch = new_batch(db_session, [a], template)
     batches.schedule(db_session, batch.id, utcnow() + timedelta(hours=1), None)
@@ -189,6 +200,7 @@ def test_scheduled_batch_is_sent_by_the_scheduler_job(db_session, settings, sink
 
 def test_cancelled_scheduled_batch_never_sends(db_session, settings, sink, two_roles, template):
     from triage.outbound import tasks
+
     a, b, _ = two_roles
     batch = new_batch(db_session, [a], template)
     batches.schedule(db_session, batch.id, utcnow() + timedelta(hours=1), None)
@@ -212,8 +224,14 @@ def test_unknown_stage_is_refused(db_session, two_roles, template):
 
 def test_past_next_update_date_is_refused(db_session, two_roles, template):
     with pytest.raises(BadInput, match="in the past"):
-        batches.create(db_session, role_ids=[two_roles[0].id], stages=["interviewed"], template_id=template.id,
-                       next_update_on=date.today() - timedelta(days=1), user_id=None)
+        batches.create(
+            db_session,
+            role_ids=[two_roles[0].id],
+            stages=["interviewed"],
+            template_id=template.id,
+            next_update_on=date.today() - timedelta(days=1),
+            user_id=None,
+        )
 
 
 def test_the_last_chunk_marks_the_batch_sent(db_session, settings, sink, two_roles, template):

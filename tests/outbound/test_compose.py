@@ -1,16 +1,23 @@
 """Outgoing headers are built safely: whatever a name or subject holds, the message re-parses
 with exactly the headers we meant, and nothing more."""
+
 from __future__ import annotations
 
 from email import message_from_bytes, policy
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from triage.outbound import mime
 
-BASE = dict(message_id="<fixed.1@acme.example>", from_address="jobs@acme.example",
-            to_address="ada@example.org", body_text="Hello\n")
+BASE = dict(
+    message_id="<fixed.1@acme.example>",
+    from_address="jobs@acme.example",
+    to_address="ada@example.org",
+    body_text="Hello\n",
+)
 
 # Characters that break naive header code: line breaks of every kind, NUL, tabs, quotes,
 # commas and angle brackets (address syntax), RFC 2047 look-alikes and plenty of non-ASCII.
@@ -30,26 +37,50 @@ def reparsed(draft: mime.Draft):
 @hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=nasty, subject=nasty, sender=nasty)
 def test_every_message_reparses_with_exactly_the_intended_headers(name, subject, sender):
-    draft = mime.Draft(**BASE, to_name=name, subject=subject, from_name=sender,
-                          in_reply_to="<their.1@example.org>", references=["<a@x>", "<their.1@example.org>"],
-                          automatic=True)
+    draft = mime.Draft(
+        **BASE,
+        to_name=name,
+        subject=subject,
+        from_name=sender,
+        in_reply_to="<their.1@example.org>",
+        references=["<a@x>", "<their.1@example.org>"],
+        automatic=True,
+    )
     msg = reparsed(draft)
-    assert sorted(msg.keys()) == sorted(["From", "To", "Subject", "Date", "Message-ID", "In-Reply-To",
-                                         "References", "Auto-Submitted", "X-Auto-Response-Suppress",
-                                         "MIME-Version", "Content-Type"])
+    assert sorted(msg.keys()) == sorted(
+        [
+            "From",
+            "To",
+            "Subject",
+            "Date",
+            "Message-ID",
+            "In-Reply-To",
+            "References",
+            "Auto-Submitted",
+            "X-Auto-Response-Suppress",
+            "MIME-Version",
+            "Content-Type",
+        ]
+    )
     assert str(msg["Subject"]) == mime.clean_header_text(subject)
     (to,) = msg["To"].addresses
     assert (to.display_name, to.addr_spec) == (mime.clean_header_text(name, 200), "ada@example.org")
     (sent_by,) = msg["From"].addresses
-    assert (sent_by.display_name, sent_by.addr_spec) == (mime.clean_header_text(sender, 200),
-                                                           "jobs@acme.example")
+    assert (sent_by.display_name, sent_by.addr_spec) == (mime.clean_header_text(sender, 200), "jobs@acme.example")
     assert msg["Message-ID"] == "<fixed.1@acme.example>"
     assert msg["References"] == "<a@x> <their.1@example.org>"
     assert not msg.defects and not msg["To"].defects and not msg["Subject"].defects
 
 
-@pytest.mark.parametrize("name", ["Zoë O'Neil-Gonçalves de Albuquerque", "José \"Pepe\" Núñez, Jr.", "山田 太郎",
-                                  "Ada Lovelace Byron King, Countess of Lovelace (1815–1852)"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Zoë O'Neil-Gonçalves de Albuquerque",
+        'José "Pepe" Núñez, Jr.',
+        "山田 太郎",
+        "Ada Lovelace Byron King, Countess of Lovelace (1815–1852)",
+    ],
+)
 def test_real_names_go_out_whole(name):
     (to,) = reparsed(mime.Draft(**BASE, subject="s", to_name=name))["To"].addresses
     assert to.display_name == name
@@ -84,7 +115,9 @@ def test_html_made_from_text_is_escaped():
     assert "&lt;script&gt;" in mime.text_to_html("<script>alert(1)</script>")
 
 
-@pytest.mark.parametrize("bad", ["", "a@b@c", "a b@c.org", "x@y.org\r\nBcc: z@w.org", "Ada <a@b.org>", "a@b.org, c@d.org"])
+@pytest.mark.parametrize(
+    "bad", ["", "a@b@c", "a b@c.org", "x@y.org\r\nBcc: z@w.org", "Ada <a@b.org>", "a@b.org, c@d.org"]
+)
 def test_unusable_recipient_is_refused(bad):
     with pytest.raises(mime.BadAddress):
         mime.to_bytes(mime.Draft(**{**BASE, "to_address": bad}, subject="s"))

@@ -1,4 +1,5 @@
 """Delivery through the outbox: rows, leases, one SMTP connection per chunk, retries, failures."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,25 +8,31 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import func, select
 
-from triage.outbound import outbox
-from triage.runtime import queues
-from triage.outbound import relay
-from triage.runtime import worker
 from triage.db import AuditEvent, MessageState, Outbound, OutboxState, Suppression
 from triage.db.base import utcnow
-from triage.outbound import delivery, dispatch
+from triage.outbound import delivery, dispatch, outbox, relay
+from triage.runtime import queues, worker
 
 
 @pytest.fixture
 def reply(db_session, settings, make_application, make_message):
     """reply(**kw) -> a committed personal reply row to a fresh candidate's chaser."""
+
     def build(email: str | None = None, **kw) -> Outbound:
         application = make_application(email=email)
         message = make_message(application)
-        row = outbox.create_reply(db_session, settings, message_id=message.id, subject=kw.pop("subject", "Re: Any update?"),
-                                  body_text=kw.pop("body_text", "We decide on Friday."), user_id=None, **kw)
+        row = outbox.create_reply(
+            db_session,
+            settings,
+            message_id=message.id,
+            subject=kw.pop("subject", "Re: Any update?"),
+            body_text=kw.pop("body_text", "We decide on Friday."),
+            user_id=None,
+            **kw,
+        )
         db_session.commit()
         return row
+
     return build
 
 
@@ -41,24 +48,44 @@ def fresh(db_session, row: Outbound) -> Outbound:
 def test_create_reply_threads_under_the_message(db_session, settings, make_application, make_message):
     application = make_application(name="Ada Lovelace")
     message = make_message(application, references=["<first@example.org>"])
-    row = outbox.create_reply(db_session, settings, message_id=message.id, subject="Re: Any update?", body_text="Friday.",
-                              user_id=None, asks_for_info=True)
+    row = outbox.create_reply(
+        db_session,
+        settings,
+        message_id=message.id,
+        subject="Re: Any update?",
+        body_text="Friday.",
+        user_id=None,
+        asks_for_info=True,
+    )
     db_session.commit()
     assert (row.in_reply_to, row.references) == (message.message_id, ["<first@example.org>", message.message_id])
-    assert (row.to_address, row.to_name, row.thread_id) == (application.candidate.email, "Ada Lovelace",
-                                                             message.thread_id)
+    assert (row.to_address, row.to_name, row.thread_id) == (
+        application.candidate.email,
+        "Ada Lovelace",
+        message.thread_id,
+    )
 
 
 def test_create_reply_records_the_update_on_the_application(db_session, settings, make_application, make_message):
     application = make_application()
     message = make_message(application)
-    outbox.create_reply(db_session, settings, message_id=message.id, subject="Re: x", body_text="Send your references?",
-                        user_id=None, asks_for_info=True)
+    outbox.create_reply(
+        db_session,
+        settings,
+        message_id=message.id,
+        subject="Re: x",
+        body_text="Send your references?",
+        user_id=None,
+        asks_for_info=True,
+    )
     db_session.commit()
     db_session.refresh(application)
     db_session.refresh(message)
-    assert (application.last_update_kind, application.last_update_asked, message.state) == ("reply", True,
-                                                                                           MessageState.replied)
+    assert (application.last_update_kind, application.last_update_asked, message.state) == (
+        "reply",
+        True,
+        MessageState.replied,
+    )
     assert application.last_update_at is not None
 
 
@@ -81,7 +108,10 @@ def test_delivered_mail_is_the_reply(db_session, reply, settings, sink, database
     delivery.deliver(database, settings, [row.id])
     got = message_from_bytes(sink.messages[0].original_content, policy=policy.default)
     assert (got["To"].addresses[0].addr_spec, got["Subject"], got["In-Reply-To"]) == (
-        row.to_address, "Re: Any update?", row.in_reply_to)
+        row.to_address,
+        "Re: Any update?",
+        row.in_reply_to,
+    )
     assert got.get_body(("plain",)).get_content().strip() == "We decide on Friday."
 
 
@@ -132,8 +162,9 @@ def test_a_deferred_row_is_sent_when_due(db_session, reply, settings, sink, data
     assert fresh(db_session, row).state == OutboxState.sent and len(sink.messages) == 1
 
 
-def test_gives_up_after_the_configured_time(db_session, make_settings, redis_client, sink, make_application,
-                                            make_message, database):
+def test_gives_up_after_the_configured_time(
+    db_session, make_settings, redis_client, sink, make_application, make_message, database
+):
     # 3 minutes: the first retry (5 minutes) would be too late.
     settings = make_settings(SMTP_URL=f"smtp://127.0.0.1:{sink.port}", TRIAGE_OUTBOX_GIVE_UP_HOURS="0.05")
     sink.handler.mode = "tempfail"
@@ -177,6 +208,7 @@ def test_dropped_connection_is_retried_later(db_session, reply, settings, sink, 
 
 def test_unreachable_relay_defers_the_whole_chunk(db_session, reply, make_settings, redis_client, database):
     from tests.outbound.conftest import free_port
+
     settings = make_settings(SMTP_URL=f"smtp://127.0.0.1:{free_port()}")
     rows = [reply() for _ in range(3)]
     tally = delivery.deliver(database, settings, [r.id for r in rows])
@@ -222,7 +254,8 @@ def test_sweeper_reclaims_an_expired_lease(db_session, reply, settings, sink, da
 
 def test_smtp_url_forms():
     assert relay.relay("smtp+starttls://u%40x:p%3Aw@mail.example:2525") == relay.Relay(
-        "mail.example", 2525, "starttls", "u@x", "p:w")
+        "mail.example", 2525, "starttls", "u@x", "p:w"
+    )
     assert (relay.relay("smtps://mail.example").port, relay.relay("smtp://h").security) == (465, "plain")
 
 
@@ -231,6 +264,7 @@ def test_a_worker_killed_mid_chunk_loses_nothing(db_session, reply, settings, si
     """SIGKILL a real `triage worker` (and its work horse) while it sends a chunk; the sweeper
     reclaims the lease and a new worker sends the rest; at most the message in flight twice."""
     import time
+
     from sqlalchemy import update
 
     rows = [reply() for _ in range(20)]
@@ -243,19 +277,24 @@ def test_a_worker_killed_mid_chunk_loses_nothing(db_session, reply, settings, si
         assert time.monotonic() < deadline, f"only {len(sink.messages)} sent in time"
         time.sleep(0.05)
     from tests.outbound.conftest import kill_worker
+
     kill_worker(process)
     sink.handler.delay = 0
     leased = db_session.scalars(select(Outbound.id).where(Outbound.state == OutboxState.sending)).all()
     states = db_session.execute(select(Outbound.state, func.count()).group_by(Outbound.state)).all()
     assert leased, f"the dead worker should still hold the rest of its chunk: {states}"
-    db_session.execute(update(Outbound).where(Outbound.id.in_(leased))  # its 30 s lease runs out
-                       .values(lease_until=utcnow() - timedelta(seconds=1)))
+    db_session.execute(
+        update(Outbound)
+        .where(Outbound.id.in_(leased))  # its 30 s lease runs out
+        .values(lease_until=utcnow() - timedelta(seconds=1))
+    )
     db_session.commit()
     dispatch.sweep(database, queues.connect(settings), settings)
     run_worker(settings)
     ids = sink.handler.message_ids()
     assert set(ids) == {r.message_id for r in rows}, f"{len(set(ids))} of {len(rows)} delivered"
     from collections import Counter
+
     twice = [rows.index(next(r for r in rows if r.message_id == m)) for m, n in Counter(ids).items() if n > 1]
     assert len(ids) - len(set(ids)) <= 1, f"rows sent twice: {twice}; before the sweep: {states}"
 
@@ -266,7 +305,10 @@ def test_a_refused_sender_fails_the_row_but_suppresses_no_candidate(db_session, 
     delivery.deliver(database, settings, [row.id])
     row = fresh(db_session, row)
     assert (row.state, row.last_error[:3], db_session.scalar(select(func.count()).select_from(Suppression))) == (
-        OutboxState.failed, "553", 0)
+        OutboxState.failed,
+        "553",
+        0,
+    )
 
 
 def test_an_internationalized_domain_goes_out_in_its_ascii_form(db_session, reply, settings, sink, database):
@@ -278,6 +320,7 @@ def test_an_internationalized_domain_goes_out_in_its_ascii_form(db_session, repl
 
 def test_a_mailbox_name_that_needs_smtputf8_is_refused_when_the_reply_is_made(reply):
     from triage.errors import BadInput
+
     with pytest.raises(BadInput, match="not a single email address"):
         reply(email="zoë@example.org")
 
@@ -290,14 +333,18 @@ def test_an_unforeseen_error_fails_its_row_alone(db_session, reply, settings, si
         if row.to_address == "ada@example.org":
             raise RuntimeError("a bug")
         return real(smtp, row, from_name)
+
     monkeypatch.setattr(relay, "send_one", send_one)
     tally = delivery.deliver(database, settings, [r.id for r in rows])
     assert (tally.as_dict(), fresh(db_session, rows[0]).last_error) == (
-        {"sent": 1, "deferred": 0, "failed": 1}, "could not be sent: RuntimeError")
+        {"sent": 1, "deferred": 0, "failed": 1},
+        "could not be sent: RuntimeError",
+    )
 
 
 def test_a_worker_that_lost_its_lease_leaves_the_row_to_the_new_holder(db_session, reply, settings, database):
     from triage.outbound import delivery
+
     row = reply()
     [row_id] = delivery.claim(database, [row.id], "stalled", lease=timedelta(seconds=30))
     fresh(db_session, row).lease_until = utcnow() - timedelta(seconds=1)
@@ -315,4 +362,6 @@ def test_after_a_421_the_next_row_goes_over_a_new_connection(db_session, reply, 
     sink.handler.modes = {"r0@example.org": "drop"}  # 421 and the sink hangs up
     tally = delivery.deliver(database, settings, [r.id for r in rows])
     assert (tally.as_dict(), fresh(db_session, rows[1]).state) == (
-        {"sent": 1, "deferred": 1, "failed": 0}, OutboxState.sent)
+        {"sent": 1, "deferred": 1, "failed": 0},
+        OutboxState.sent,
+    )

@@ -1,4 +1,5 @@
 """SMTP_URL: plain, STARTTLS and TLS from the start, with authentication, against a real sink."""
+
 from __future__ import annotations
 
 import ssl
@@ -7,10 +8,9 @@ import subprocess
 import pytest
 
 from tests.outbound.conftest import free_port
-from triage.outbound import outbox
-from triage.outbound.sink import Sink
-from triage.outbound import delivery
 from triage.db.base import Database
+from triage.outbound import delivery, outbox
+from triage.outbound.sink import Sink
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +19,28 @@ def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     try:
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                        "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ],
+            check=True,
+            capture_output=True,
+        )
     except FileNotFoundError:
         pytest.skip("no openssl command to make a test certificate")
     return cert, key
@@ -32,8 +51,9 @@ def tls_sink(certificate, request):
     cert, key = certificate
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    server = Sink("127.0.0.1", free_port(), tls=context, implicit_tls=request.param,
-                  users={"mailer": "s3cret:pw"}).start()
+    server = Sink(
+        "127.0.0.1", free_port(), tls=context, implicit_tls=request.param, users={"mailer": "s3cret:pw"}
+    ).start()
     yield server
     server.stop()
 
@@ -41,7 +61,9 @@ def tls_sink(certificate, request):
 def send_one(db_session, make_settings, make_application, make_message, url):
     settings = make_settings(SMTP_URL=url)
     message = make_message(make_application())
-    row = outbox.create_reply(db_session, settings, message_id=message.id, subject="Re: x", body_text="Hi", user_id=None)
+    row = outbox.create_reply(
+        db_session, settings, message_id=message.id, subject="Re: x", body_text="Hi", user_id=None
+    )
     db_session.commit()
     database = Database(settings.database_url)
     try:
@@ -52,28 +74,46 @@ def send_one(db_session, make_settings, make_application, make_message, url):
 
 
 @pytest.mark.parametrize(("tls_sink", "scheme"), [(False, "smtp+starttls"), (True, "smtps")], indirect=["tls_sink"])
-def test_tls_with_authentication_delivers(db_session, make_settings, redis_client, make_application, make_message,
-                                          tls_sink, scheme, certificate, monkeypatch):
+def test_tls_with_authentication_delivers(
+    db_session, make_settings, redis_client, make_application, make_message, tls_sink, scheme, certificate, monkeypatch
+):
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trust the test certificate
-    tally = send_one(db_session, make_settings, make_application, make_message,
-                     f"{scheme}://mailer:s3cret%3Apw@localhost:{tls_sink.port}")
+    tally = send_one(
+        db_session,
+        make_settings,
+        make_application,
+        make_message,
+        f"{scheme}://mailer:s3cret%3Apw@localhost:{tls_sink.port}",
+    )
     assert tally.sent == 1 and len(tls_sink.messages) == 1
 
 
 @pytest.mark.parametrize("tls_sink", [False], indirect=True)
-def test_wrong_password_defers_with_the_reason(db_session, make_settings, redis_client, make_application,
-                                               make_message, tls_sink, certificate, monkeypatch):
+def test_wrong_password_defers_with_the_reason(
+    db_session, make_settings, redis_client, make_application, make_message, tls_sink, certificate, monkeypatch
+):
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-    tally = send_one(db_session, make_settings, make_application, make_message,
-                     f"smtp+starttls://mailer:wrong@localhost:{tls_sink.port}")
+    tally = send_one(
+        db_session,
+        make_settings,
+        make_application,
+        make_message,
+        f"smtp+starttls://mailer:wrong@localhost:{tls_sink.port}",
+    )
     assert tally.as_dict() == {"sent": 0, "deferred": 1, "failed": 0}
 
 
 @pytest.mark.parametrize("tls_sink", [False], indirect=True)
-def test_an_untrusted_certificate_is_refused(db_session, make_settings, redis_client, make_application,
-                                             make_message, tls_sink):
-    tally = send_one(db_session, make_settings, make_application, make_message,
-                     f"smtp+starttls://mailer:s3cret%3Apw@localhost:{tls_sink.port}")
+def test_an_untrusted_certificate_is_refused(
+    db_session, make_settings, redis_client, make_application, make_message, tls_sink
+):
+    tally = send_one(
+        db_session,
+        make_settings,
+        make_application,
+        make_message,
+        f"smtp+starttls://mailer:s3cret%3Apw@localhost:{tls_sink.port}",
+    )
     assert tally.sent == 0 and tls_sink.messages == []
 
 
@@ -81,6 +121,7 @@ def test_a_relay_without_pipelining_gets_one_command_at_a_time(sink):
     import smtplib
 
     from triage.outbound import relay
+
     with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
         smtp.ehlo()
         assert smtp.has_extn("pipelining")  # the sink offers it; this relay will not

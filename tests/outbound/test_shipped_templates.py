@@ -1,4 +1,5 @@
 """Every shipped template, in every use: filled completely, nothing of the template syntax left over."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,10 @@ def context(db_session, make_application, make_role, make_message, make_user):
     def build(use: str) -> dict:
         if use == "reply":
             return templates.reply_context(message, make_user(), today=date(2026, 12, 1))
-        return templates.context_for(application, next_update_on=NEXT_UPDATE, recruiter_name="Rita",
-                                     original_subject="Any news?")
+        return templates.context_for(
+            application, next_update_on=NEXT_UPDATE, recruiter_name="Rita", original_subject="Any news?"
+        )
+
     return build
 
 
@@ -47,5 +50,6 @@ def test_a_shipped_template_renders_every_placeholder_it_uses(db_session, contex
     rendered = templates.render(template, values)
     parts = (rendered.subject, rendered.body_text, rendered.body_html)
     used = templates.compiled(template).uses
-    assert [part for part in parts if LEFTOVER.search(part)] == [] and \
-        all(any(values[name] in part for part in parts) for name in used)
+    assert [part for part in parts if LEFTOVER.search(part)] == [] and all(
+        any(values[name] in part for part in parts) for name in used
+    )

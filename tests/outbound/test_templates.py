@@ -1,18 +1,25 @@
 """Templates: unknown placeholders are refused when saved; rendering for a real candidate."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
-from triage.outbound import templates
 from triage.db import Template, TemplateKind
 from triage.errors import BadInput
+from triage.outbound import templates
 
 
 def save(db_session, **kw):
-    fields = dict(name="T", kind="status_update", subject="{{ first_name }}: {{ role_title }}",
-                  body_text="Hi {{ first_name }}", body_html=None, user_id=None)
+    fields = dict(
+        name="T",
+        kind="status_update",
+        subject="{{ first_name }}: {{ role_title }}",
+        body_text="Hi {{ first_name }}",
+        body_html=None,
+        user_id=None,
+    )
     fields.update(kw)
     return templates.save(db_session, **fields)
 
@@ -59,8 +66,9 @@ def test_render_for_a_real_candidate(db_session, make_application, make_role):
     application = make_application(name="Ada Lovelace", role=role)
     templates.ensure_default_templates(db_session)
     template = templates.default_template(db_session, TemplateKind.status_update)
-    rendered = templates.render(template, templates.context_for(
-        application, next_update_on=date(2026, 12, 11), recruiter_name="Rita"))
+    rendered = templates.render(
+        template, templates.context_for(application, next_update_on=date(2026, 12, 11), recruiter_name="Rita")
+    )
     assert rendered.subject == "Ada, an update on Data Analyst (REQ-7)"
     assert "by Friday 11 December 2026" in rendered.body_text and "Rita" in rendered.body_text
 
@@ -82,26 +90,42 @@ FAR = date(2099, 12, 11)  # a Friday, never in the past for the reply checks
 TODAY = date(2026, 12, 1)
 
 
-def test_a_reply_names_the_candidate_role_next_update_and_sender(db_session, make_application, make_role,
-                                                                 make_message, make_user):
-    application = make_application(name="Ada Lovelace", role=make_role(title="Data Analyst", reference="REQ-7",
-                                                                        next_update_on=FAR))
+def test_a_reply_names_the_candidate_role_next_update_and_sender(
+    db_session, make_application, make_role, make_message, make_user
+):
+    application = make_application(
+        name="Ada Lovelace", role=make_role(title="Data Analyst", reference="REQ-7", next_update_on=FAR)
+    )
     context = templates.reply_context(make_message(application, subject="Any news?"), make_user(), today=TODAY)
-    assert context == {"first_name": "Ada", "full_name": "Ada Lovelace", "role_title": "Data Analyst",
-                       "role_reference": "REQ-7", "stage": "interviewed", "next_update_date": "Friday 11 December 2099",
-                       "recruiter_name": "Recruiter", "original_subject": "Any news?"}
+    assert context == {
+        "first_name": "Ada",
+        "full_name": "Ada Lovelace",
+        "role_title": "Data Analyst",
+        "role_reference": "REQ-7",
+        "stage": "interviewed",
+        "next_update_date": "Friday 11 December 2099",
+        "recruiter_name": "Recruiter",
+        "original_subject": "Any news?",
+    }
 
 
 def test_a_reply_without_a_candidate_is_addressed_to_the_original_sender_not_the_forwarder(
-        db_session, make_role, make_message, make_user):
-    message = make_message(role_id=make_role().id, from_name="Rita Recruiter", from_address="rita@acme.example",
-                           original_from_name="Grace Hopper", original_from_address="grace@example.org")
+    db_session, make_role, make_message, make_user
+):
+    message = make_message(
+        role_id=make_role().id,
+        from_name="Rita Recruiter",
+        from_address="rita@acme.example",
+        original_from_name="Grace Hopper",
+        original_from_address="grace@example.org",
+    )
     context = templates.reply_context(message, make_user(), today=TODAY)
     assert (context["first_name"], context["full_name"]) == ("Grace", "Grace Hopper")
 
 
 def test_a_reply_template_needing_a_next_update_date_the_role_lacks_is_refused_naming_it(
-        db_session, make_application, make_role, make_message, make_user):
+    db_session, make_application, make_role, make_message, make_user
+):
     application = make_application(role=make_role(reference="REQ-8"))
     templates.ensure_default_templates(db_session)
     template = templates.default_template(db_session, TemplateKind.status_update)
@@ -110,7 +134,8 @@ def test_a_reply_template_needing_a_next_update_date_the_role_lacks_is_refused_n
 
 
 def test_a_reply_template_promising_a_past_next_update_date_is_refused(
-        db_session, make_application, make_role, make_message, make_user):
+    db_session, make_application, make_role, make_message, make_user
+):
     application = make_application(role=make_role(next_update_on=date(2026, 11, 27)))
     templates.ensure_default_templates(db_session)
     template = templates.default_template(db_session, TemplateKind.acknowledgement)
@@ -118,8 +143,9 @@ def test_a_reply_template_promising_a_past_next_update_date_is_refused(
         templates.render(template, templates.reply_context(make_message(application), make_user(), today=TODAY))
 
 
-def test_a_template_not_using_the_missing_date_still_renders(db_session, make_application, make_role, make_message,
-                                                              make_user):
+def test_a_template_not_using_the_missing_date_still_renders(
+    db_session, make_application, make_role, make_message, make_user
+):
     application = make_application(name="Ada Lovelace", role=make_role())
     templates.ensure_default_templates(db_session)
     template = templates.default_template(db_session, TemplateKind.rejection)
@@ -134,7 +160,8 @@ def test_a_batch_context_without_any_next_update_date_is_refused_too(db_session,
 
 
 def test_an_old_composer_placeholder_in_a_stored_template_is_refused_naming_it(
-        db_session, make_application, make_role, make_message, make_user):
+    db_session, make_application, make_role, make_message, make_user
+):
     # Written straight to the table, as only a hand edit could: save() refuses old names.
     template = Template(name="old", kind="reply", subject="Re", body_text="Dear {{ candidate_name }},")
     db_session.add(template)

@@ -1,4 +1,5 @@
 """The batch pages: choose and preview, send, live progress with failures, retry, cancel; templates."""
+
 from __future__ import annotations
 
 import re
@@ -7,9 +8,9 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import csrf_from
+from triage.db import Template
 from triage.outbound import templates
 from triage.runtime import worker
-from triage.db import Template
 
 NEXT = (date.today() + timedelta(days=7)).isoformat()
 
@@ -32,8 +33,14 @@ def role(make_role, make_application):
 def form(client, role, db_session, **extra):
     token = csrf_from(client.get("/batches/").get_data(as_text=True))
     template = templates.default_template(db_session, templates.TemplateKind.status_update)
-    return {"csrf_token": token, "role_ids": str(role.id), "stages": "interviewed", "template_id": str(template.id),
-            "next_update_on": NEXT, **extra}
+    return {
+        "csrf_token": token,
+        "role_ids": str(role.id),
+        "stages": "interviewed",
+        "template_id": str(template.id),
+        "next_update_on": NEXT,
+        **extra,
+    }
 
 
 def test_page_lists_roles_and_templates(client, recruiter, role):
@@ -60,7 +67,9 @@ def test_send_then_live_progress_shows_failures_with_reasons(client, recruiter, 
 
 def role_apps(db_session, role):
     from sqlalchemy import select
+
     from triage.db import Application
+
     return list(db_session.scalars(select(Application).where(Application.role_id == role.id).order_by(Application.id)))
 
 
@@ -76,9 +85,17 @@ def test_scheduled_batch_can_be_cancelled(client, recruiter, role, db_session):
 
 def test_template_with_unknown_placeholder_is_not_saved(client, recruiter, db_session):
     token = csrf_from(client.get("/batches/templates/new").get_data(as_text=True))
-    response = client.post("/batches/templates/new", data={
-        "csrf_token": token, "name": "Mine", "kind": "feedback", "subject": "Hi {{ first_name }}",
-        "body_text": "{{ salary }}", "body_html": ""})
+    response = client.post(
+        "/batches/templates/new",
+        data={
+            "csrf_token": token,
+            "name": "Mine",
+            "kind": "feedback",
+            "subject": "Hi {{ first_name }}",
+            "body_text": "{{ salary }}",
+            "body_html": "",
+        },
+    )
     assert response.status_code == 400 and "unknown placeholder" in response.get_data(as_text=True)
     assert db_session.query(Template).filter_by(name="Mine").count() == 0
 
@@ -86,9 +103,17 @@ def test_template_with_unknown_placeholder_is_not_saved(client, recruiter, db_se
 def test_template_live_preview_renders_for_a_real_candidate(client, recruiter, role, db_session):
     app_id = role_apps(db_session, role)[0].id
     token = csrf_from(client.get("/batches/templates/new").get_data(as_text=True))
-    response = client.post("/batches/templates/preview", data={
-        "csrf_token": token, "kind": "feedback", "subject": "Hi {{ first_name }} ({{ role_reference }})",
-        "body_text": "Dear {{ full_name }}", "body_html": "", "application_id": str(app_id)},
-        headers={"HX-Request": "true"})
+    response = client.post(
+        "/batches/templates/preview",
+        data={
+            "csrf_token": token,
+            "kind": "feedback",
+            "subject": "Hi {{ first_name }} ({{ role_reference }})",
+            "body_text": "Dear {{ full_name }}",
+            "body_html": "",
+            "application_id": str(app_id),
+        },
+        headers={"HX-Request": "true"},
+    )
     text = response.get_data(as_text=True)
     assert "Hi Person0 (REQ-9)" in text and "Dear Person0 Smith" in text

@@ -1,15 +1,16 @@
 """The pipeline: parse → unwrap → strip → match → classify → route, idempotent, batched."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from triage.processing import pipeline
-from triage.db import AppStage, Application, AuditEvent, Candidate, Channel, Lane, Message, MessageState, Outbound
-from triage.intake.accept import Delivery, accept_many
 from tests.intake.conftest import make_raw
+from triage.db import Application, AppStage, AuditEvent, Candidate, Channel, Lane, Message, MessageState, Outbound
+from triage.intake.accept import Delivery, accept_many
+from triage.processing import pipeline
 
 CANDIDATE = "ada@example.org"
 
@@ -21,13 +22,21 @@ def _ingest(settings, database, *raws: bytes, envelope_to: str | None = None) ->
         return [s.get(Message, a.id) for a in accepted]
 
 
-def test_status_check_from_a_known_candidate_is_matched_and_routed(settings, database, keyword_model,
-                                                                   make_role, make_application):
+def test_status_check_from_a_known_candidate_is_matched_and_routed(
+    settings, database, keyword_model, make_role, make_application
+):
     role = make_role("Data Analyst")
-    app = make_application(CANDIDATE, role, interview_at=datetime.now(timezone.utc) - timedelta(days=3))
+    app = make_application(CANDIDATE, role, interview_at=datetime.now(UTC) - timedelta(days=3))
     [m] = _ingest(settings, database, make_raw(subject="Any update?", body="Hi, any update on my application?"))
-    assert (m.application_id, m.role_id, m.intent, m.lane, m.state, m.is_chaser, m.model_version) == \
-        (app.id, role.id, "status_check", Lane.held, MessageState.held, True, "test-keywords")
+    assert (m.application_id, m.role_id, m.intent, m.lane, m.state, m.is_chaser, m.model_version) == (
+        app.id,
+        role.id,
+        "status_check",
+        Lane.held,
+        MessageState.held,
+        True,
+        "test-keywords",
+    )
 
 
 def test_a_reason_says_how_the_role_was_found(settings, database, keyword_model, make_role, make_application):
@@ -75,22 +84,36 @@ def test_role_title_in_the_body(settings, database, keyword_model, make_role, ma
     assert (m.role_id, m.application_id is not None) == (wanted.id, True)
 
 
-def test_reply_to_our_outbound_mail_finds_the_role(settings, database, keyword_model, make_role,
-                                                    make_application, db_session):
+def test_reply_to_our_outbound_mail_finds_the_role(
+    settings, database, keyword_model, make_role, make_application, db_session
+):
     make_application(CANDIDATE, make_role("Data Analyst"))
     wanted = make_role("Sales Lead")
     app = make_application(CANDIDATE, wanted)
-    db_session.add(Outbound(message_id="<ours-1@triage.localhost>", kind="reply", application_id=app.id,
-                            role_id=wanted.id, from_address="jobs@triage.localhost", to_address=CANDIDATE,
-                            subject="Next steps", body_text="..."))
+    db_session.add(
+        Outbound(
+            message_id="<ours-1@triage.localhost>",
+            kind="reply",
+            application_id=app.id,
+            role_id=wanted.id,
+            from_address="jobs@triage.localhost",
+            to_address=CANDIDATE,
+            subject="Next steps",
+            body_text="...",
+        )
+    )
     db_session.commit()
-    [m] = _ingest(settings, database, make_raw(subject="Re: Next steps", body="thank you",
-                                               headers={"In-Reply-To": "<ours-1@triage.localhost>"}))
+    [m] = _ingest(
+        settings,
+        database,
+        make_raw(subject="Re: Next steps", body="thank you", headers={"In-Reply-To": "<ours-1@triage.localhost>"}),
+    )
     assert m.role_id == wanted.id
 
 
-def test_several_applications_and_no_hint_go_to_review_with_the_reason(settings, database, keyword_model,
-                                                                      make_role, make_application):
+def test_several_applications_and_no_hint_go_to_review_with_the_reason(
+    settings, database, keyword_model, make_role, make_application
+):
     make_application(CANDIDATE, make_role("Data Analyst"))
     make_application(CANDIDATE, make_role("Sales Lead"))
     [m] = _ingest(settings, database, make_raw(body="thank you"))
@@ -111,33 +134,41 @@ Thanks, Ada
 """
 
 
-def test_forward_from_a_team_member_is_unwrapped(settings, database, keyword_model, make_role,
-                                                 make_application, make_user):
+def test_forward_from_a_team_member_is_unwrapped(
+    settings, database, keyword_model, make_role, make_application, make_user
+):
     rita = make_user("recruiter", email="rita@example.com")
     app = make_application(CANDIDATE, make_role("Data Analyst"))
-    [m] = _ingest(settings, database, make_raw(sender="Rita <rita@example.com>", subject="Fwd: Any update?",
-                                               body=FORWARD))
-    assert (m.original_from_address, m.forwarded_by_id, m.application_id, m.intent) == \
-        (CANDIDATE, rita.id, app.id, "status_check")
+    [m] = _ingest(
+        settings, database, make_raw(sender="Rita <rita@example.com>", subject="Fwd: Any update?", body=FORWARD)
+    )
+    assert (m.original_from_address, m.forwarded_by_id, m.application_id, m.intent) == (
+        CANDIDATE,
+        rita.id,
+        app.id,
+        "status_check",
+    )
 
 
 def test_forward_from_a_team_alias_is_unwrapped(make_settings, redis_client, database, keyword_model):
     settings = make_settings(TRIAGE_TEAM_ALIASES="hiring@example.com")
-    [m] = _ingest(settings, database, make_raw(sender="hiring@example.com", subject="Fwd: Any update?",
-                                               body=FORWARD))
+    [m] = _ingest(settings, database, make_raw(sender="hiring@example.com", subject="Fwd: Any update?", body=FORWARD))
     assert (m.original_from_address, m.from_address) == (CANDIDATE, "hiring@example.com")
 
 
-def test_forward_from_an_outsider_claiming_a_candidate_is_not_unwrapped(settings, database, keyword_model,
-                                                                        make_role, make_application):
+def test_forward_from_an_outsider_claiming_a_candidate_is_not_unwrapped(
+    settings, database, keyword_model, make_role, make_application
+):
     make_application(CANDIDATE, make_role("Data Analyst"))
-    [m] = _ingest(settings, database, make_raw(sender="Mallory <mallory@evil.example>", subject="Fwd: Any update?",
-                                               body=FORWARD))
+    [m] = _ingest(
+        settings, database, make_raw(sender="Mallory <mallory@evil.example>", subject="Fwd: Any update?", body=FORWARD)
+    )
     assert (m.original_from_address, m.forwarded_by_id, m.application_id) == ("mallory@evil.example", None, None)
 
 
-def test_withdrawal_moves_the_application_and_is_audited(settings, database, keyword_model, make_role,
-                                                         make_application):
+def test_withdrawal_moves_the_application_and_is_audited(
+    settings, database, keyword_model, make_role, make_application
+):
     app = make_application(CANDIDATE, make_role("Data Analyst"))
     [m] = _ingest(settings, database, make_raw(body="I have decided to withdraw my application."))
     with database.session() as s:
@@ -151,18 +182,30 @@ def test_processing_twice_changes_nothing(settings, database, keyword_model, mak
     [m] = _ingest(settings, database, make_raw(body="I withdraw my application."))
     outcome = pipeline.run(database, settings, [m.id])
     with database.session() as s:
-        audits = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "application.withdraw"))
+        audits = s.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "application.withdraw")
+        )
         again = s.get(Message, m.id)
     assert (outcome.processed, outcome.skipped, audits, again.processed_at) == (0, 1, 1, m.processed_at)
 
 
-def test_second_chaser_in_one_batch_counts_the_first(settings, database, keyword_model, make_role,
-                                                     make_application):
-    make_application(CANDIDATE, make_role("Data Analyst"), last_update_at=datetime(2026, 9, 1, tzinfo=timezone.utc),
-                     applied_at=datetime(2026, 8, 1, tzinfo=timezone.utc), last_update_kind="batch")
-    first, second = (make_raw(body="any update?", date=datetime(2026, 11, d, tzinfo=timezone.utc)) for d in (1, 2))
-    accepted = accept_many(database, [Delivery(first, Channel.import_, received_at=datetime(2026, 11, 1, tzinfo=timezone.utc)),
-                                      Delivery(second, Channel.import_, received_at=datetime(2026, 11, 2, tzinfo=timezone.utc))], None)
+def test_second_chaser_in_one_batch_counts_the_first(settings, database, keyword_model, make_role, make_application):
+    make_application(
+        CANDIDATE,
+        make_role("Data Analyst"),
+        last_update_at=datetime(2026, 9, 1, tzinfo=UTC),
+        applied_at=datetime(2026, 8, 1, tzinfo=UTC),
+        last_update_kind="batch",
+    )
+    first, second = (make_raw(body="any update?", date=datetime(2026, 11, d, tzinfo=UTC)) for d in (1, 2))
+    accepted = accept_many(
+        database,
+        [
+            Delivery(first, Channel.import_, received_at=datetime(2026, 11, 1, tzinfo=UTC)),
+            Delivery(second, Channel.import_, received_at=datetime(2026, 11, 2, tzinfo=UTC)),
+        ],
+        None,
+    )
     pipeline.run(database, settings, [a.id for a in accepted])
     with database.session() as s:
         rows = [s.get(Message, a.id) for a in accepted]
@@ -190,6 +233,7 @@ def test_low_confidence_goes_to_review(settings, database, keyword_model, make_r
 
 def test_the_shipped_model_classifies_and_is_recorded(settings, database):
     from triage.classifier import ModelError
+
     pipeline.use_model(None)
     try:
         if pipeline.load_model(settings) is None:
@@ -203,13 +247,19 @@ def test_the_shipped_model_classifies_and_is_recorded(settings, database):
 
 
 def test_the_pool_path_gives_the_same_result_as_in_process(settings, database, keyword_model):
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     raws = [make_raw(sender=f"p{i}@example.org", body="any update?" if i % 2 else "thank you") for i in range(120)]
     accepted = accept_many(database, [Delivery(r, Channel.import_) for r in raws], None)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-        pipeline.run(database, settings, [a.id for a in accepted], mapper=pool.map,
-                     raws={a.id: r for a, r in zip(accepted, raws)})
+        pipeline.run(
+            database,
+            settings,
+            [a.id for a in accepted],
+            mapper=pool.map,
+            raws={a.id: r for a, r in zip(accepted, raws)},
+        )
     with database.session() as s:
         intents = s.scalars(select(Message.intent).order_by(Message.id)).all()
     assert intents == ["status_check" if i % 2 else "thank_you" for i in range(120)]

@@ -1,22 +1,23 @@
 """TeamPolicy: a team's stored settings, read once into one frozen dataclass, and used everywhere."""
+
 from __future__ import annotations
 
 import logging
 from dataclasses import fields
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.intake.conftest import make_raw
 from triage.db import Channel, Lane, Message, MessageState, Team
 from triage.demo import people
 from triage.inbox import operations
 from triage.intake.accept import Delivery, accept_many
 from triage.processing import pipeline
 from triage.processing.policy import TeamPolicy
-from tests.intake.conftest import make_raw
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
-NOW = datetime(2025, 11, 19, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 11, 19, 9, 0, tzinfo=UTC)
 
 EVERY_KEY = [
     ("waiting_window_days", 3, "waiting_window", 3 * DAY),
@@ -44,9 +45,15 @@ BAD_VALUES = [
 
 def test_defaults():
     assert TeamPolicy.from_json(None) == TeamPolicy(
-        waiting_window=14 * DAY, chaser_window=14 * DAY, today_due=24 * HOUR, confidence_threshold=0.5,
-        acknowledge_chasers=True, acknowledge_once_per=7 * DAY, acknowledge_max_age=2 * DAY,
-        batch_every=7 * DAY)
+        waiting_window=14 * DAY,
+        chaser_window=14 * DAY,
+        today_due=24 * HOUR,
+        confidence_threshold=0.5,
+        acknowledge_chasers=True,
+        acknowledge_once_per=7 * DAY,
+        acknowledge_max_age=2 * DAY,
+        batch_every=7 * DAY,
+    )
 
 
 def test_an_empty_policy_takes_the_models_threshold():
@@ -94,11 +101,15 @@ def test_a_policy_that_is_not_an_object_gives_the_defaults(caplog):
         assert TeamPolicy.from_json([1, 2], 0.4) == TeamPolicy(confidence_threshold=0.4)
 
 
-@pytest.mark.parametrize("build, name", [
-    (lambda: TeamPolicy(batch_every=timedelta(hours=36)), "batch_every"),
-    (lambda: TeamPolicy(acknowledge_chasers="yes"), "acknowledge_chasers"),
-    (lambda: TeamPolicy(acknowledge_max_age=timedelta(0)), "acknowledge_max_age"),
-], ids=["partial-days", "switch-not-bool", "zero-max-age"])
+@pytest.mark.parametrize(
+    "build, name",
+    [
+        (lambda: TeamPolicy(batch_every=timedelta(hours=36)), "batch_every"),
+        (lambda: TeamPolicy(acknowledge_chasers="yes"), "acknowledge_chasers"),
+        (lambda: TeamPolicy(acknowledge_max_age=timedelta(0)), "acknowledge_max_age"),
+    ],
+    ids=["partial-days", "switch-not-bool", "zero-max-age"],
+)
 def test_constructing_with_a_bad_value_names_the_field(build, name):
     with pytest.raises(ValueError, match=name):
         build()
@@ -127,12 +138,22 @@ def make_message(db_session):
     def build(role=None, lane="review") -> Message:
         n = next(counter)
         raw = f"Subject: hello {n}\r\n\r\nhello\r\n".encode()
-        message = Message(raw=raw, size=len(raw), content_hash=f"{n:064d}", dedupe_key=f"{n:064d}",
-                          channel=Channel.http, received_at=NOW - HOUR, state=MessageState.triaged,
-                          lane=Lane(lane), intent="other", role_id=role.id if role else None)
+        message = Message(
+            raw=raw,
+            size=len(raw),
+            content_hash=f"{n:064d}",
+            dedupe_key=f"{n:064d}",
+            channel=Channel.http,
+            received_at=NOW - HOUR,
+            state=MessageState.triaged,
+            lane=Lane(lane),
+            intent="other",
+            role_id=role.id if role else None,
+        )
         db_session.add(message)
         db_session.commit()
         return message
+
     return build
 
 
@@ -151,7 +172,7 @@ def test_moving_to_today_without_a_team_uses_the_default_clock(db_session, make_
 
 # --- the pipeline: routing reads the team's policy ----------------------------------------------
 def _route_status_check(settings, database, role, make_application) -> Message:
-    make_application("ada@example.org", role, interview_at=datetime.now(timezone.utc) - 3 * DAY)
+    make_application("ada@example.org", role, interview_at=datetime.now(UTC) - 3 * DAY)
     raw = make_raw(subject="Any update?", body="Hi, any update on my application?")
     [accepted] = accept_many(database, [Delivery(raw, Channel.http)], None)
     pipeline.run(database, settings, [accepted.id])
@@ -159,12 +180,14 @@ def _route_status_check(settings, database, role, make_application) -> Message:
         return s.get(Message, accepted.id)
 
 
-def test_the_pipeline_routes_with_the_teams_waiting_window(settings, database, keyword_model, make_role,
-                                                            make_application):
+def test_the_pipeline_routes_with_the_teams_waiting_window(
+    settings, database, keyword_model, make_role, make_application
+):
     role = make_role(team=Team(name="Quick", policy={"waiting_window_days": 2}))
     assert _route_status_check(settings, database, role, make_application).lane == Lane.feedback
 
 
-def test_the_pipeline_uses_the_default_waiting_window_without_a_team(settings, database, keyword_model,
-                                                                     make_role, make_application):
+def test_the_pipeline_uses_the_default_waiting_window_without_a_team(
+    settings, database, keyword_model, make_role, make_application
+):
     assert _route_status_check(settings, database, make_role(), make_application).lane == Lane.held

@@ -1,9 +1,8 @@
 """A real RQ job round trip: enqueue, a real worker in burst mode, the result back through Redis."""
+
 from rq.job import JobStatus
 
-from triage.runtime import jobs
-from triage.runtime import queues
-from triage.runtime import worker
+from triage.runtime import jobs, queues, worker
 
 
 def test_job_round_trip_through_redis_and_worker(settings, redis_client):
@@ -16,6 +15,7 @@ def test_job_round_trip_through_redis_and_worker(settings, redis_client):
 
 def test_unknown_queue_name_is_refused(redis_client):
     import pytest
+
     with pytest.raises(ValueError):
         queues.queue(redis_client, "nope")
 
@@ -27,6 +27,7 @@ def test_healthz_ok_when_both_answer(client):
 
 def test_healthz_names_redis_when_it_is_down(make_settings, redis_client):
     from triage import create_app
+
     app = create_app(make_settings(REDIS_URL="redis://127.0.0.1:1/0"))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["down"] == ["redis"]
@@ -35,6 +36,7 @@ def test_healthz_names_redis_when_it_is_down(make_settings, redis_client):
 
 def test_healthz_names_the_database_when_it_is_down(make_settings, redis_client, tmp_path):
     from triage import create_app
+
     app = create_app(make_settings(DATABASE_URL=f"sqlite:///{tmp_path}/no/such/dir/x.db"))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["down"] == ["database"]
@@ -51,6 +53,7 @@ def test_naming_no_queue_means_every_queue():
 
 def test_an_unknown_queue_name_is_refused_with_the_known_ones():
     import pytest
+
     with pytest.raises(ValueError, match="intake, outbox, default, retrain"):
         queues.ordered(["intake", "mail"])
 
@@ -72,6 +75,7 @@ def test_triage_worker_refuses_an_unknown_queue(monkeypatch, settings):
     from click.testing import CliRunner
 
     from triage.cli import cli
+
     monkeypatch.setenv("TRIAGE_VAR_DIR", str(settings.var_dir))
     result = CliRunner().invoke(cli, ["worker", "--burst", "--queue", "nope"])
     assert (result.exit_code, "unknown queue(s) nope" in result.output) == (2, True), result.output

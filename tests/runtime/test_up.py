@@ -1,4 +1,5 @@
 """`triage up` as a user runs it: a subprocess that serves /healthz and stops cleanly on SIGINT."""
+
 import os
 import signal
 import socket
@@ -33,16 +34,18 @@ def served_queues(command: list[str]) -> tuple[str, ...]:
 
 
 def test_up_plans_a_mail_worker_and_a_retrain_worker(settings):
-    from triage.runtime import queues
-    from triage.runtime import up
-    workers = {name: served_queues(command) for name, command in up.plan(settings)
-               if command[3:4] == ["worker"]}  # [python, -m, triage.cli, worker, ...]
+    from triage.runtime import queues, up
+
+    workers = {
+        name: served_queues(command) for name, command in up.plan(settings) if command[3:4] == ["worker"]
+    }  # [python, -m, triage.cli, worker, ...]
     assert workers == {"worker": queues.MAIL_QUEUES, "retrain-worker": (queues.RETRAIN,)}
 
 
 def running_workers(redis, process: subprocess.Popen, expected: int, seconds: float = 60) -> list[tuple[str, ...]]:
     """The queues each registered RQ worker serves, once `expected` of them have registered."""
     from rq import Worker
+
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, "triage up exited early"
@@ -58,17 +61,28 @@ def test_up_serves_healthz_runs_both_workers_and_stops_on_sigint(tmp_path, datab
     from redis import Redis
 
     from triage.runtime import queues
+
     web, sink, smtp = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
     # The embedded defaults (its own Redis) unless the suite runs against servers.
-    env.update(TRIAGE_VAR_DIR=str(tmp_path / "var"), DATABASE_URL=database_url, TRIAGE_PORT=str(web),
-               TRIAGE_SINK_PORT=str(sink), TRIAGE_SMTP_PORT=str(smtp))
+    env.update(
+        TRIAGE_VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL=database_url,
+        TRIAGE_PORT=str(web),
+        TRIAGE_SINK_PORT=str(sink),
+        TRIAGE_SMTP_PORT=str(smtp),
+    )
     if os.environ.get("REDIS_URL"):
         env["REDIS_URL"] = redis_url
     # Its own process group, so the SIGINT below reaches the whole group as a terminal's Ctrl-C does.
-    process = subprocess.Popen([sys.executable, "-m", "triage.cli", "up", "--workers", "1"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "triage.cli", "up", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert wait_for(f"http://127.0.0.1:{web}/healthz", process) == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{web}/login", timeout=5) as page:
@@ -91,11 +105,20 @@ def test_up_serves_healthz_runs_both_workers_and_stops_on_sigint(tmp_path, datab
 
 def test_stopping_takes_down_what_a_child_left_in_its_process_group():
     from triage.runtime.up import Child, _stop
+
     # A child that starts a long-lived process of its own and exits, as an RQ worker stopped while
     # starting can leave its scheduler behind.
-    child = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; print(subprocess.Popen("
-                              "[sys.executable, '-c', 'import time; time.sleep(60)']).pid)"],
-                             stdout=subprocess.PIPE, text=True, start_new_session=True)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; print(subprocess.Popen("
+            "[sys.executable, '-c', 'import time; time.sleep(60)']).pid)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     leftover = int(child.stdout.readline())
     child.stdout.close()
     child.wait()

@@ -1,11 +1,11 @@
 """Acting on one message: archive, snooze, move (a correction), stage, reply; CSRF; audit."""
+
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from datetime import datetime, timedelta, timezone
-
 from sqlalchemy import select
 
 from triage.db import AuditEvent, Correction, Outbound
@@ -17,8 +17,13 @@ def _reload(db_session, row):
 
 
 def _actions(db_session, message_id: int) -> list[str]:
-    return list(db_session.scalars(select(AuditEvent.action).where(
-        AuditEvent.target_type == "message", AuditEvent.target_id == message_id).order_by(AuditEvent.id)))
+    return list(
+        db_session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.target_type == "message", AuditEvent.target_id == message_id)
+            .order_by(AuditEvent.id)
+        )
+    )
 
 
 def test_archive_closes_the_message_and_audits_it(client, login, make_user, make_role, make_message, csrf, db_session):
@@ -37,13 +42,13 @@ def test_a_form_without_csrf_token_is_refused(client, login, make_user, make_rol
 
 
 def test_htmx_archive_sends_the_token_in_a_header_and_gets_new_counts(
-        client, login, make_user, make_role, make_message, csrf, db_session):
+    client, login, make_user, make_role, make_message, csrf, db_session
+):
     role = make_role()
     message = make_message(role=role)
     make_message(role=role)
     login(make_user())
-    response = client.post(f"/messages/{message.id}/archive",
-                           headers={"HX-Request": "true", "X-CSRFToken": csrf()})
+    response = client.post(f"/messages/{message.id}/archive", headers={"HX-Request": "true", "X-CSRFToken": csrf()})
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'hx-swap-oob="true"' in page and 'id="count-today">1<' in page
 
@@ -55,9 +60,10 @@ def archived_from_fyi(client, login, make_user, make_role, make_message, csrf) -
     message = make_message(role=role, lane="fyi")
     make_message(role=role, lane="fyi")
     login(make_user())
-    return client.post(f"/messages/{message.id}/archive",
-                       headers={"HX-Request": "true", "X-CSRFToken": csrf(),
-                                "HX-Current-URL": "http://localhost/?lane=fyi"}).get_data(as_text=True)
+    return client.post(
+        f"/messages/{message.id}/archive",
+        headers={"HX-Request": "true", "X-CSRFToken": csrf(), "HX-Current-URL": "http://localhost/?lane=fyi"},
+    ).get_data(as_text=True)
 
 
 def test_htmx_archive_keeps_the_current_lane_marked(archived_from_fyi):
@@ -70,8 +76,9 @@ def test_htmx_archive_refreshes_the_lists_open_count(archived_from_fyi):
     assert re.search(r'id="open-count" hx-swap-oob="true">· 1 open<', page)
 
 
-def test_line_manager_cannot_act_on_another_roles_message(client, login, make_user, make_role, make_message,
-                                                          csrf, db_session):
+def test_line_manager_cannot_act_on_another_roles_message(
+    client, login, make_user, make_role, make_message, csrf, db_session
+):
     mine, theirs = make_role("Nurse"), make_role("Chef")
     other = make_message(role=theirs)
     login(make_user("line_manager", roles=[mine]))
@@ -84,14 +91,13 @@ def test_snooze_hides_the_message_until_the_time(client, login, make_user, make_
     login(make_user())
     client.post(f"/messages/{message.id}/snooze", data={"csrf_token": csrf(), "hours": "24"})
     row = _reload(db_session, message)
-    assert row.state == "snoozed" and row.snoozed_until > datetime.now(timezone.utc) + timedelta(hours=23)
+    assert row.state == "snoozed" and row.snoozed_until > datetime.now(UTC) + timedelta(hours=23)
 
 
 def test_snooze_into_the_past_is_refused(client, login, make_user, make_role, make_message, csrf, db_session):
     message = make_message(role=make_role())
     login(make_user())
-    response = client.post(f"/messages/{message.id}/snooze",
-                           data={"csrf_token": csrf(), "until": "2001-01-01T09:00"})
+    response = client.post(f"/messages/{message.id}/snooze", data={"csrf_token": csrf(), "until": "2001-01-01T09:00"})
     assert response.status_code == 400 and _reload(db_session, message).state == "triaged"
 
 
@@ -99,21 +105,32 @@ def test_move_records_a_correction(client, login, make_user, make_role, make_mes
     message = make_message(role=make_role(), lane="review", intent="other")
     user = make_user()
     login(user)
-    client.post(f"/messages/{message.id}/move", data={"csrf_token": csrf(), "lane": "feedback",
-                                                       "intent": "feedback_request"})
+    client.post(
+        f"/messages/{message.id}/move", data={"csrf_token": csrf(), "lane": "feedback", "intent": "feedback_request"}
+    )
     correction = db_session.scalar(select(Correction).where(Correction.message_id == message.id))
-    assert (correction.from_lane, correction.to_lane, correction.from_intent, correction.to_intent,
-            correction.user_id) == ("review", "feedback", "other", "feedback_request", user.id)
+    assert (
+        correction.from_lane,
+        correction.to_lane,
+        correction.from_intent,
+        correction.to_intent,
+        correction.user_id,
+    ) == ("review", "feedback", "other", "feedback_request", user.id)
 
 
-def test_move_puts_the_message_in_the_new_lane_with_a_reason(client, login, make_user, make_role, make_message,
-                                                            csrf, db_session):
+def test_move_puts_the_message_in_the_new_lane_with_a_reason(
+    client, login, make_user, make_role, make_message, csrf, db_session
+):
     message = make_message(role=make_role(), lane="fyi", intent="thank_you")
     login(make_user())
     client.post(f"/messages/{message.id}/move", data={"csrf_token": csrf(), "lane": "today", "intent": "thank_you"})
     row = _reload(db_session, message)
-    assert (row.lane, row.state, row.due_at is not None, "lane fyi → today" in row.reasons[-1]) == \
-        ("today", "triaged", True, True)
+    assert (row.lane, row.state, row.due_at is not None, "lane fyi → today" in row.reasons[-1]) == (
+        "today",
+        "triaged",
+        True,
+        True,
+    )
 
 
 def test_moving_to_held_waits_for_the_batch(client, login, make_user, make_role, make_message, csrf, db_session):
@@ -124,22 +141,31 @@ def test_moving_to_held_waits_for_the_batch(client, login, make_user, make_role,
     assert (row.lane, row.state, _actions(db_session, message.id)) == ("held", "held", ["message.move", "message.hold"])
 
 
-def test_change_stage_updates_the_application_and_audits(client, login, make_user, make_role, make_application,
-                                                         make_message, csrf, db_session):
+def test_change_stage_updates_the_application_and_audits(
+    client, login, make_user, make_role, make_application, make_message, csrf, db_session
+):
     app = make_application(make_role(), stage="interviewed")
     message = make_message(application=app)
     login(make_user())
     client.post(f"/messages/{message.id}/stage", data={"csrf_token": csrf(), "stage": "offer"})
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "application.stage"))
-    assert (_reload(db_session, app).stage, event.details["from_stage"], event.target_id) == ("offer", "interviewed", app.id)
+    assert (_reload(db_session, app).stage, event.details["from_stage"], event.target_id) == (
+        "offer",
+        "interviewed",
+        app.id,
+    )
 
 
-def test_template_placeholders_are_filled(client, login, make_user, make_role, make_application, make_candidate,
-                                          make_message, db_session):
+def test_template_placeholders_are_filled(
+    client, login, make_user, make_role, make_application, make_candidate, make_message, db_session
+):
     from triage.db import Template
+
     role = make_role("Staff Nurse")
     message = make_message(application=make_application(role, make_candidate("Grace Hopper")))
-    template = Template(name="thanks", kind="reply", subject="Re", body_text="Dear {{ first_name }}, about {{ role_title }}.")
+    template = Template(
+        name="thanks", kind="reply", subject="Re", body_text="Dear {{ first_name }}, about {{ role_title }}."
+    )
     db_session.add(template)
     db_session.commit()
     login(make_user())
@@ -150,30 +176,49 @@ def test_template_placeholders_are_filled(client, login, make_user, make_role, m
 def test_preview_shows_the_reply_without_sending(client, login, make_user, make_role, make_message, csrf, db_session):
     message = make_message(role=make_role())
     login(make_user())
-    page = client.post(f"/messages/{message.id}/reply", data={
-        "csrf_token": csrf(), "subject": "Re: hi", "body": "Thank you!", "action": "preview"}).get_data(as_text=True)
+    page = client.post(
+        f"/messages/{message.id}/reply",
+        data={"csrf_token": csrf(), "subject": "Re: hi", "body": "Thank you!", "action": "preview"},
+    ).get_data(as_text=True)
     assert 'id="preview"' in page and "Thank you!" in page and 'id="send-reply"' in page
     assert db_session.scalar(select(Outbound.id)) is None
 
 
-def test_send_queues_through_the_outbox_and_enqueues(client, login, make_user, make_role, make_message, csrf,
-                                                      db_session, redis_client):
+def test_send_queues_through_the_outbox_and_enqueues(
+    client, login, make_user, make_role, make_message, csrf, db_session, redis_client
+):
     from triage.runtime import queues
+
     message = make_message(role=make_role())
     login(make_user())
-    response = client.post(f"/messages/{message.id}/reply", data={
-        "csrf_token": csrf(), "subject": "Re: hi", "body": "Thank you!", "action": "send"})
+    response = client.post(
+        f"/messages/{message.id}/reply",
+        data={"csrf_token": csrf(), "subject": "Re: hi", "body": "Thank you!", "action": "send"},
+    )
     out = db_session.scalar(select(Outbound))
-    assert (response.status_code, out.reply_to_message_id, out.state, _reload(db_session, message).state) == \
-        (302, message.id, "queued", "replied")
+    assert (response.status_code, out.reply_to_message_id, out.state, _reload(db_session, message).state) == (
+        302,
+        message.id,
+        "queued",
+        "replied",
+    )
     assert queues.queue(redis_client, "outbox").count == 1
 
 
 def test_reply_status_shows_failure_and_why(client, login, make_user, make_role, make_message, db_session):
     message = make_message(role=make_role())
-    out = Outbound(message_id="<x@triage>", kind="reply", reply_to_message_id=message.id, role_id=message.role_id,
-                   from_address="jobs@triage.localhost", to_address="c@example.org", subject="Re: hi",
-                   body_text="hi", state="failed", last_error="550 mailbox unavailable")
+    out = Outbound(
+        message_id="<x@triage>",
+        kind="reply",
+        reply_to_message_id=message.id,
+        role_id=message.role_id,
+        from_address="jobs@triage.localhost",
+        to_address="c@example.org",
+        subject="Re: hi",
+        body_text="hi",
+        state="failed",
+        last_error="550 mailbox unavailable",
+    )
     db_session.add(out)
     db_session.commit()
     login(make_user())
@@ -184,6 +229,8 @@ def test_reply_status_shows_failure_and_why(client, login, make_user, make_role,
 def test_empty_reply_is_refused(client, login, make_user, make_role, make_message, csrf, db_session):
     message = make_message(role=make_role())
     login(make_user())
-    response = client.post(f"/messages/{message.id}/reply", data={
-        "csrf_token": csrf(), "subject": "Re: hi", "body": "  ", "action": "send"})
+    response = client.post(
+        f"/messages/{message.id}/reply",
+        data={"csrf_token": csrf(), "subject": "Re: hi", "body": "  ", "action": "send"},
+    )
     assert response.status_code == 400 and db_session.scalar(select(Outbound.id)) is None

@@ -2,11 +2,13 @@
 
 Run on their own with `pytest -m browser`. Without Chromium they skip, loudly.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import warnings
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -18,19 +20,26 @@ expect = pytest.importorskip("playwright.sync_api").expect
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("TRIAGE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture(scope="module")
 def chromium():
     if not Path(CHROMIUM).exists():
-        reason = (f"BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM} "
-                  "(apt-get install chromium, or set TRIAGE_CHROMIUM)")
-        warnings.warn(reason, pytest.PytestWarning)  # visible in the summary, not only as an 's'
+        reason = f"BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM} (apt-get install chromium, or set TRIAGE_CHROMIUM)"
+        warnings.warn(reason, pytest.PytestWarning, stacklevel=2)  # visible in the summary, not only as an 's'
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield browser
@@ -70,6 +79,7 @@ def browse(chromium, live_server):
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(live_server + "/")
         return page, watch
+
     yield open_as
     for context in contexts:
         context.close()
@@ -100,14 +110,25 @@ def test_log_in_and_clear_a_lane_with_the_keyboard(browse, live_server, make_use
     assert page.get_by_text("The lane is clear").is_visible() and watch.console == []
 
 
-def test_reply_from_a_template_with_preview(browse, db_session, make_user, make_role, make_application,
-                                            make_candidate, make_message):
+def test_reply_from_a_template_with_preview(
+    browse, db_session, make_user, make_role, make_application, make_candidate, make_message
+):
     from triage.db import Template
+
     role = make_role("Staff Nurse")
-    message = make_message(application=make_application(role, make_candidate("Grace Hopper")),
-                           subject="References", body="Here are my references.")
-    db_session.add(Template(name="Thanks for the references", kind="reply", subject="x",
-                            body_text="Dear {{ first_name }},\n\nThank you. We will be in touch about {{ role_title }}."))
+    message = make_message(
+        application=make_application(role, make_candidate("Grace Hopper")),
+        subject="References",
+        body="Here are my references.",
+    )
+    db_session.add(
+        Template(
+            name="Thanks for the references",
+            kind="reply",
+            subject="x",
+            body_text="Dear {{ first_name }},\n\nThank you. We will be in touch about {{ role_title }}.",
+        )
+    )
     db_session.commit()
     page, watch = browse(make_user())
     page.goto(f"{watch.origin}/messages/{message.id}")
@@ -149,30 +170,34 @@ def test_line_manager_sees_only_their_roles(browse, make_user, make_role, make_m
 HOSTILE = {
     "script": "<p>hi</p><script>window.parent.__pwned = 'script'; console.log('pwned')</script>",
     "handlers": '<img src="x" onerror="parent.__pwned=\'onerror\'"><body onload="parent.__pwned=1">'
-                '<div onmouseover="parent.__pwned=1">hover</div><input autofocus onfocus="parent.__pwned=1">',
+    '<div onmouseover="parent.__pwned=1">hover</div><input autofocus onfocus="parent.__pwned=1">',
     "javascript-url": '<a id="j" href="javascript:parent.__pwned=1">click</a>'
-                      '<iframe src="javascript:parent.__pwned=1"></iframe>',
+    '<iframe src="javascript:parent.__pwned=1"></iframe>',
     "svg": '<svg onload="parent.__pwned=1"><script>parent.__pwned=1</script>'
-           '<image href="http://evil.invalid/svg.png"/></svg>',
+    '<image href="http://evil.invalid/svg.png"/></svg>',
     "css-import": "<style>@import url('http://evil.invalid/x.css'); body{background:url(http://evil.invalid/bg.png)}</style>"
-                  '<div style="background-image:url(http://evil.invalid/div.png)">styled</div>'
-                  '<link rel="stylesheet" href="http://evil.invalid/link.css">',
+    '<div style="background-image:url(http://evil.invalid/div.png)">styled</div>'
+    '<link rel="stylesheet" href="http://evil.invalid/link.css">',
     "meta-refresh": '<meta http-equiv="refresh" content="0;url=http://evil.invalid/">'
-                    '<base href="http://evil.invalid/"><a href="relative">rel</a>',
+    '<base href="http://evil.invalid/"><a href="relative">rel</a>',
     "remote-images": '<img src="http://evil.invalid/track.gif" width="1" height="1">'
-                     '<video poster="http://evil.invalid/poster.png"></video><img srcset="http://evil.invalid/s.png 1x">',
+    '<video poster="http://evil.invalid/poster.png"></video><img srcset="http://evil.invalid/s.png 1x">',
     "mutation": '<math><mtext><table><mglyph><style><img src=x onerror="parent.__pwned=1"></style></mglyph>'
-                '</table></mtext></math><noscript><p title="</noscript><img src=x onerror=parent.__pwned=1>">',
+    '</table></mtext></math><noscript><p title="</noscript><img src=x onerror=parent.__pwned=1>">',
     "object": '<object data="http://evil.invalid/o.swf"></object><embed src="http://evil.invalid/e.swf">'
-              '<form action="http://evil.invalid/"><button>go</button></form>',
+    '<form action="http://evil.invalid/"><button>go</button></form>',
 }
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_html_runs_nothing_and_loads_nothing(name, browse, make_user, make_role, make_message):
     html = HOSTILE[name]
-    message = make_message(role=make_role(), html=html, subject=f"<script>parent.__pwned=1</script> {name}",
-                           body=f"text part <script>window.__pwned=1</script> {name}")
+    message = make_message(
+        role=make_role(),
+        html=html,
+        subject=f"<script>parent.__pwned=1</script> {name}",
+        body=f"text part <script>window.__pwned=1</script> {name}",
+    )
     page, watch = browse(make_user())
     page.goto(f"{watch.origin}/messages/{message.id}")
     frame = page.frame_locator("iframe").locator("body")
@@ -201,26 +226,40 @@ def test_remote_images_load_after_the_click(browse, make_user, make_role, make_m
     assert "http://evil.invalid/logo.png" in watch.foreign()
 
 
-def test_screenshots_of_the_main_screens(browse, db_session, make_user, make_role, make_application,
-                                         make_candidate, make_message):
+def test_screenshots_of_the_main_screens(
+    browse, db_session, make_user, make_role, make_application, make_candidate, make_message
+):
     """Renders the inbox, a message and the roles page; kept in docs/ with TRIAGE_SCREENSHOTS=1."""
-    from datetime import datetime, timedelta, timezone
-    now = datetime.now(timezone.utc)
+    from datetime import datetime, timedelta
+
+    now = datetime.now(UTC)
     roles = [make_role(t) for t in ("Staff Nurse", "Head Chef", "Data Analyst")]
     names = ["Grace Hopper", "Alan Turing", "Ada Lovelace", "Edsger Dijkstra", "Barbara Liskov", "Ken Thompson"]
     sample = None
     for i, name in enumerate(names):
         app = make_application(roles[i % 3], make_candidate(name), stage=("interviewed", "offer", "screening")[i % 3])
-        sample = make_message(application=app, subject=("References attached", "Re: offer details",
-                                                        "Interview times")[i % 3],
-                              received_at=now - timedelta(hours=4 * i + 1), intent=("info_response",
-                              "offer_negotiation", "scheduling")[i % 3],
-                              reasons=[("the candidate answers our request", "offer talk: answer the same day",
-                                        "scheduling: answer within 24 h")[i % 3]],
-                              html="<p>Hello,</p><p>please find my <b>references</b> attached.</p>"
-                                   '<img src="https://tracker.example/open.gif">')
-        make_message(application=app, lane="held", intent="status_check", subject="Any update?",
-                     reasons=["2nd follow-up in 9 days; last update sent 2 days ago"])
+        sample = make_message(
+            application=app,
+            subject=("References attached", "Re: offer details", "Interview times")[i % 3],
+            received_at=now - timedelta(hours=4 * i + 1),
+            intent=("info_response", "offer_negotiation", "scheduling")[i % 3],
+            reasons=[
+                (
+                    "the candidate answers our request",
+                    "offer talk: answer the same day",
+                    "scheduling: answer within 24 h",
+                )[i % 3]
+            ],
+            html="<p>Hello,</p><p>please find my <b>references</b> attached.</p>"
+            '<img src="https://tracker.example/open.gif">',
+        )
+        make_message(
+            application=app,
+            lane="held",
+            intent="status_check",
+            subject="Any update?",
+            reasons=["2nd follow-up in 9 days; last update sent 2 days ago"],
+        )
     page, watch = browse(make_user())
     page.locator("tr.msg-row").first.wait_for()
     _shot(page, "inbox")

@@ -1,8 +1,9 @@
 """Bulk actions and filters (search: test_search.py)."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -18,7 +19,9 @@ def _states(db_session, messages) -> list[str]:
     return [str(db_session.get(Message, m.id).state) for m in messages]
 
 
-def test_bulk_archive_closes_every_selected_message(client, login, make_user, make_role, make_message, csrf, db_session):
+def test_bulk_archive_closes_every_selected_message(
+    client, login, make_user, make_role, make_message, csrf, db_session
+):
     role = make_role()
     chosen = [make_message(role=role, lane="fyi") for _ in range(3)]
     left = make_message(role=role, lane="fyi")
@@ -35,8 +38,9 @@ def test_bulk_actions_audit_each_message(client, login, make_user, make_role, ma
     assert db_session.scalar(select(func.count()).where(AuditEvent.action == "message.archive")) == 2
 
 
-def test_bulk_skips_messages_the_line_manager_may_not_see(client, login, make_user, make_role, make_message,
-                                                         csrf, db_session):
+def test_bulk_skips_messages_the_line_manager_may_not_see(
+    client, login, make_user, make_role, make_message, csrf, db_session
+):
     mine, theirs = make_role("Nurse"), make_role("Chef")
     own, other = make_message(role=mine), make_message(role=theirs)
     login(make_user("line_manager", roles=[mine]))
@@ -44,8 +48,9 @@ def test_bulk_skips_messages_the_line_manager_may_not_see(client, login, make_us
     assert _states(db_session, [own, other]) == ["archived", "triaged"]
 
 
-def test_bulk_answer_with_next_batch_update_holds_them(client, login, make_user, make_role, make_message,
-                                                       csrf, db_session):
+def test_bulk_answer_with_next_batch_update_holds_them(
+    client, login, make_user, make_role, make_message, csrf, db_session
+):
     role = make_role()
     chosen = [make_message(role=role, lane="feedback", intent="status_check") for _ in range(2)]
     login(make_user())
@@ -56,13 +61,22 @@ def test_bulk_answer_with_next_batch_update_holds_them(client, login, make_user,
     assert db_session.scalar(select(func.count()).select_from(Correction)) == 2
 
 
-def test_bulk_move_changes_intent_and_records_corrections(client, login, make_user, make_role, make_message,
-                                                         csrf, db_session):
+def test_bulk_move_changes_intent_and_records_corrections(
+    client, login, make_user, make_role, make_message, csrf, db_session
+):
     role = make_role()
     chosen = [make_message(role=role, lane="review", intent="other") for _ in range(2)]
     login(make_user())
-    client.post("/messages/bulk", data={"csrf_token": csrf(), "action": "move", "lane": "fyi",
-                                        "intent": "thank_you", "ids": [m.id for m in chosen]})
+    client.post(
+        "/messages/bulk",
+        data={
+            "csrf_token": csrf(),
+            "action": "move",
+            "lane": "fyi",
+            "intent": "thank_you",
+            "ids": [m.id for m in chosen],
+        },
+    )
     corrections = db_session.scalars(select(Correction)).all()
     assert sorted((c.to_lane, c.to_intent) for c in corrections) == [("fyi", "thank_you")] * 2
 
@@ -72,8 +86,10 @@ def test_bulk_change_stage(client, login, make_user, make_role, make_application
     apps = [make_application(role, stage="interviewed") for _ in range(2)]
     messages = [make_message(application=a, lane="fyi") for a in apps]
     login(make_user())
-    client.post("/messages/bulk", data={"csrf_token": csrf(), "action": "stage", "stage": "rejected",
-                                        "ids": [m.id for m in messages]})
+    client.post(
+        "/messages/bulk",
+        data={"csrf_token": csrf(), "action": "stage", "stage": "rejected", "ids": [m.id for m in messages]},
+    )
     db_session.expire_all()
     assert [str(db_session.get(type(a), a.id).stage) for a in apps] == ["rejected", "rejected"]
 
@@ -87,7 +103,7 @@ def test_bulk_without_csrf_is_refused(client, login, make_user, make_role, make_
 
 def test_filters_by_intent_and_date(client, login, make_user, make_role, make_message):
     role = make_role()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     hit = make_message(role=role, lane="today", intent="scheduling", received_at=now - timedelta(days=2))
     make_message(role=role, lane="today", intent="scheduling", received_at=now - timedelta(days=10))
     make_message(role=role, lane="today", intent="info_response", received_at=now - timedelta(days=2))

@@ -1,4 +1,5 @@
 """The reply composer: shipped templates open filled through the one template system."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,6 +14,7 @@ from triage.outbound import templates
 @pytest.fixture
 def open_composer(client, login, make_user, make_role, make_application, make_candidate, make_message, db_session):
     """open_composer(template_name, next_update_on=...) -> (status, page) of the reply form with it chosen."""
+
     def open_(template_name: str, next_update_on: date | None = date(2099, 12, 11)):
         role = make_role("Staff Nurse", next_update_on=next_update_on)
         message = make_message(application=make_application(role, make_candidate("Grace Hopper")))
@@ -22,6 +24,7 @@ def open_composer(client, login, make_user, make_role, make_application, make_ca
         login(make_user())
         response = client.get(f"/messages/{message.id}/compose?template={template.id}", headers={"HX-Request": "true"})
         return response.status_code, response.get_data(as_text=True)
+
     return open_
 
 

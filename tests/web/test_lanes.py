@@ -1,8 +1,9 @@
 """The inbox page: lanes with counts, per role and across roles, Today's clock, access."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def _rows(page: str) -> list[str]:
@@ -43,7 +44,7 @@ def test_closed_messages_are_not_counted(client, login, make_user, make_role, ma
 
 def test_today_is_oldest_first(client, login, make_user, make_role, make_message):
     role = make_role()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     newer = make_message(role=role, received_at=now - timedelta(hours=1))
     older = make_message(role=role, received_at=now - timedelta(hours=20))
     login(make_user())
@@ -52,7 +53,7 @@ def test_today_is_oldest_first(client, login, make_user, make_role, make_message
 
 def test_today_shows_the_clock_and_marks_overdue(client, login, make_user, make_role, make_message):
     role = make_role()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     make_message(role=role, received_at=now - timedelta(hours=21, minutes=5), subject="fresh")
     make_message(role=role, received_at=now - timedelta(hours=27, minutes=5), subject="late")
     login(make_user())
@@ -111,7 +112,7 @@ def test_a_page_holds_fifty_and_links_the_next(client, login, make_user, make_ro
 
 def test_a_snooze_that_ended_puts_the_message_back(client, login, make_user, make_role, make_message):
     role = make_role()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     woken = make_message(role=role, lane="feedback", state="snoozed", snoozed_until=now - timedelta(minutes=1))
     make_message(role=role, lane="feedback", state="snoozed", snoozed_until=now + timedelta(hours=1))
     login(make_user())
@@ -143,16 +144,18 @@ def test_sidebar_links_each_role_and_lane_count(client, login, make_user, make_r
 
 def test_a_lane_merges_its_triaged_and_held_messages_in_time_order(client, login, make_user, make_role, make_message):
     role = make_role()
-    now = datetime.now(timezone.utc)
-    made = [make_message(role=role, lane="today", state=state, received_at=now - timedelta(hours=hours))
-            for state, hours in (("held", 1), ("triaged", 3), ("held", 5), ("triaged", 2))]
+    now = datetime.now(UTC)
+    made = [
+        make_message(role=role, lane="today", state=state, received_at=now - timedelta(hours=hours))
+        for state, hours in (("held", 1), ("triaged", 3), ("held", 5), ("triaged", 2))
+    ]
     login(make_user())
     assert _rows(client.get("/?lane=today").get_data(as_text=True)) == [str(made[i].id) for i in (2, 1, 3, 0)]
 
 
 def test_until_filter_keeps_the_whole_last_day(client, login, make_user, make_role, make_message):
     role = make_role()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     kept = make_message(role=role, lane="fyi", received_at=now - timedelta(days=3))
     make_message(role=role, lane="fyi", received_at=now - timedelta(hours=1))
     until = (now - timedelta(days=3)).date().isoformat()

@@ -1,14 +1,15 @@
 """Corrections on the admin model page: who moved which message, and withdrawing a wrong one."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from triage.classifier import corrections
-from triage.inbox import operations
 from triage.db import AuditEvent, Correction
+from triage.inbox import operations
 
 
 @pytest.fixture
@@ -18,10 +19,10 @@ def corrected(db_session, make_user, make_message):
 
     def build(subject: str = "Re: offer", to_intent: str = "offer_response", by=None) -> Correction:
         message = make_message(subject=subject, intent="thank_you")
-        correction = operations.move(db_session, message, by or recruiter, intent=to_intent,
-                                    now=datetime.now(timezone.utc))
+        correction = operations.move(db_session, message, by or recruiter, intent=to_intent, now=datetime.now(UTC))
         db_session.commit()
         return correction
+
     return build
 
 
@@ -34,8 +35,11 @@ def test_the_model_page_lists_who_moved_which_message_to_which_intent(client, lo
     login(make_user("admin"))
     page = client.get("/admin/model").get_data(as_text=True)
     row = page.split(f'id="correction-{correction.id}"', 1)[1].split("</tr>", 1)[0]
-    assert ("Recruiter" in row, "Re: the offer letter" in row, "thank_you → offer_response" in row) == \
-        (True, True, True)
+    assert ("Recruiter" in row, "Re: the offer letter" in row, "thank_you → offer_response" in row) == (
+        True,
+        True,
+        True,
+    )
 
 
 def test_the_list_can_show_one_persons_corrections(client, login, make_user, corrected):
@@ -48,27 +52,35 @@ def test_the_list_can_show_one_persons_corrections(client, login, make_user, cor
 
 def test_the_list_pages_back_to_older_corrections(client, login, make_user, corrected, monkeypatch):
     from triage.web import models_admin
+
     monkeypatch.setattr(models_admin, "PAGE", 2)
     oldest, middle, newest = corrected("Re: one"), corrected("Re: two"), corrected("Re: three")
     login(make_user("admin"))
     first = client.get("/admin/model").get_data(as_text=True)
     second = client.get(f"/admin/model?before={middle.id}").get_data(as_text=True)
-    assert ([f'id="correction-{c.id}"' in first for c in (newest, middle, oldest)],
-            f"before={middle.id}" in first,
-            [f'id="correction-{c.id}"' in second for c in (newest, middle, oldest)]) == \
-        ([True, True, False], True, [False, False, True])
+    assert (
+        [f'id="correction-{c.id}"' in first for c in (newest, middle, oldest)],
+        f"before={middle.id}" in first,
+        [f'id="correction-{c.id}"' in second for c in (newest, middle, oldest)],
+    ) == ([True, True, False], True, [False, False, True])
 
 
 def test_an_admin_withdraws_a_correction_and_it_is_audited(client, login, make_user, corrected, db_session, csrf):
     correction = corrected()
     admin = make_user("admin")
     login(admin)
-    response = client.post(f"/admin/model/corrections/{correction.id}/withdraw",
-                           data={"csrf_token": csrf("/admin/model")})
+    response = client.post(
+        f"/admin/model/corrections/{correction.id}/withdraw", data={"csrf_token": csrf("/admin/model")}
+    )
     db_session.expire_all()
     [event] = withdraw_events(db_session)
-    assert (response.status_code, correction.withdrawn_by, event.user_id, event.target_id,
-            event.details["to_intent"]) == (303, admin.id, admin.id, correction.id, "offer_response")
+    assert (
+        response.status_code,
+        correction.withdrawn_by,
+        event.user_id,
+        event.target_id,
+        event.details["to_intent"],
+    ) == (303, admin.id, admin.id, correction.id, "offer_response")
 
 
 def test_a_withdrawn_correction_stays_listed_as_withdrawn(client, login, make_user, corrected, csrf):
@@ -109,8 +121,9 @@ def test_a_line_manager_cannot_see_the_corrections(client, login, make_user, mak
 
 
 @pytest.mark.parametrize("role", ["line_manager", "recruiter"])
-def test_only_an_admin_can_withdraw_a_correction(role, client, login, make_user, make_role, corrected, db_session,
-                                                 csrf):
+def test_only_an_admin_can_withdraw_a_correction(
+    role, client, login, make_user, make_role, corrected, db_session, csrf
+):
     correction = corrected()
     login(make_user(role, roles=[make_role()] if role == "line_manager" else ()))
     response = client.post(f"/admin/model/corrections/{correction.id}/withdraw", data={"csrf_token": csrf()})
@@ -118,10 +131,13 @@ def test_only_an_admin_can_withdraw_a_correction(role, client, login, make_user,
     assert (response.status_code, correction.withdrawn_at, withdraw_events(db_session)) == (403, None, [])
 
 
-def test_a_withdrawn_correction_no_longer_waits_for_the_next_retrain(client, login, make_user, corrected, db_session,
-                                                                    csrf):
+def test_a_withdrawn_correction_no_longer_waits_for_the_next_retrain(
+    client, login, make_user, corrected, db_session, csrf
+):
     kept, withdrawn = corrected("Re: kept"), corrected("Re: poisoned")
     login(make_user("admin"))
     client.post(f"/admin/model/corrections/{withdrawn.id}/withdraw", data={"csrf_token": csrf("/admin/model")})
-    assert ([r.message_id for r in corrections.export(db_session)], corrections.unused_count(db_session)) == \
-        ([kept.message_id], 1)
+    assert ([r.message_id for r in corrections.export(db_session)], corrections.unused_count(db_session)) == (
+        [kept.message_id],
+        1,
+    )

@@ -1,16 +1,18 @@
 """The roles page and the admin pages."""
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 
-def test_roles_page_shows_pipeline_chasers_and_next_update(client, login, make_user, make_role, make_application,
-                                                           make_message):
+def test_roles_page_shows_pipeline_chasers_and_next_update(
+    client, login, make_user, make_role, make_application, make_message
+):
     role = make_role("Staff Nurse", next_update_on=date(2030, 12, 12))
     for stage in ("interviewed", "interviewed", "offer"):
         make_application(role, stage=stage)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     make_message(role=role, lane="held", is_chaser=True, received_at=now - timedelta(days=1))
     make_message(role=role, lane="held", is_chaser=True, received_at=now - timedelta(days=20))
     login(make_user())

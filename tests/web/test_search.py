@@ -1,7 +1,9 @@
 """Search: full-text on PostgreSQL, substring (ILIKE) on SQLite; the same page either way."""
+
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import pytest
 from sqlalchemy import text
@@ -31,7 +33,8 @@ def sqlite_only(backend):
 
 
 def test_search_finds_subject_body_and_candidate_in_every_lane_and_state(
-        client, login, make_user, make_role, make_application, make_candidate, make_message):
+    client, login, make_user, make_role, make_application, make_candidate, make_message
+):
     role = make_role()
     by_subject = make_message(role=role, lane="fyi", subject="Portfolio link")
     by_body = make_message(role=role, lane="today", body="my portfolio is online", state="archived")
@@ -42,11 +45,15 @@ def test_search_finds_subject_body_and_candidate_in_every_lane_and_state(
     assert sorted(found) == sorted([by_subject.id, by_body.id, by_name.id])
 
 
-def test_search_finds_the_candidate_by_email_address(client, login, make_user, make_role, make_application,
-                                                     make_candidate, make_message):
+def test_search_finds_the_candidate_by_email_address(
+    client, login, make_user, make_role, make_application, make_candidate, make_message
+):
     role = make_role()
-    hit = make_message(application=make_application(role, make_candidate("Kim Park", "kim.park@example.net")),
-                       subject="hello", body="see attached")
+    hit = make_message(
+        application=make_application(role, make_candidate("Kim Park", "kim.park@example.net")),
+        subject="hello",
+        body="see attached",
+    )
     make_message(application=make_application(role, make_candidate("Lee Chan", "lee@example.net")), subject="hello")
     login(make_user())
     assert _rows(client.get("/?q=kim.park@example.net").get_data(as_text=True)) == [hit.id]
@@ -77,10 +84,13 @@ def test_search_combines_with_the_role_filter(client, login, make_user, make_rol
 
 
 def test_search_pages_newest_first(client, login, make_user, make_role, make_message):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
+
     role = make_role()
-    now = datetime.now(timezone.utc)
-    made = [make_message(role=role, subject=f"timesheet {i}", received_at=now - timedelta(minutes=i)) for i in range(52)]
+    now = datetime.now(UTC)
+    made = [
+        make_message(role=role, subject=f"timesheet {i}", received_at=now - timedelta(minutes=i)) for i in range(52)
+    ]
     login(make_user())
     second = _rows(client.get("/?q=timesheet&page=2").get_data(as_text=True))
     assert second == [made[50].id, made[51].id]
@@ -113,8 +123,9 @@ def test_ilike_fallback_matches_inside_words(sqlite_only, client, login, make_us
     assert _rows(client.get("/?q=tfol").get_data(as_text=True)) == [hit.id]
 
 
-def test_full_text_matches_word_prefixes_not_word_middles(postgresql_only, client, login, make_user, make_role,
-                                                          make_message):
+def test_full_text_matches_word_prefixes_not_word_middles(
+    postgresql_only, client, login, make_user, make_role, make_message
+):
     role = make_role()
     hit = make_message(role=role, subject="Portfolio link")
     make_message(role=role, subject="Myportfolio")
@@ -122,24 +133,29 @@ def test_full_text_matches_word_prefixes_not_word_middles(postgresql_only, clien
     assert _rows(client.get("/?q=portf").get_data(as_text=True)) == [hit.id]
 
 
-def test_full_text_finds_parts_of_hyphenated_names(postgresql_only, client, login, make_user, make_role,
-                                                   make_application, make_candidate, make_message):
+def test_full_text_finds_parts_of_hyphenated_names(
+    postgresql_only, client, login, make_user, make_role, make_application, make_candidate, make_message
+):
     role = make_role()
     hit = make_message(application=make_application(role, make_candidate("Ana Lopez-Garcia")), subject="hi")
     login(make_user())
     assert _rows(client.get("/?q=garcia").get_data(as_text=True)) == [hit.id]
 
 
-@pytest.mark.parametrize("table, name, document", [
-    ("messages", "ix_messages_search", MESSAGE_DOCUMENT),
-    ("candidates", "ix_candidates_search", CANDIDATE_DOCUMENT),
-])
+@pytest.mark.parametrize(
+    "table, name, document",
+    [
+        ("messages", "ix_messages_search", MESSAGE_DOCUMENT),
+        ("candidates", "ix_candidates_search", CANDIDATE_DOCUMENT),
+    ],
+)
 def test_full_text_query_can_use_its_gin_index(postgresql_only, db_session, table, name, document):
     """The document's constants are written into the SQL, so the planner matches the expression index."""
     from sqlalchemy import select
 
     from triage.db import Message
     from triage.web.inbox.search import matches
+
     db_session.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({document.format(t='')})"))
     db_session.execute(text("SET LOCAL enable_seqscan = off"))
     compiled = select(Message.id).where(matches(db_session, "portfolio")).compile(db_session.get_bind())
@@ -150,14 +166,19 @@ def test_full_text_query_can_use_its_gin_index(postgresql_only, db_session, tabl
     assert name in plan
 
 
-@pytest.mark.parametrize("q, expected", [
-    ("portfolio", "'portfolio':*"),
-    ("Offer  letter", "'Offer':* & 'letter':*"),
-    ("kim.park@example.net", "'kim.park@example.net':*"),
-    ("a&b|!c' :* (d) \\", "'a':* & 'b':* & 'c':* & 'd':*"),
-    ("% -- ..", None),
-    ("one two three four five six seven eight nine", " & ".join(
-        f"'{w}':*" for w in "one two three four five six seven eight".split())),
-])
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        ("portfolio", "'portfolio':*"),
+        ("Offer  letter", "'Offer':* & 'letter':*"),
+        ("kim.park@example.net", "'kim.park@example.net':*"),
+        ("a&b|!c' :* (d) \\", "'a':* & 'b':* & 'c':* & 'd':*"),
+        ("% -- ..", None),
+        (
+            "one two three four five six seven eight nine",
+            " & ".join(f"'{w}':*" for w in "one two three four five six seven eight".split()),
+        ),
+    ],
+)
 def test_tsquery_keeps_words_and_drops_syntax(q, expected):
     assert tsquery(q) == expected

@@ -3,6 +3,7 @@
 Passwords: argon2id with argon2-cffi's current defaults. API tokens are long random strings,
 so a plain SHA-256 is enough to store them (no brute force possible) and allows a lookup by hash.
 """
+
 from __future__ import annotations
 
 import hashlib

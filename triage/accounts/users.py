@@ -1,4 +1,5 @@
 """Users, logins, API tokens and who may see which role."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,12 +7,11 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from triage.db import audit
+from triage.accounts.passwords import hash_password, hash_token, needs_rehash, new_token, verify_password
 from triage.config import Settings
-from triage.db import ApiToken, JobRole, LoginFailure, User, UserRole, role_members
+from triage.db import ApiToken, JobRole, LoginFailure, User, UserRole, audit, role_members
 from triage.db.base import utcnow
 from triage.errors import BadInput, Forbidden
-from triage.accounts.passwords import hash_password, hash_token, needs_rehash, new_token, verify_password
 
 
 class Throttled(Forbidden):
@@ -22,16 +22,16 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(session: Session, email: str, name: str, password: str, role: UserRole | str,
-                actor_id: int | None = None) -> User:
+def create_user(
+    session: Session, email: str, name: str, password: str, role: UserRole | str, actor_id: int | None = None
+) -> User:
     email = normalize_email(email)
     if "@" not in email:
         raise BadInput(f"{email!r} is not an email address")
     if session.scalar(select(User).where(User.email == email)):
         raise BadInput(f"a user {email} already exists")
     try:
-        user = User(email=email, name=name.strip() or email, password_hash=hash_password(password),
-                    role=UserRole(role))
+        user = User(email=email, name=name.strip() or email, password_hash=hash_password(password), role=UserRole(role))
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     session.add(user)
@@ -40,15 +40,15 @@ def create_user(session: Session, email: str, name: str, password: str, role: Us
     return user
 
 
-def authenticate(session: Session, settings: Settings, email: str, password: str,
-                 remote_addr: str) -> User | None:
+def authenticate(session: Session, settings: Settings, email: str, password: str, remote_addr: str) -> User | None:
     """Return the user for a correct login; record failures; raise Throttled when over the limit."""
     email = normalize_email(email)
     since = utcnow() - timedelta(seconds=settings.login_window_seconds)
     failures = session.scalar(
-        select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.at >= since,
-            (LoginFailure.email == email) | (LoginFailure.remote_addr == remote_addr)))
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.at >= since, (LoginFailure.email == email) | (LoginFailure.remote_addr == remote_addr))
+    )
     if failures >= settings.login_max_attempts:
         raise Throttled("too many failed logins; try again in a few minutes")
     user = session.scalar(select(User).where(User.email == email))
@@ -73,8 +73,9 @@ def create_token(session: Session, user: User, name: str) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
-                                                ApiToken.revoked_at.is_(None)))
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    )
     if row is None or not row.user.active:
         return None
     row.last_used_at = utcnow()

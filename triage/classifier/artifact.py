@@ -1,4 +1,5 @@
 """Write and read models/intent-<date>.skops with its JSON sidecar."""
+
 from __future__ import annotations
 
 import json
@@ -9,22 +10,24 @@ from pathlib import Path
 
 import skops.io as sio
 
+from triage.classifier import store
 from triage.classifier.model import IntentModel
 from triage.classifier.versions import ModelError, check
-from triage.classifier import store
 from triage.config import Settings
 
 log = logging.getLogger(__name__)
 
 # skops trusts plain scikit-learn/numpy types itself; these are the only others our Pipeline
 # holds. Anything else in a file means it is not one of ours, so we refuse rather than trust.
-ALLOWED_TYPES = frozenset({
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._TemperatureScaling",
-    "triage.classifier.vectorizers.CharTfidf",
-    "triage.classifier.vectorizers.WordTfidf",
-    "triage.classifier.features.prepare",
-})
+ALLOWED_TYPES = frozenset(
+    {
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._TemperatureScaling",
+        "triage.classifier.vectorizers.CharTfidf",
+        "triage.classifier.vectorizers.WordTfidf",
+        "triage.classifier.features.prepare",
+    }
+)
 
 
 def sidecar_path(path: Path) -> Path:
@@ -38,8 +41,7 @@ def save(model: IntentModel, folder: Path, day: date | None = None, stem: str | 
     path = folder / f"{stem or 'intent-' + (day or date.today()).isoformat()}.skops"
     sio.dump(model.pipeline, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     meta = {**model.meta, "model_file": path.name}
-    sidecar_path(path).write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n",
-                                  encoding="utf-8")
+    sidecar_path(path).write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     log.info("saved model %s", path.name)
     return path
 
@@ -52,8 +54,7 @@ def load(path: Path) -> IntentModel:
     try:
         meta = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"model {path.name}: sidecar {sidecar_path(path).name} unreadable "
-                         f"({exc})") from exc
+        raise ModelError(f"model {path.name}: sidecar {sidecar_path(path).name} unreadable ({exc})") from exc
     check(meta.get("versions", {}), path.name)
     try:
         untrusted = sio.get_untrusted_types(file=path)

@@ -1,4 +1,5 @@
 """Deterministic train-time augmentation: the same message as real mail clients dress it."""
+
 from __future__ import annotations
 
 import random
@@ -7,8 +8,18 @@ from collections.abc import Callable, Sequence
 
 from triage.classifier.corpus import Example
 
-_GREETINGS = ("Hi,", "Hello,", "Dear Hiring Manager,", "Hi Sarah,", "Good morning,",
-              "Dear Mr. Patel,", "Hello team,", "Hey Tom,", "Dear Sir/Madam,", "Hi there,")
+_GREETINGS = (
+    "Hi,",
+    "Hello,",
+    "Dear Hiring Manager,",
+    "Hi Sarah,",
+    "Good morning,",
+    "Dear Mr. Patel,",
+    "Hello team,",
+    "Hey Tom,",
+    "Dear Sir/Madam,",
+    "Hi there,",
+)
 _SIGNOFFS = (
     "Best regards,\nAlex Morgan",
     "Kind regards,\nPriya Raman\n+44 7700 900123",
@@ -19,26 +30,36 @@ _SIGNOFFS = (
     "Sincerely,\nMaría Fernández",
     "--\nDaniel Kowalski\nSenior Engineer\nPhone: (555) 013-2447",
 )
-_FOOTERS = ("Sent from my iPhone", "Sent from my Galaxy", "Get Outlook for Android",
-            "Sent from Mail for Windows", "Sent from my iPad")
+_FOOTERS = (
+    "Sent from my iPhone",
+    "Sent from my Galaxy",
+    "Get Outlook for Android",
+    "Sent from Mail for Windows",
+    "Sent from my iPad",
+)
 # Neutral recruiter-side text for quoted history: what candidates reply to.
 _OUR_MESSAGES = (
-    "Thank you for applying for the Data Analyst role. We will review your application "
-    "and be in touch.",
+    "Thank you for applying for the Data Analyst role. We will review your application and be in touch.",
     "We would like to invite you to an interview for the Software Engineer position. "
     "Please let us know your availability.",
-    "Thanks again for your time last week. We are still interviewing and will update "
-    "everyone by the end of the month.",
-    "Please find attached our offer for the Product Designer role. Let me know if you "
-    "have any questions.",
+    "Thanks again for your time last week. We are still interviewing and will update everyone by the end of the month.",
+    "Please find attached our offer for the Product Designer role. Let me know if you have any questions.",
     "Could you please send the names and contact details of two referees?",
     "Unfortunately we have decided not to progress your application at this time.",
 )
-_OUR_SUBJECTS = ("Your application - Data Analyst", "Interview invitation",
-                 "Application update", "Next steps", "Offer - Product Designer",
-                 "Software Engineer role at Acme")
-_GREETING_LINE = re.compile(r"^\s*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|"
-                            r"greetings)\b[^\n]{0,40}\n+", re.IGNORECASE)
+_OUR_SUBJECTS = (
+    "Your application - Data Analyst",
+    "Interview invitation",
+    "Application update",
+    "Next steps",
+    "Offer - Product Designer",
+    "Software Engineer role at Acme",
+)
+_GREETING_LINE = re.compile(
+    r"^\s*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|"
+    r"greetings)\b[^\n]{0,40}\n+",
+    re.IGNORECASE,
+)
 
 
 def _add_greeting(rng: random.Random, subject: str, body: str) -> tuple[str, str]:
@@ -64,16 +85,19 @@ def _add_history(rng: random.Random, subject: str, body: str) -> tuple[str, str]
     style = rng.randrange(3)
     if style == 0:
         quoted = "\n".join(f"> {line}" for line in ("Hi,", "", ours, "", "Sarah Jones"))
-        block = ("On Tue, 4 Mar 2025 at 09:12, Sarah Jones <sarah.jones@acme.example> "
-                 f"wrote:\n{quoted}")
+        block = f"On Tue, 4 Mar 2025 at 09:12, Sarah Jones <sarah.jones@acme.example> wrote:\n{quoted}"
     elif style == 1:
-        block = ("-----Original Message-----\nFrom: Sarah Jones <sarah.jones@acme.example>\n"
-                 f"Sent: 04 March 2025 09:12\nTo: you\nSubject: {rng.choice(_OUR_SUBJECTS)}\n\n"
-                 f"{ours}")
+        block = (
+            "-----Original Message-----\nFrom: Sarah Jones <sarah.jones@acme.example>\n"
+            f"Sent: 04 March 2025 09:12\nTo: you\nSubject: {rng.choice(_OUR_SUBJECTS)}\n\n"
+            f"{ours}"
+        )
     else:
-        block = ("________________________________\nFrom: Talent Team\n"
-                 f"Sent: Tuesday, March 4, 2025 9:12 AM\nSubject: {rng.choice(_OUR_SUBJECTS)}"
-                 f"\n\n{ours}")
+        block = (
+            "________________________________\nFrom: Talent Team\n"
+            f"Sent: Tuesday, March 4, 2025 9:12 AM\nSubject: {rng.choice(_OUR_SUBJECTS)}"
+            f"\n\n{ours}"
+        )
     return subject, f"{body.rstrip()}\n\n{block}"
 
 
@@ -84,7 +108,7 @@ def _typos(rng: random.Random, subject: str, body: str) -> tuple[str, str]:
         w = words[i]
         j = rng.randrange(1, len(w) - 2)
         # Swap two neighbours or drop one letter: the two commonest typing slips.
-        words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:] if rng.random() < 0.5 else w[:j] + w[j + 1:]
+        words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :] if rng.random() < 0.5 else w[:j] + w[j + 1 :]
     return subject, " ".join(words)
 
 
@@ -101,10 +125,15 @@ def _reply_subject(rng: random.Random, subject: str, body: str) -> tuple[str, st
 
 
 TRANSFORMS: dict[str, Callable[[random.Random, str, str], tuple[str, str]]] = {
-    "add_greeting": _add_greeting, "drop_greeting": _drop_greeting,
-    "add_signoff": _add_signoff, "add_mobile_footer": _add_footer,
-    "add_quoted_history": _add_history, "typos": _typos, "lowercase": _lowercase,
-    "no_subject": _no_subject, "reply_subject": _reply_subject,
+    "add_greeting": _add_greeting,
+    "drop_greeting": _drop_greeting,
+    "add_signoff": _add_signoff,
+    "add_mobile_footer": _add_footer,
+    "add_quoted_history": _add_history,
+    "typos": _typos,
+    "lowercase": _lowercase,
+    "no_subject": _no_subject,
+    "reply_subject": _reply_subject,
 }
 
 

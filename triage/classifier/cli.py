@@ -1,4 +1,5 @@
 """`triage train`, `triage eval`, `triage classify`: thin click commands over triage.classifier."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,27 +30,44 @@ def _load(model: str | None, models_dir: Path | None) -> classifier.IntentModel:
     """The model the workers use (settings, var/models/ACTIVE), unless the options name another."""
     try:
         settings = config.load()
-        settings = replace(settings, models_dir=models_dir or settings.models_dir,
-                           model_name=model or settings.model_name)
+        settings = replace(
+            settings, models_dir=models_dir or settings.models_dir, model_name=model or settings.model_name
+        )
         return classifier.load_active(settings)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 @click.command("train")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to write the model into [default: models/; var/models with --corrections].")
-@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=MODELS_DIR / "corpus", show_default=True,
-              help="Folder whose *.jsonl files are the training data.")
-@click.option("--extra", "extra", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="More labelled JSON lines to train on (e.g. exported corrections).")
-@click.option("--corrections", "with_corrections", is_flag=True,
-              help="Also train on the inbox corrections in the database (writes under var/models).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write the model into [default: models/; var/models with --corrections].",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=MODELS_DIR / "corpus",
+    show_default=True,
+    help="Folder whose *.jsonl files are the training data.",
+)
+@click.option(
+    "--extra",
+    "extra",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="More labelled JSON lines to train on (e.g. exported corrections).",
+)
+@click.option(
+    "--corrections",
+    "with_corrections",
+    is_flag=True,
+    help="Also train on the inbox corrections in the database (writes under var/models).",
+)
 @click.option("--seed", type=int, default=42, show_default=True)
-def train_command(out: Path | None, corpus: Path, extra: tuple[Path, ...], with_corrections: bool,
-                  seed: int) -> None:
+def train_command(out: Path | None, corpus: Path, extra: tuple[Path, ...], with_corrections: bool, seed: int) -> None:
     """Train the intent classifier on the corpus and write intent-<date>.skops + .json."""
     try:
         records = classifier.read_corpus(corpus)
@@ -61,21 +79,20 @@ def train_command(out: Path | None, corpus: Path, extra: tuple[Path, ...], with_
             click.echo(f"with {len(found)} corrected message(s) from the database")
         model = classifier.train(records, seed=seed)
         # A timestamped name never overwrites a model that retraining may have made active.
-        stem = f"intent-{datetime.now(timezone.utc):%Y-%m-%d-%H%M%S}" if with_corrections else None
+        stem = f"intent-{datetime.now(UTC):%Y-%m-%d-%H%M%S}" if with_corrections else None
         path = classifier.save(model, out or MODELS_DIR, stem=stem)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from exc
     cv = model.meta["cv"]
     labels = model.meta["labels"]
-    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and "
-               f"{path.with_suffix('.json').name}")
-    click.echo(f"{model.meta['n_examples']} examples, data sha256 {model.meta['data_hash'][:12]}, "
-               f"seed {seed}")
-    click.echo(f"{cv['folds']}-fold cross-validation "
-               "(team-written corpus; overestimates real mail):")
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and {path.with_suffix('.json').name}")
+    click.echo(f"{model.meta['n_examples']} examples, data sha256 {model.meta['data_hash'][:12]}, seed {seed}")
+    click.echo(f"{cv['folds']}-fold cross-validation (team-written corpus; overestimates real mail):")
     click.echo(report(cv, labels))
-    click.echo(f"review threshold {model.meta['threshold']:.3f} "
-               f"({cv['review_share']:.1%} of cross-validated messages fall below it)")
+    click.echo(
+        f"review threshold {model.meta['threshold']:.3f} "
+        f"({cv['review_share']:.1%} of cross-validated messages fall below it)"
+    )
     if with_corrections:
         click.echo("not activated: `triage retrain` trains, compares and activates models")
 
@@ -87,24 +104,29 @@ def _corrections(out: Path | None) -> tuple[list[classifier.Example], Path]:
     # under var/ (never committed), not in the shipped models/ folder.
     out = Path(out or store.store_dir(settings)).resolve()
     if out.is_relative_to(MODELS_DIR) or out.is_relative_to(settings.models_dir.resolve()):
-        raise click.ClickException(f"a model trained on corrections holds candidate mail; write it "
-                                   f"under {settings.var_dir}, not {out}")
+        raise click.ClickException(
+            f"a model trained on corrections holds candidate mail; write it under {settings.var_dir}, not {out}"
+        )
     database = Database(settings.database_url)
     try:
         with database.session() as session:
             records = corrections.export(session)
     finally:
         database.dispose()
-    return [classifier.Example(r.subject, r.body, r.intent, f"correction-{r.message_id}", "corrections")
-            for r in records], out
+    return [
+        classifier.Example(r.subject, r.body, r.intent, f"correction-{r.message_id}", "corrections") for r in records
+    ], out
 
 
 @click.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--model", default=None,
-              help="Model file or name (default: the active one, as the workers use it).")
-@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder of shipped models (default: TRIAGE_MODELS_DIR, else models/).")
+@click.option("--model", default=None, help="Model file or name (default: the active one, as the workers use it).")
+@click.option(
+    "--models-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of shipped models (default: TRIAGE_MODELS_DIR, else models/).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
 def eval_command(file: Path, model: str | None, models_dir: Path | None, as_json: bool) -> None:
     """Score the model on labelled JSON lines: per-label P/R/F1, macro-F1, confusion matrix."""
@@ -142,47 +164,54 @@ def _read_requests(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]
         if not isinstance(row, dict):
             yield number, f"line {number}: expected a JSON object"
         elif not isinstance(row.get("subject", ""), (str, type(None))) or not isinstance(
-                row.get("body", ""), (str, type(None))):
+            row.get("body", ""), (str, type(None))
+        ):
             yield number, f"line {number}: subject and body must be strings"
         else:
             yield number, row
 
 
-def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str],
-           as_json: bool) -> None:
+def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str], as_json: bool) -> None:
     requests = [r for r in batch if isinstance(r, dict)]
-    predictions = iter(classifier.predict(
-        loaded, [(r.get("subject") or "", r.get("body") or "") for r in requests]))
+    predictions = iter(classifier.predict(loaded, [(r.get("subject") or "", r.get("body") or "") for r in requests]))
     for request in batch:
         if isinstance(request, str):
             # Bad input is never dropped silently: it gets its own line, in order.
-            click.echo(json.dumps({"id": None, "error": request}) if as_json
-                       else f"-\terror\t{request}")
+            click.echo(json.dumps({"id": None, "error": request}) if as_json else f"-\terror\t{request}")
             continue
         p = next(predictions)
         if as_json:
-            click.echo(json.dumps({"id": request.get("id"), "intent": p.intent,
-                                   "confidence": round(p.confidence, 4),
-                                   "low_confidence": p.confidence < loaded.threshold,
-                                   "model": loaded.name}))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": request.get("id"),
+                        "intent": p.intent,
+                        "confidence": round(p.confidence, 4),
+                        "low_confidence": p.confidence < loaded.threshold,
+                        "model": loaded.name,
+                    }
+                )
+            )
         else:
             click.echo(f"{request.get('id')}\t{p.intent}\t{p.confidence:.3f}")
 
 
 @click.command("classify")
-@click.option("--json", "as_json", is_flag=True,
-              help='JSON lines out: {"id", "intent", "confidence", ...}.')
-@click.option("--model", default=None,
-              help="Model file or name (default: the active one, as the workers use it).")
-@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder of shipped models (default: TRIAGE_MODELS_DIR, else models/).")
+@click.option("--json", "as_json", is_flag=True, help='JSON lines out: {"id", "intent", "confidence", ...}.')
+@click.option("--model", default=None, help="Model file or name (default: the active one, as the workers use it).")
+@click.option(
+    "--models-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of shipped models (default: TRIAGE_MODELS_DIR, else models/).",
+)
 def classify_command(as_json: bool, model: str | None, models_dir: Path | None) -> None:
     """Classify JSON lines {"id", "subject", "body"} from stdin, one result line each."""
     loaded = _load(model, models_dir)
     stdin = sys.stdin
     batch: list[dict[str, Any] | str] = []
     errors = 0
-    for number, request in _read_requests(stdin):
+    for _number, request in _read_requests(stdin):
         if isinstance(request, str):
             errors += 1
             click.echo(request, err=True)
@@ -198,8 +227,7 @@ def classify_command(as_json: bool, model: str | None, models_dir: Path | None) 
 @click.group()
 def main() -> None:
     """Intent classifier commands (also registered on the `triage` command)."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
 main.add_command(train_command)

@@ -1,4 +1,5 @@
 """Read the team-written training corpus (models/corpus/*.jsonl) and fingerprint it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,9 @@ def read_jsonl(path: Path) -> list[Example]:
                 continue
             try:
                 row = json.loads(line)
-                example = Example(row.get("subject") or "", row["body"], row["intent"],
-                                  str(row.get("id", "")), path.name)
+                example = Example(
+                    row.get("subject") or "", row["body"], row["intent"], str(row.get("id", "")), path.name
+                )
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                 raise BadInput(f"{path}:{number}: not a corpus record ({exc})") from exc
             if example.intent not in LABELS:

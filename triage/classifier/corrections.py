@@ -6,6 +6,7 @@ longer counts: export, and so the next retrain, leaves it out.
 Corrections hold candidate mail, so they stay in the database (and, when exported to a file,
 under var/); they never go into models/corpus or anywhere else git tracks.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,11 +40,18 @@ class Record(NamedTuple):
 def export(session: Session) -> list[Record]:
     """One record per corrected message: its subject and reply text (or body), the latest to_intent."""
     rows = session.execute(
-        select(Correction.id, Correction.message_id, Correction.to_intent, Message.subject,
-               Message.reply_text, Message.body_text)
+        select(
+            Correction.id,
+            Correction.message_id,
+            Correction.to_intent,
+            Message.subject,
+            Message.reply_text,
+            Message.body_text,
+        )
         .join(Message, Message.id == Correction.message_id)
         .where(Correction.to_intent.is_not(None), Correction.withdrawn_at.is_(None))
-        .order_by(Correction.message_id, Correction.at, Correction.id))
+        .order_by(Correction.message_id, Correction.at, Correction.id)
+    )
     latest: dict[int, tuple] = {}
     ids: dict[int, list[int]] = {}
     for row in rows:
@@ -66,9 +74,16 @@ def export(session: Session) -> list[Record]:
 
 def unused_count(session: Session) -> int:
     """Corrections with an intent that no active model has learned from yet (withdrawn ones never will)."""
-    return session.scalar(select(func.count()).select_from(Correction).where(
-        Correction.to_intent.is_not(None), Correction.used_in_model.is_(None),
-        Correction.withdrawn_at.is_(None))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Correction)
+            .where(
+                Correction.to_intent.is_not(None), Correction.used_in_model.is_(None), Correction.withdrawn_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 class Entry(NamedTuple):
@@ -87,18 +102,30 @@ class Entry(NamedTuple):
     withdrawn_by: str | None
 
 
-def listing(session: Session, *, limit: int = 50, before: int | None = None,
-            user_id: int | None = None) -> list[Entry]:
+def listing(session: Session, *, limit: int = 50, before: int | None = None, user_id: int | None = None) -> list[Entry]:
     """Corrections that name an intent, newest first; `before` (an id) pages back, `user_id` filters."""
     author, withdrawer = aliased(User), aliased(User)
-    query = (select(Correction.id, Correction.at, Correction.user_id, author.name, Correction.message_id,
-                    Message.subject, Correction.from_intent, Correction.to_intent, Correction.used_in_model,
-                    Correction.withdrawn_at, withdrawer.name)
-             .join(Message, Message.id == Correction.message_id)
-             .outerjoin(author, author.id == Correction.user_id)
-             .outerjoin(withdrawer, withdrawer.id == Correction.withdrawn_by)
-             .where(Correction.to_intent.is_not(None))
-             .order_by(Correction.id.desc()).limit(limit))
+    query = (
+        select(
+            Correction.id,
+            Correction.at,
+            Correction.user_id,
+            author.name,
+            Correction.message_id,
+            Message.subject,
+            Correction.from_intent,
+            Correction.to_intent,
+            Correction.used_in_model,
+            Correction.withdrawn_at,
+            withdrawer.name,
+        )
+        .join(Message, Message.id == Correction.message_id)
+        .outerjoin(author, author.id == Correction.user_id)
+        .outerjoin(withdrawer, withdrawer.id == Correction.withdrawn_by)
+        .where(Correction.to_intent.is_not(None))
+        .order_by(Correction.id.desc())
+        .limit(limit)
+    )
     if before is not None:
         query = query.where(Correction.id < before)
     if user_id is not None:
@@ -116,9 +143,11 @@ def withdraw(session: Session, correction_id: int, user: User, now: datetime) ->
     if correction is None or correction.to_intent is None:
         raise NotFound(f"no correction {correction_id}")
     # A conditional UPDATE, so that of two admins clicking at once only one withdraws (and is audited).
-    done = session.execute(update(Correction)
-                           .where(Correction.id == correction_id, Correction.withdrawn_at.is_(None))
-                           .values(withdrawn_at=now, withdrawn_by=user.id)).rowcount
+    done = session.execute(
+        update(Correction)
+        .where(Correction.id == correction_id, Correction.withdrawn_at.is_(None))
+        .values(withdrawn_at=now, withdrawn_by=user.id)
+    ).rowcount
     return correction if done else None
 
 
@@ -127,10 +156,11 @@ def mark_used(session: Session, records: Iterable[Record], model_name: str) -> i
     ids = sorted({i for record in records for i in record.correction_ids})
     marked = 0
     for start in range(0, len(ids), 500):
-        result = session.execute(update(Correction)
-                                 .where(Correction.id.in_(ids[start:start + 500]),
-                                        Correction.used_in_model.is_(None))
-                                 .values(used_in_model=model_name[:80]))
+        result = session.execute(
+            update(Correction)
+            .where(Correction.id.in_(ids[start : start + 500]), Correction.used_in_model.is_(None))
+            .values(used_in_model=model_name[:80])
+        )
         marked += result.rowcount or 0
     return marked
 
@@ -139,13 +169,22 @@ def write_jsonl(records: Sequence[Record], path: Path, settings: Settings) -> Pa
     """Write records as corpus-style JSON lines; only under var/, never into a tracked folder."""
     path = Path(path).resolve()
     if not path.is_relative_to(settings.var_dir.resolve()):
-        raise BadInput(f"corrections hold candidate mail; write them under {settings.var_dir}, "
-                       f"not {path}")
+        raise BadInput(f"corrections hold candidate mail; write them under {settings.var_dir}, not {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
         for r in records:
-            out.write(json.dumps({"id": f"correction-{r.message_id}", "subject": r.subject,
-                                  "body": r.body, "intent": r.intent,
-                                  "provenance": "inbox correction"}, ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "id": f"correction-{r.message_id}",
+                        "subject": r.subject,
+                        "body": r.body,
+                        "intent": r.intent,
+                        "provenance": "inbox correction",
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     path.chmod(0o600)
     return path

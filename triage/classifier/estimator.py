@@ -1,4 +1,5 @@
 """The scikit-learn Pipeline: cleanup, word + character TF-IDF, calibrated linear SVM."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -26,23 +27,24 @@ HYPERPARAMETERS = {
 }
 
 
-def build(seed: int, calibration_splits: Sequence[tuple[np.ndarray, np.ndarray]] | int = 3,
-          hyper: dict | None = None) -> Pipeline:
+def build(
+    seed: int, calibration_splits: Sequence[tuple[np.ndarray, np.ndarray]] | int = 3, hyper: dict | None = None
+) -> Pipeline:
     """Return an unfitted Pipeline; calibration_splits must keep augmented twins together."""
     h = {**HYPERPARAMETERS, **(hyper or {})}
     words = WordTfidf(min_df=h["min_df"], max_features=h["word_max_features"])
-    chars = CharTfidf(ngram_range=h["char_ngram_range"], min_df=h["min_df"],
-                      max_features=h["char_max_features"])
+    chars = CharTfidf(ngram_range=h["char_ngram_range"], min_df=h["min_df"], max_features=h["char_max_features"])
     linear = LinearSVC(C=h["C"], class_weight="balanced", max_iter=10_000, random_state=seed)
     # Temperature scaling turns the SVM's margins into probabilities (one parameter, fitted on
     # out-of-fold margins). ensemble=False keeps one linear model (small, fast). The splits are
     # passed in because CalibratedClassifierCV does not route `groups` to cross_val_predict in
     # that mode, and a plain K-fold would put a message and its augmented twin on both sides
     # (overconfident probabilities).
-    calibrated = CalibratedClassifierCV(linear, method=h["calibration"], cv=calibration_splits,
-                                        ensemble=False)
-    return Pipeline([
-        ("prepare", FunctionTransformer(prepare)),
-        ("features", FeatureUnion([("words", words), ("chars", chars)])),
-        ("classify", calibrated),
-    ])
+    calibrated = CalibratedClassifierCV(linear, method=h["calibration"], cv=calibration_splits, ensemble=False)
+    return Pipeline(
+        [
+            ("prepare", FunctionTransformer(prepare)),
+            ("features", FeatureUnion([("words", words), ("chars", chars)])),
+            ("classify", calibrated),
+        ]
+    )

@@ -1,4 +1,5 @@
 """Per-label precision/recall/F1, macro-F1 and a confusion matrix, as data and as text."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -12,9 +13,15 @@ def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: list[str]) -> d
     """Return per-label scores, macro-F1 (over labels present in y_true), accuracy, confusion."""
     present = [label for label in labels if label in set(y_true)]
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    per_label = {label: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-                         "f1": round(float(f[i]), 4), "support": int(s[i])}
-                 for i, label in enumerate(labels)}
+    per_label = {
+        label: {
+            "precision": round(float(p[i]), 4),
+            "recall": round(float(r[i]), 4),
+            "f1": round(float(f[i]), 4),
+            "support": int(s[i]),
+        }
+        for i, label in enumerate(labels)
+    }
     macro = float(np.mean([per_label[label]["f1"] for label in present])) if present else 0.0
     return {
         "per_label": per_label,
@@ -30,8 +37,9 @@ def report(result: dict[str, Any], labels: list[str]) -> str:
     lines = [f"{'label':<{width}}  precision  recall     f1  support"]
     for label in labels:
         row = result["per_label"][label]
-        lines.append(f"{label:<{width}}  {row['precision']:9.3f}  {row['recall']:6.3f}  "
-                     f"{row['f1']:5.3f}  {row['support']:7d}")
+        lines.append(
+            f"{label:<{width}}  {row['precision']:9.3f}  {row['recall']:6.3f}  {row['f1']:5.3f}  {row['support']:7d}"
+        )
     total = sum(result["per_label"][label]["support"] for label in labels)
     lines.append(f"{'macro-F1':<{width}}  {'':9}  {'':6}  {result['macro_f1']:5.3f}  {total:7d}")
     lines.append(f"{'accuracy':<{width}}  {'':9}  {'':6}  {result['accuracy']:5.3f}")

@@ -1,4 +1,5 @@
 """Turn a (subject, body) pair into the one string the vectorizers read."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,7 @@ _QUOTE_HEADERS = re.compile(
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
 )
 # Two-line Gmail header: "On Tue, 3 Mar 2026 at 10:14, Jane <j@x.com>\nwrote:".
-_WRAPPED_ON_WROTE = re.compile(r"^\s*on\b[^\n]{0,300}\n[^\n]{0,200}\bwrote:\s*$",
-                               re.IGNORECASE | re.MULTILINE)
+_WRAPPED_ON_WROTE = re.compile(r"^\s*on\b[^\n]{0,300}\n[^\n]{0,200}\bwrote:\s*$", re.IGNORECASE | re.MULTILINE)
 _SIGNATURE_MARKERS = re.compile(
     r"""^(?:--\s*$                                      # RFC 3676 signature delimiter
       | sent\s+from\s+my\s+\w+                         # mobile footers
@@ -32,8 +32,7 @@ _SIGNATURE_MARKERS = re.compile(
     )""",
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
 )
-_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|tr|rv)\s*(?:\[\d+\])?\s*:\s*)+",
-                             re.IGNORECASE)
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|tr|rv)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 # Applied to lower-cased text; the look-behind stops the email pattern retrying at every
 # letter of every word (it was the slowest step of the whole Pipeline without it).
 _URL = re.compile(r"(?:https?://|www\.)\S+")

@@ -1,4 +1,5 @@
 """A fitted Pipeline with its metadata, and batch prediction."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -45,8 +46,7 @@ class IntentModel:
 EVIDENCE_FLOOR = 0.5
 
 
-def _calibrated_proba(calibrated: CalibratedClassifierCV,
-                      blocks: list[sp.csr_matrix]) -> np.ndarray:
+def _calibrated_proba(calibrated: CalibratedClassifierCV, blocks: list[sp.csr_matrix]) -> np.ndarray:
     """CalibratedClassifierCV.predict_proba for one temperature-scaled linear model, unchecked.
 
     Its input checks (and stacking the feature blocks) cost ~1 ms per call, half the
@@ -55,14 +55,13 @@ def _calibrated_proba(calibrated: CalibratedClassifierCV,
     tests/test_classifier_train.py compares the two.
     """
     members = calibrated.calibrated_classifiers_
-    if calibrated.method != "temperature" or len(members) != 1 or \
-            not hasattr(members[0].estimator, "coef_"):
+    if calibrated.method != "temperature" or len(members) != 1 or not hasattr(members[0].estimator, "coef_"):
         return calibrated.predict_proba(sp.hstack(blocks, format="csr"))
     linear = members[0].estimator
     margins = np.broadcast_to(linear.intercept_, (blocks[0].shape[0], len(linear.intercept_)))
     start = 0
     for block in blocks:
-        margins = margins + block @ linear.coef_[:, start:start + block.shape[1]].T
+        margins = margins + block @ linear.coef_[:, start : start + block.shape[1]].T
         start += block.shape[1]
     return softmax(members[0].calibrators[0].beta_ * margins, axis=1)
 
@@ -91,5 +90,4 @@ def predict(model: IntentModel, messages: Iterable[Sequence[str | None]]) -> lis
         return []
     proba, confidence = score(model.pipeline, pairs)
     classes = model.pipeline.classes_
-    return [Prediction(str(classes[i]), float(c))
-            for i, c in zip(np.argmax(proba, axis=1), confidence)]
+    return [Prediction(str(classes[i]), float(c)) for i, c in zip(np.argmax(proba, axis=1), confidence)]

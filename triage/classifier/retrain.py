@@ -7,6 +7,7 @@ without that split (a model that has seen an example cannot be fairly scored on 
 candidate becomes active (var/models/ACTIVE) only if its macro-F1 does not drop; either way the
 decision and both scores go to the audit trail.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,9 +15,10 @@ import logging
 import random
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import click
 from redis import Redis
@@ -85,12 +87,11 @@ def subsample(examples: Sequence, per_label: int, seed: int) -> list:
     by_label: dict[str, list] = defaultdict(list)
     for example in sorted(examples, key=_text_hash):
         by_label[example.intent].append(example)
-    return [e for label in sorted(by_label)
-            for e in rng.sample(by_label[label], min(per_label, len(by_label[label])))]
+    return [e for label in sorted(by_label) for e in rng.sample(by_label[label], min(per_label, len(by_label[label])))]
 
 
 def _stem(settings: Settings) -> str:
-    stem = f"intent-{datetime.now(timezone.utc):%Y-%m-%d-%H%M%S}"
+    stem = f"intent-{datetime.now(UTC):%Y-%m-%d-%H%M%S}"
     folder, n, chosen = store.store_dir(settings), 1, stem
     while (folder / f"{chosen}.skops").exists():
         n += 1
@@ -99,13 +100,22 @@ def _stem(settings: Settings) -> str:
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
-    return {"macro_f1": result["macro_f1"], "accuracy": result["accuracy"],
-            "f1": {label: row["f1"] for label, row in result["per_label"].items()}}
+    return {
+        "macro_f1": result["macro_f1"],
+        "accuracy": result["accuracy"],
+        "f1": {label: row["f1"] for label, row in result["per_label"].items()},
+    }
 
 
 # --- the run --------------------------------------------------------------------------------------
-def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_label: int | None = None,
-            user_id: int | None = None) -> RetrainResult:
+def retrain(
+    settings: Settings,
+    database: Database,
+    *,
+    seed: int = SEED,
+    per_label: int | None = None,
+    user_id: int | None = None,
+) -> RetrainResult:
     """Train a candidate on corpus + corrections, compare it with the active model, maybe activate it."""
     # Deferred: the web imports this module to enqueue a retrain and must not load scikit-learn.
     from triage import classifier
@@ -113,8 +123,9 @@ def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_lab
     from triage.classifier.evaluate import scores
 
     if settings.model_name:
-        raise store.ModelError(f"TRIAGE_MODEL={settings.model_name} pins the model; unset it "
-                                     "to let retraining choose the active model")
+        raise store.ModelError(
+            f"TRIAGE_MODEL={settings.model_name} pins the model; unset it to let retraining choose the active model"
+        )
     corpus = classifier.read_corpus(settings.models_dir / "corpus")
     if per_label:
         corpus = subsample(corpus, per_label, seed)
@@ -131,19 +142,21 @@ def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_lab
         log.error("the active model %s does not load: %s", previous_path.name, exc)
         previous = None
 
-    examples = train_part + [Example(r.subject, r.body, r.intent, f"correction-{r.message_id}",
-                                     "corrections") for r in records]
+    examples = train_part + [
+        Example(r.subject, r.body, r.intent, f"correction-{r.message_id}", "corrections") for r in records
+    ]
     log.info("retraining on %d corpus examples and %d corrections", len(train_part), len(records))
     candidate = classifier.train(examples, seed=seed)
 
     split_hash = data_hash(held_part)
-    shares_split = previous is not None and \
-        previous.meta.get("retrain", {}).get("held_out_hash") == split_hash
+    shares_split = previous is not None and previous.meta.get("retrain", {}).get("held_out_hash") == split_hash
     evaluation = list(holdout) + (list(held_part) if shares_split else [])
     parts = ([holdout_file.name] if holdout else []) + (["corpus split"] if shares_split else [])
     if not evaluation:
-        raise BadInput(f"nothing to evaluate on: no {holdout_file}, and the active model "
-                       f"{previous_path.stem} may have trained on the corpus split")
+        raise BadInput(
+            f"nothing to evaluate on: no {holdout_file}, and the active model "
+            f"{previous_path.stem} may have trained on the corpus split"
+        )
 
     def score(model) -> dict[str, Any]:
         found = classifier.predict(model, [(e.subject, e.body) for e in evaluation])
@@ -165,9 +178,15 @@ def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_lab
 
     if activate:
         candidate.meta["retrain"] = {
-            "held_out_hash": split_hash, "held_out": {"fraction": SPLIT_FRACTION, "n": len(held_part)},
-            "corpus_examples": len(train_part), "corrections": len(records), "per_label": per_label,
-            "previous": previous_path.stem, "evaluated_on": parts, "evaluation": result}
+            "held_out_hash": split_hash,
+            "held_out": {"fraction": SPLIT_FRACTION, "n": len(held_part)},
+            "corpus_examples": len(train_part),
+            "corrections": len(records),
+            "per_label": per_label,
+            "previous": previous_path.stem,
+            "evaluated_on": parts,
+            "evaluation": result,
+        }
         path = classifier.save(candidate, store.store_dir(settings), stem=stem)
         if store.locate(settings) != previous_path:
             path.unlink()
@@ -177,19 +196,39 @@ def retrain(settings: Settings, database: Database, *, seed: int = SEED, per_lab
             store.activate(settings, path)
             pruned = _prune(settings, keep=(path, previous_path))
 
-    outcome = RetrainResult(activated=activate, reason=reason, candidate=stem, previous=previous_path.stem,
-                      macro_f1={"candidate": new_f1, "previous": old_f1}, evaluated_on=parts,
-                      corrections=len(records), scores=result, pruned=pruned)
+    outcome = RetrainResult(
+        activated=activate,
+        reason=reason,
+        candidate=stem,
+        previous=previous_path.stem,
+        macro_f1={"candidate": new_f1, "previous": old_f1},
+        evaluated_on=parts,
+        corrections=len(records),
+        scores=result,
+        pruned=pruned,
+    )
     with database.session() as session:
         if activate:
             corrections.mark_used(session, records, stem)
-        audit.record(session, user_id, "model.activate" if activate else "model.reject", "model", None,
-                     model=stem, previous=previous_path.stem, reason=reason, macro_f1=outcome.macro_f1,
-                     evaluated_on=parts, n_evaluated=len(evaluation), corrections=len(records),
-                     corpus_examples=len(train_part), data_hash=candidate.meta["data_hash"], seed=seed,
-                     pruned=pruned,
-                     f1={"candidate": result["candidate"]["f1"],
-                         "previous": result.get("previous", {}).get("f1")})
+        audit.record(
+            session,
+            user_id,
+            "model.activate" if activate else "model.reject",
+            "model",
+            None,
+            model=stem,
+            previous=previous_path.stem,
+            reason=reason,
+            macro_f1=outcome.macro_f1,
+            evaluated_on=parts,
+            n_evaluated=len(evaluation),
+            corrections=len(records),
+            corpus_examples=len(train_part),
+            data_hash=candidate.meta["data_hash"],
+            seed=seed,
+            pruned=pruned,
+            f1={"candidate": result["candidate"]["f1"], "previous": result.get("previous", {}).get("f1")},
+        )
         session.commit()
     log.info("retrain %s: %s", "activated " + stem if activate else "rejected", reason)
     return outcome
@@ -229,20 +268,34 @@ def enqueue(redis: Redis, *, user_id: int | None = None, per_label: int | None =
         return job, False
     # Its own queue: `triage up` runs a worker for it, so mail is not kept waiting for minutes.
     job = queues.queue(redis, queues.RETRAIN).enqueue(
-        retrain_job, kwargs={"per_label": per_label, "user_id": user_id}, job_id=JOB_ID,
-        job_timeout=JOB_TIMEOUT, result_ttl=7 * 86400, failure_ttl=7 * 86400,
-        description="retrain the intent model")
+        retrain_job,
+        kwargs={"per_label": per_label, "user_id": user_id},
+        job_id=JOB_ID,
+        job_timeout=JOB_TIMEOUT,
+        result_ttl=7 * 86400,
+        failure_ttl=7 * 86400,
+        description="retrain the intent model",
+    )
     return job, True
 
 
 # --- CLI ------------------------------------------------------------------------------------------
 @click.command("retrain")
 @click.option("--queue", "use_queue", is_flag=True, help="Hand the job to the workers instead of running it here.")
-@click.option("--per-label", type=click.IntRange(min=5), default=None,
-              help="Train on at most N corpus examples per label (a quick trial, not for real use).")
+@click.option(
+    "--per-label",
+    type=click.IntRange(min=5),
+    default=None,
+    help="Train on at most N corpus examples per label (a quick trial, not for real use).",
+)
 @click.option("--seed", type=int, default=SEED, show_default=True)
-@click.option("--export", "export_to", type=click.Path(dir_okay=False), default=None,
-              help="Only write the corrections as JSON lines to FILE (under var/) and exit.")
+@click.option(
+    "--export",
+    "export_to",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Only write the corrections as JSON lines to FILE (under var/) and exit.",
+)
 def retrain_command(use_queue: bool, per_label: int | None, seed: int, export_to: str | None) -> None:
     """Retrain on corpus + corrections; activate the model only if held-out macro-F1 does not drop."""
     try:
@@ -259,12 +312,12 @@ def retrain_command(use_queue: bool, per_label: int | None, seed: int, export_to
             click.echo(f"wrote {len(records)} corrected message(s) to {path}")
             return
         if use_queue:
-
             try:
                 job, created = enqueue(queues.connect(settings), per_label=per_label)
             except RedisError as exc:
-                raise click.ClickException(f"Redis is unavailable ({type(exc).__name__}); "
-                                           "run without --queue to retrain here") from exc
+                raise click.ClickException(
+                    f"Redis is unavailable ({type(exc).__name__}); run without --queue to retrain here"
+                ) from exc
             click.echo(f"{'queued' if created else 'already queued'}: job {job.id}")
             return
         outcome = retrain(settings, database, seed=seed, per_label=per_label)

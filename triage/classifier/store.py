@@ -6,6 +6,7 @@ all of them without a restart. With nothing activated, the newest shipped models
 is the active one. After an activation `prune` removes the models no one will go back to.
 Imports nothing heavy: the web reads the pointer and sidecar without scikit-learn.
 """
+
 from __future__ import annotations
 
 import json
@@ -147,7 +148,7 @@ def prune(settings: Settings, keep: Iterable[Path] = ()) -> list[str]:
         if path.name not in kept:
             # Only retraining writes a "retrain" block, and only into a model it activates.
             (retired if "retrain" in sidecar(path) else trials).append(path)
-    doomed = retired + trials[:max(0, len(trials) - KEEP_TRIALS)]
+    doomed = retired + trials[: max(0, len(trials) - KEEP_TRIALS)]
     for path in doomed:
         path.unlink(missing_ok=True)
         path.with_suffix(".json").unlink(missing_ok=True)

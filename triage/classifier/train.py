@@ -1,10 +1,11 @@
 """Train the intent Pipeline: augment, cross-validate, pick the Review threshold, fit."""
+
 from __future__ import annotations
 
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,7 @@ def fit(examples: Sequence[Example], seed: int, copies: int = AUGMENT_COPIES) ->
     pairs = [(e.subject, e.body) for e, _ in rows]
     y = np.array([e.intent for e, _ in rows])
     groups = np.array([g for _, g in rows])
-    splitter = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True,
-                                    random_state=seed)
+    splitter = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed)
     splits = list(splitter.split(pairs, y, groups))
     model = estimator.build(seed, splits)
     model.fit(pairs, y)
@@ -54,15 +54,13 @@ def cross_validated(examples: Sequence[Example], seed: int) -> tuple[np.ndarray,
     for number, (train_idx, test_idx) in enumerate(folds.split(np.zeros(len(y)), y), start=1):
         model = fit([examples[i] for i in train_idx], seed)
         columns = [LABELS.index(c) for c in model.classes_]
-        fold_proba, confidence[test_idx] = score(
-            model, [(examples[i].subject, examples[i].body) for i in test_idx])
+        fold_proba, confidence[test_idx] = score(model, [(examples[i].subject, examples[i].body) for i in test_idx])
         proba[np.ix_(test_idx, columns)] = fold_proba
         log.info("cross-validation fold %d/%d done", number, FOLDS)
     return proba, confidence
 
 
-def choose_threshold(confidence: np.ndarray, correct: np.ndarray,
-                     target: float = TARGET_ACCURACY) -> float:
+def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float = TARGET_ACCURACY) -> float:
     """Lowest confidence at which the (monotone) fitted accuracy reaches target."""
     curve = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(confidence, correct)
     grid = np.unique(confidence)
@@ -75,8 +73,11 @@ def choose_threshold(confidence: np.ndarray, correct: np.ndarray,
 def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
     """Expected calibration error: mean |accuracy - confidence| over equal-width bins."""
     which = np.minimum((confidence * bins).astype(int), bins - 1)
-    error = sum(abs(correct[which == b].mean() - confidence[which == b].mean()) * (which == b).sum()
-                for b in range(bins) if (which == b).any())
+    error = sum(
+        abs(correct[which == b].mean() - confidence[which == b].mean()) * (which == b).sum()
+        for b in range(bins)
+        if (which == b).any()
+    )
     return round(float(error / len(confidence)), 4)
 
 
@@ -109,18 +110,18 @@ def train(records: Iterable[Sequence[str]], seed: int = 42) -> IntentModel:
         "n_examples": len(examples),
         "n_per_label": {label: counts[label] for label in LABELS},
         "sources": dict(sorted(Counter(e.source or "extra" for e in examples).items())),
-        "augmentation": {"copies_per_example": AUGMENT_COPIES, "transforms": sorted(TRANSFORMS),
-                         "transforms_per_copy": "1-2, drawn with random.Random(random_state)"},
-        "hyperparameters": {k: list(v) if isinstance(v, tuple) else v
-                            for k, v in estimator.HYPERPARAMETERS.items()},
+        "augmentation": {
+            "copies_per_example": AUGMENT_COPIES,
+            "transforms": sorted(TRANSFORMS),
+            "transforms_per_copy": "1-2, drawn with random.Random(random_state)",
+        },
+        "hyperparameters": {k: list(v) if isinstance(v, tuple) else v for k, v in estimator.HYPERPARAMETERS.items()},
         "cv": cv,
         "threshold": threshold,
         "evidence_floor": EVIDENCE_FLOOR,
-        "threshold_rule": (f"lowest confidence where isotonic-fitted cross-validated accuracy "
-                           f">= {TARGET_ACCURACY}"),
+        "threshold_rule": (f"lowest confidence where isotonic-fitted cross-validated accuracy >= {TARGET_ACCURACY}"),
         "versions": running_versions(),
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    log.info("trained on %d examples; cv macro-F1 %.3f; threshold %.3f",
-             len(examples), cv["macro_f1"], threshold)
+    log.info("trained on %d examples; cv macro-F1 %.3f; threshold %.3f", len(examples), cv["macro_f1"], threshold)
     return IntentModel(pipeline, meta)

@@ -1,4 +1,5 @@
 """TF-IDF vectorizers equal to scikit-learn's TfidfVectorizer, with a faster transform."""
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,7 @@ class _FastTfidf(TransformerMixin, BaseEstimator):
         """
         counts.data = (np.log(counts.data) + 1) * self.tfidf_.idf_[counts.indices]
         rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-        norms = np.sqrt(np.bincount(rows, weights=counts.data.astype(np.float64) ** 2,
-                                    minlength=counts.shape[0]))
+        norms = np.sqrt(np.bincount(rows, weights=counts.data.astype(np.float64) ** 2, minlength=counts.shape[0]))
         norms[norms == 0] = 1.0
         counts.data = (counts.data / norms[rows]).astype(np.float32)
         return counts
@@ -89,9 +89,14 @@ class WordTfidf(_FastTfidf):
         self.max_features = max_features
 
     def _count_vectorizer(self) -> CountVectorizer:
-        return CountVectorizer(analyzer="word", ngram_range=(1, 2), min_df=self.min_df,
-                               max_features=self.max_features,
-                               token_pattern=self.token_pattern, dtype=np.float32)
+        return CountVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            min_df=self.min_df,
+            max_features=self.max_features,
+            token_pattern=self.token_pattern,
+            dtype=np.float32,
+        )
 
     def _after_fit(self) -> None:
         """Number every token of the vocabulary; key each bigram feature by its token pair."""
@@ -138,12 +143,10 @@ class WordTfidf(_FastTfidf):
         keys = first[ok] * len(self.tokens_) + second[ok]
         at = np.searchsorted(self.bigram_keys_, keys)
         at[at == len(self.bigram_keys_)] = 0
-        hit = (self.bigram_keys_[at] == keys) if len(self.bigram_keys_) else np.zeros(len(keys),
-                                                                                     bool)
+        hit = (self.bigram_keys_[at] == keys) if len(self.bigram_keys_) else np.zeros(len(keys), bool)
         rows = np.concatenate([doc[unigram >= 0], doc[:-1][ok][hit]])
         cols = np.concatenate([unigram[unigram >= 0], self.bigram_features_[at[hit]]])
-        counts = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
-                               shape=(len(docs), len(self.terms_)))
+        counts = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(docs), len(self.terms_)))
         counts.sum_duplicates()
         known = np.bincount(doc[unigram >= 0], minlength=len(docs))
         return self._weight(counts), known / np.maximum(lengths, 1)
@@ -156,16 +159,19 @@ class CharTfidf(_FastTfidf):
     n-grams put together; words repeat, so each word is analysed once and cached.
     """
 
-    def __init__(self, ngram_range: tuple[int, int] = (2, 5), min_df: int = 2,
-                 max_features: int | None = None):
+    def __init__(self, ngram_range: tuple[int, int] = (2, 5), min_df: int = 2, max_features: int | None = None):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_features = max_features
 
     def _count_vectorizer(self) -> CountVectorizer:
-        return CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range),
-                               min_df=self.min_df, max_features=self.max_features,
-                               dtype=np.float32)
+        return CountVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(self.ngram_range),
+            min_df=self.min_df,
+            max_features=self.max_features,
+            dtype=np.float32,
+        )
 
     def _wb_ngrams(self, word: str) -> list[str]:
         """CountVectorizer's char_wb n-grams of one lower-cased word, as one list.
@@ -179,7 +185,7 @@ class CharTfidf(_FastTfidf):
             if len(padded) <= n:
                 grams.append(padded)
                 break
-            grams.extend([padded[i:i + n] for i in range(len(padded) - n + 1)])
+            grams.extend([padded[i : i + n] for i in range(len(padded) - n + 1)])
         return grams
 
     def _learn_words(self, words: list[str], cache: dict[str, np.ndarray]) -> None:
@@ -208,24 +214,21 @@ class CharTfidf(_FastTfidf):
             # summing the duplicates turns them into counts (fewest objects for one message).
             rows = list(map(cache.__getitem__, tokens))
             indices = np.concatenate(rows) if rows else np.empty(0, np.int32)
-            counts = sp.csr_matrix((np.ones(len(indices), np.float32), indices,
-                                    _row_ends(docs, rows)), shape=(len(docs), n_features))
+            counts = sp.csr_matrix(
+                (np.ones(len(indices), np.float32), indices, _row_ends(docs, rows)), shape=(len(docs), n_features)
+            )
             counts.sum_duplicates()
             return self._weight(counts)
         # Many messages: (message x word counts) @ (word x n-gram counts), one sparse product;
         # sorting every message's n-grams (the route above) is 3x slower for 1,000 messages.
         column = {word: i for i, word in enumerate(distinct)}
         flat = np.fromiter(map(column.__getitem__, tokens), dtype=np.int32, count=len(tokens))
-        doc_ends = np.concatenate(([0], np.cumsum(np.fromiter(map(len, docs), np.int64,
-                                                              len(docs)))))
+        doc_ends = np.concatenate(([0], np.cumsum(np.fromiter(map(len, docs), np.int64, len(docs)))))
         rows = list(map(cache.__getitem__, distinct))
-        row_ends = np.concatenate(([0], np.cumsum(np.fromiter(map(len, rows), np.int64,
-                                                              len(rows)))))
+        row_ends = np.concatenate(([0], np.cumsum(np.fromiter(map(len, rows), np.int64, len(rows)))))
         indices = np.concatenate(rows) if rows else np.empty(0, np.int32)
-        ngrams = sp.csr_matrix((np.ones(len(indices), np.float32), indices, row_ends),
-                               shape=(len(rows), n_features))
-        words = sp.csr_matrix((np.ones(len(flat), np.float32), flat, doc_ends),
-                              shape=(len(docs), len(rows)))
+        ngrams = sp.csr_matrix((np.ones(len(indices), np.float32), indices, row_ends), shape=(len(rows), n_features))
+        words = sp.csr_matrix((np.ones(len(flat), np.float32), flat, doc_ends), shape=(len(docs), len(rows)))
         return self._weight((words @ ngrams).tocsr())
 
 

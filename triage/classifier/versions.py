@@ -1,4 +1,5 @@
 """Library versions recorded beside a model, and the check made when it is loaded."""
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,8 @@ def check(recorded: dict[str, Any], name: str) -> None:
         raise ModelMismatch(
             f"model {name} was trained with scikit-learn {built} but {running['scikit-learn']} "
             "is installed; retrain it (python -m triage.classifier.cli train) or install "
-            f"scikit-learn=={built}")
+            f"scikit-learn=={built}"
+        )
     for lib, have in running.items():
         if recorded.get(lib) and _major_minor(recorded[lib]) != _major_minor(have):
-            log.warning("model %s was built with %s %s; running %s", name, lib,
-                        recorded[lib], have)
+            log.warning("model %s was built with %s %s; running %s", name, lib, recorded[lib], have)

@@ -2,19 +2,53 @@
 
 `models/` holds the machine-learning model, so the tables live in triage.db.
 """
+
+from triage.db.audit import AuditEvent, Correction
 from triage.db.base import Base, Database, one_of
 from triage.db.enums import (
-    AppStage, Channel, Direction, Lane, MessageState, OutboxState, BatchState, TemplateKind, UserRole,
+    AppStage,
+    BatchState,
+    Channel,
+    Direction,
+    Lane,
+    MessageState,
+    OutboxState,
+    TemplateKind,
+    UserRole,
 )
-from triage.db.people import ApiToken, Application, Candidate, JobRole, LoginFailure, Team, User, role_members
+from triage.db.intake import MailboxCursor
 from triage.db.mail import Message, Thread
 from triage.db.outbound import Batch, Outbound, Suppression, Template
-from triage.db.audit import AuditEvent, Correction
-from triage.db.intake import MailboxCursor
+from triage.db.people import ApiToken, Application, Candidate, JobRole, LoginFailure, Team, User, role_members
 
 __all__ = [
-    "Base", "Database", "one_of", "AppStage", "Channel", "Direction", "Lane", "MessageState", "OutboxState",
-    "BatchState", "TemplateKind", "UserRole", "ApiToken", "Application", "Candidate", "JobRole",
-    "LoginFailure", "Team", "User", "role_members", "Message", "Thread", "Batch", "Outbound",
-    "Suppression", "Template", "AuditEvent", "Correction", "MailboxCursor",
+    "Base",
+    "Database",
+    "one_of",
+    "AppStage",
+    "Channel",
+    "Direction",
+    "Lane",
+    "MessageState",
+    "OutboxState",
+    "BatchState",
+    "TemplateKind",
+    "UserRole",
+    "ApiToken",
+    "Application",
+    "Candidate",
+    "JobRole",
+    "LoginFailure",
+    "Team",
+    "User",
+    "role_members",
+    "Message",
+    "Thread",
+    "Batch",
+    "Outbound",
+    "Suppression",
+    "Template",
+    "AuditEvent",
+    "Correction",
+    "MailboxCursor",
 ]

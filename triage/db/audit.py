@@ -1,5 +1,6 @@
 """Who did what: the audit trail (every state-changing action calls `record`) and the classifier
 corrections it feeds."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,8 +21,7 @@ class AuditEvent(Base):
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[int | None]
     details: Mapped[dict] = mapped_column(Json, default=dict)
-    __table_args__ = (Index("ix_audit_events_at", "at"),
-                      Index("ix_audit_events_target", "target_type", "target_id"))
+    __table_args__ = (Index("ix_audit_events_at", "at"), Index("ix_audit_events_target", "target_type", "target_id"))
 
 
 class Correction(Base):
@@ -42,10 +42,10 @@ class Correction(Base):
     withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-def record(session: Session, user_id: int | None, action: str, target_type: str,
-           target_id: int | None, **details) -> AuditEvent:
+def record(
+    session: Session, user_id: int | None, action: str, target_type: str, target_id: int | None, **details
+) -> AuditEvent:
     """Add an audit row for an action; the caller commits it with the change it describes."""
-    event = AuditEvent(user_id=user_id, action=action, target_type=target_type,
-                       target_id=target_id, details=details)
+    event = AuditEvent(user_id=user_id, action=action, target_type=target_type, target_id=target_id, details=details)
     session.add(event)
     return event

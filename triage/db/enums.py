@@ -4,6 +4,7 @@ The one definition of Lane, AppStage (an application's stage) and Intent: the da
 routing rules, the inbox and the classifier all use these. The values are stored (in rows and in
 the model artifact's labels), so renaming one needs a migration and a retrained model.
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -61,14 +62,14 @@ class Intent(StrEnum):
 
 
 class MessageState(StrEnum):
-    received = "received"     # stored, not yet processed
-    triaged = "triaged"       # in a lane, waiting for a person
-    held = "held"             # a chaser waiting for the role's next batch update
-    answered = "answered"     # answered by a batch update
-    replied = "replied"       # a person replied
+    received = "received"  # stored, not yet processed
+    triaged = "triaged"  # in a lane, waiting for a person
+    held = "held"  # a chaser waiting for the role's next batch update
+    answered = "answered"  # answered by a batch update
+    replied = "replied"  # a person replied
     archived = "archived"
     snoozed = "snoozed"
-    failed = "failed"         # processing failed; shown in Review with the error
+    failed = "failed"  # processing failed; shown in Review with the error
 
 
 class OutboxState(StrEnum):

@@ -1,4 +1,5 @@
 """Intake bookkeeping: where each polled IMAP folder was read up to."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """What came in: inbound messages (raw bytes kept) and the threads they belong to."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from triage.db.base import Base, utcnow
 from triage.db.enums import Channel, Direction, Lane, MessageState
 from triage.db.types import Json, Moment, words
-
 
 OPEN_STATES_SQL = text("state IN ('triaged', 'held')")
 
@@ -86,8 +86,13 @@ class Message(Base):
         Index("ix_messages_lane_state_received", "lane", "state", "received_at"),
         Index("ix_messages_role_lane_state_received", "role_id", "lane", "state", "received_at"),
         # Lane counts per role read only the open messages (a few percent of the table).
-        Index("ix_messages_open_role_lane", "role_id", "lane",
-              postgresql_where=OPEN_STATES_SQL, sqlite_where=OPEN_STATES_SQL),
+        Index(
+            "ix_messages_open_role_lane",
+            "role_id",
+            "lane",
+            postgresql_where=OPEN_STATES_SQL,
+            sqlite_where=OPEN_STATES_SQL,
+        ),
         # A candidate's timeline and the chaser history of an application.
         Index("ix_messages_application_received", "application_id", "received_at"),
         Index("ix_messages_candidate_received", "candidate_id", "received_at"),

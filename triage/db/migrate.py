@@ -1,6 +1,6 @@
 """Alembic, driven from code so `triage db upgrade` needs no alembic.ini."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config

@@ -1,4 +1,5 @@
 """What goes out: templates, batched status updates, the outbox, suppressed addresses."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Who: users and their tokens, teams, job roles, candidates and their applications."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -39,7 +40,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(Moment)
 
-    roles: Mapped[list["JobRole"]] = relationship(secondary=role_members, back_populates="members")
+    roles: Mapped[list[JobRole]] = relationship(secondary=role_members, back_populates="members")
 
     @property
     def is_admin(self) -> bool:
@@ -69,8 +70,10 @@ class LoginFailure(Base):
     email: Mapped[str] = mapped_column(String(320))
     remote_addr: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
-    __table_args__ = (Index("ix_login_failures_email_at", "email", "at"),
-                      Index("ix_login_failures_addr_at", "remote_addr", "at"))
+    __table_args__ = (
+        Index("ix_login_failures_email_at", "email", "at"),
+        Index("ix_login_failures_addr_at", "remote_addr", "at"),
+    )
 
 
 class JobRole(Base):
@@ -96,7 +99,7 @@ class Candidate(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
 
-    applications: Mapped[list["Application"]] = relationship(back_populates="candidate")
+    applications: Mapped[list[Application]] = relationship(back_populates="candidate")
 
     @property
     def first_name(self) -> str:

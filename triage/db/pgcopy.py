@@ -4,10 +4,11 @@ A multi-row INSERT or an executemany UPDATE costs the driver a query conversion 
 a statement per few rows; COPY into a temporary table followed by one INSERT … SELECT or
 UPDATE … FROM does the batch in three statements.
 """
+
 from __future__ import annotations
 
 import itertools
-from typing import Sequence
+from collections.abc import Sequence
 
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table
@@ -21,8 +22,9 @@ def _stage(dbapi, table: Table, columns: Sequence[str], rows: Sequence[dict]) ->
     name = f"_stage_{table.name}_{next(_names)}"
     cursor = dbapi.cursor()
     quoted = ", ".join(f'"{c}"' for c in columns)
-    cursor.execute(f'CREATE TEMP TABLE "{name}" ON COMMIT DROP AS '
-                   f'SELECT 0::int AS n, {quoted} FROM "{table.name}" WITH NO DATA')
+    cursor.execute(
+        f'CREATE TEMP TABLE "{name}" ON COMMIT DROP AS SELECT 0::int AS n, {quoted} FROM "{table.name}" WITH NO DATA'
+    )
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
     with cursor.copy(f'COPY "{name}" (n, {quoted}) FROM STDIN') as copy:
         for n, row in enumerate(rows):
@@ -38,8 +40,9 @@ def _value(value, is_json: bool):
     return value
 
 
-def insert_new(connection: Connection, table: Table, rows: Sequence[dict], conflict: str,
-               returning: Sequence[str]) -> list[tuple]:
+def insert_new(
+    connection: Connection, table: Table, rows: Sequence[dict], conflict: str, returning: Sequence[str]
+) -> list[tuple]:
     """INSERT rows (all with the same keys), skipping conflicts on `conflict`; rows in input order."""
     defaults = _defaults(table, rows[0])
     rows = [{**row, **defaults} for row in rows] if defaults else rows
@@ -48,8 +51,10 @@ def insert_new(connection: Connection, table: Table, rows: Sequence[dict], confl
     name = _stage(dbapi, table, columns, rows)
     quoted = ", ".join(f'"{c}"' for c in columns)
     cursor = dbapi.cursor()
-    cursor.execute(f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{name}" ORDER BY n '
-                   f'ON CONFLICT ("{conflict}") DO NOTHING RETURNING {", ".join(returning)}')
+    cursor.execute(
+        f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{name}" ORDER BY n '
+        f'ON CONFLICT ("{conflict}") DO NOTHING RETURNING {", ".join(returning)}'
+    )
     found = cursor.fetchall()
     cursor.execute(f'DROP TABLE "{name}"')
     return found

@@ -1,4 +1,5 @@
 """Column helpers shared by the table modules."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -15,5 +16,6 @@ Moment = UTCDateTime
 
 def words(enum: type[StrEnum]) -> Enum:
     """Store an enum as its plain word (VARCHAR), not a native database enum type."""
-    return Enum(enum, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e],
-                validate_strings=True)
+    return Enum(
+        enum, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e], validate_strings=True
+    )

@@ -1,11 +1,12 @@
 """`triage demo --seed N`: populate an empty Triage through its real HTTP intake."""
+
 from __future__ import annotations
 
 import http.client
 import random
 import secrets
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 import click
@@ -26,11 +27,12 @@ def is_empty(url: str) -> bool:
         database.dispose()
 
 
-def seed(settings: config.Settings, seed_value: int, base_url: str, per_role: int = 100,
-         echo=click.echo) -> dict[str, int]:
+def seed(
+    settings: config.Settings, seed_value: int, base_url: str, per_role: int = 100, echo=click.echo
+) -> dict[str, int]:
     """Create the demo's people and roles, then POST every demo email to the running web app."""
     rng = random.Random(seed_value)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     database = Database(settings.database_url)
     password = secrets.token_urlsafe(10)
     with database.session() as session:
@@ -41,14 +43,21 @@ def seed(settings: config.Settings, seed_value: int, base_url: str, per_role: in
         token = accounts.create_token(session, admin, "demo")
         session.commit()
     login_file = settings.var_dir / "demo-users.txt"
-    login_file.write_text("".join(f"{email} {password}\n" for spec in people.TEAMS.values()
-                                  for email in [spec["recruiter"][1]] + [m[1] for m in spec["managers"]]))
+    login_file.write_text(
+        "".join(
+            f"{email} {password}\n"
+            for spec in people.TEAMS.values()
+            for email in [spec["recruiter"][1]] + [m[1] for m in spec["managers"]]
+        )
+    )
     login_file.chmod(0o600)
     mails = traffic.generate(applicants, managers, rng, now, settings.inbound_addresses[0])
     counts = _post_all(base_url, token, mails, echo)
-    echo(f"demo: {len(applicants)} applicants in {sum(len(t['roles']) for t in people.TEAMS.values())} roles, "
-         f"{counts['accepted']} emails through the HTTP intake ({counts['failed']} failed); "
-         f"team logins (same password) in {login_file}")
+    echo(
+        f"demo: {len(applicants)} applicants in {sum(len(t['roles']) for t in people.TEAMS.values())} roles, "
+        f"{counts['accepted']} emails through the HTTP intake ({counts['failed']} failed); "
+        f"team logins (same password) in {login_file}"
+    )
     database.dispose()
     return counts
 
@@ -61,8 +70,12 @@ def _post_all(base_url: str, token: str, mails: list[traffic.Mail], echo) -> dic
         for mail in bar:
             path = f"/api/v1/messages?received_at={quote(mail.received_at.isoformat())}"
             try:
-                connection.request("POST", path, body=mail.raw, headers={
-                    "Authorization": f"Bearer {token}", "Content-Type": "message/rfc822"})
+                connection.request(
+                    "POST",
+                    path,
+                    body=mail.raw,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "message/rfc822"},
+                )
                 response = connection.getresponse()
                 response.read()
                 ok = response.status in (200, 202)
@@ -77,6 +90,7 @@ def _post_all(base_url: str, token: str, mails: list[traffic.Mail], echo) -> dic
 def _wait_for(base_url: str, seconds: float = 120) -> None:
     import time
     import urllib.request
+
     deadline = time.monotonic() + seconds
     while True:
         try:

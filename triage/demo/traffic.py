@@ -1,4 +1,5 @@
 """Demo traffic: the mail a recruiter really gets over 4–6 weeks, as raw MIME with its date."""
+
 from __future__ import annotations
 
 import random
@@ -63,8 +64,10 @@ TEXTS = {
     ],
 }
 
-OUT_OF_OFFICE = ("Thank you for your email. I am out of the office until {back} with limited access "
-                 "to email. I will reply when I return.")
+OUT_OF_OFFICE = (
+    "Thank you for your email. I am out of the office until {back} with limited access "
+    "to email. I will reply when I return."
+)
 
 
 @dataclass
@@ -73,8 +76,7 @@ class Mail:
     received_at: datetime
 
 
-def _message(sender: str, name: str, to: str, subject: str, body: str, when: datetime,
-             **headers: str) -> EmailMessage:
+def _message(sender: str, name: str, to: str, subject: str, body: str, when: datetime, **headers: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = f"{name} <{sender}>"
     msg["To"] = to
@@ -91,32 +93,45 @@ def _forward(inner: EmailMessage, manager: str, when: datetime, style: str) -> E
     """A line manager forwarding a candidate's mail from Gmail or Outlook."""
     body = inner.get_content()
     if style == "gmail":
-        text = (f"FYI - this came to me directly.\n\n---------- Forwarded message ---------\n"
-                f"From: {inner['From']}\nDate: {inner['Date']}\nSubject: {inner['Subject']}\n"
-                f"To: {manager}\n\n{body}")
+        text = (
+            f"FYI - this came to me directly.\n\n---------- Forwarded message ---------\n"
+            f"From: {inner['From']}\nDate: {inner['Date']}\nSubject: {inner['Subject']}\n"
+            f"To: {manager}\n\n{body}"
+        )
     else:
-        text = (f"Please handle.\n\n________________________________\nFrom: {inner['From']}\n"
-                f"Sent: {inner['Date']}\nTo: {manager}\nSubject: {inner['Subject']}\n\n{body}")
+        text = (
+            f"Please handle.\n\n________________________________\nFrom: {inner['From']}\n"
+            f"Sent: {inner['Date']}\nTo: {manager}\nSubject: {inner['Subject']}\n\n{body}"
+        )
     manager_name = manager.split("@")[0].replace(".", " ").title()
     return _message(manager, manager_name, "jobs@triage.localhost", f"Fwd: {inner['Subject']}", text, when)
 
 
-def generate(applicants: list[Applicant], managers: dict[str, str], rng: random.Random,
-             now: datetime, inbound: str) -> list[Mail]:
+def generate(
+    applicants: list[Applicant], managers: dict[str, str], rng: random.Random, now: datetime, inbound: str
+) -> list[Mail]:
     """All the demo's inbound mail, oldest first."""
     mails: list[Mail] = []
 
     def add(person: Applicant, intent: str, when: datetime, subject: str | None = None) -> None:
         if when > now:
             return
-        body = rng.choice(TEXTS[intent]).format(role=person.role_title, ref=person.role_reference,
-                                                name=person.name, first=person.name.split()[0])
-        subject = subject or rng.choice([f"{person.role_title} application", f"Re: {person.role_title} ({person.role_reference})",
-                                         f"{person.role_reference} - {person.name}"])
+        body = rng.choice(TEXTS[intent]).format(
+            role=person.role_title, ref=person.role_reference, name=person.name, first=person.name.split()[0]
+        )
+        subject = subject or rng.choice(
+            [
+                f"{person.role_title} application",
+                f"Re: {person.role_title} ({person.role_reference})",
+                f"{person.role_reference} - {person.name}",
+            ]
+        )
         msg = _message(person.email, person.name, inbound, subject, body, when)
         manager = managers.get(person.role_reference)
         if manager and rng.random() < 0.06:
-            msg = _forward(msg, manager, when + timedelta(minutes=rng.randint(5, 300)), rng.choice(["gmail", "outlook"]))
+            msg = _forward(
+                msg, manager, when + timedelta(minutes=rng.randint(5, 300)), rng.choice(["gmail", "outlook"])
+            )
         mails.append(Mail(bytes(msg), min(now, when + timedelta(minutes=1))))
 
     for person in applicants:
@@ -139,9 +154,15 @@ def generate(applicants: list[Applicant], managers: dict[str, str], rng: random.
             add(person, "withdrawal", person.applied_at + timedelta(days=rng.randint(5, 15)))
         if rng.random() < 0.03:  # an out-of-office reply to one of our updates
             when = now - timedelta(days=rng.randint(1, 20))
-            msg = _message(person.email, person.name, inbound, f"Automatic reply: {person.role_title}",
-                           OUT_OF_OFFICE.format(back=(when + timedelta(days=7)).strftime("%d %B")), when,
-                           Auto_Submitted="auto-replied")
+            msg = _message(
+                person.email,
+                person.name,
+                inbound,
+                f"Automatic reply: {person.role_title}",
+                OUT_OF_OFFICE.format(back=(when + timedelta(days=7)).strftime("%d %B")),
+                when,
+                Auto_Submitted="auto-replied",
+            )
             mails.append(Mail(bytes(msg), when))
     mails.sort(key=lambda m: m.received_at)
     return mails

@@ -2,18 +2,18 @@
 
 Each function changes rows and records an audit event; the caller (a view) commits.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import audit
-from triage.db import AppStage, Application, Correction, Lane, Message, MessageState, User
+from triage.db import Application, AppStage, Correction, Lane, Message, MessageState, User, audit
 from triage.db.enums import Intent
 from triage.errors import BadInput
 from triage.outbound import outbox
@@ -51,19 +51,32 @@ def snooze(session: Session, message: Message, user: User, until: datetime, now:
 def wake_snoozed(session: Session, now: datetime) -> int:
     """Put messages whose snooze has ended back in their lanes; return how many."""
     # Select first so a page view with nothing to wake never takes a write lock.
-    due = list(session.execute(select(Message.id, Message.lane).where(
-        Message.state == MessageState.snoozed, Message.snoozed_until <= now)))
+    due = list(
+        session.execute(
+            select(Message.id, Message.lane).where(Message.state == MessageState.snoozed, Message.snoozed_until <= now)
+        )
+    )
     for lane in {lane for _, lane in due}:
         ids = [mid for mid, mlane in due if mlane == lane]
-        session.execute(update(Message).where(Message.id.in_(ids), Message.state == MessageState.snoozed)
-                        .values(state=_open_state(lane), snoozed_until=None))
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(ids), Message.state == MessageState.snoozed)
+            .values(state=_open_state(lane), snoozed_until=None)
+        )
     if due:
         log.info("woke %d snoozed messages", len(due))
     return len(due)
 
 
-def move(session: Session, message: Message, user: User, *, lane: Lane | str | None = None,
-         intent: str | None = None, now: datetime) -> Correction | None:
+def move(
+    session: Session,
+    message: Message,
+    user: User,
+    *,
+    lane: Lane | str | None = None,
+    intent: str | None = None,
+    now: datetime,
+) -> Correction | None:
     """Move a message to another lane and/or intent; the correction becomes training data."""
     new_lane = Lane(lane) if lane else message.lane
     new_intent = intent or message.intent
@@ -71,18 +84,32 @@ def move(session: Session, message: Message, user: User, *, lane: Lane | str | N
         raise BadInput(f"{new_intent!r} is not an intent")
     if new_lane == message.lane and new_intent == message.intent:
         return None
-    correction = Correction(message_id=message.id, user_id=user.id, at=now,
-                            from_intent=message.intent, to_intent=new_intent,
-                            from_lane=str(message.lane) if message.lane else None, to_lane=str(new_lane))
+    correction = Correction(
+        message_id=message.id,
+        user_id=user.id,
+        at=now,
+        from_intent=message.intent,
+        to_intent=new_intent,
+        from_lane=str(message.lane) if message.lane else None,
+        to_lane=str(new_lane),
+    )
     session.add(correction)
     changes = []
     if new_lane != message.lane:
         changes.append(f"lane {message.lane or 'none'} → {new_lane}")
     if new_intent != message.intent:
         changes.append(f"intent {message.intent or 'none'} → {new_intent}")
-    audit.record(session, user.id, "message.move", "message", message.id,
-                 from_lane=correction.from_lane, to_lane=correction.to_lane,
-                 from_intent=correction.from_intent, to_intent=correction.to_intent)
+    audit.record(
+        session,
+        user.id,
+        "message.move",
+        "message",
+        message.id,
+        from_lane=correction.from_lane,
+        to_lane=correction.to_lane,
+        from_intent=correction.from_intent,
+        to_intent=correction.to_intent,
+    )
     message.lane, message.intent = new_lane, new_intent
     message.reasons = [*(message.reasons or []), f"moved by {user.name}: {', '.join(changes)}"]
     message.is_chaser = new_lane == Lane.held
@@ -104,8 +131,7 @@ def hold_for_batch(session: Session, message: Message, user: User, now: datetime
     audit.record(session, user.id, "message.hold", "message", message.id)
 
 
-def change_stage(session: Session, application: Application, user: User, stage: AppStage | str,
-                 now: datetime) -> bool:
+def change_stage(session: Session, application: Application, user: User, stage: AppStage | str, now: datetime) -> bool:
     """Move an application to another stage; False when it is already there."""
     try:
         new = AppStage(stage)
@@ -118,8 +144,16 @@ def change_stage(session: Session, application: Application, user: User, stage: 
     application.stage_changed_at = now
     if new == AppStage.rejected and application.rejected_at is None:
         application.rejected_at = now
-    event = audit.record(session, user.id, "application.stage", "application", application.id,
-                         from_stage=str(before), to_stage=str(new), role_id=application.role_id)
+    event = audit.record(
+        session,
+        user.id,
+        "application.stage",
+        "application",
+        application.id,
+        from_stage=str(before),
+        to_stage=str(new),
+        role_id=application.role_id,
+    )
     event.at = now  # the same clock as stage_changed_at
     return True
 
@@ -138,8 +172,17 @@ def visible_messages(session: Session, ids: Iterable[int], visible_roles: set[in
 BULK_ACTIONS = ("archive", "move", "stage", "hold")
 
 
-def bulk(session: Session, messages: list[Message], user: User, action: str, now: datetime, *,
-         lane: str | None = None, intent: str | None = None, stage: str | None = None) -> dict[str, int]:
+def bulk(
+    session: Session,
+    messages: list[Message],
+    user: User,
+    action: str,
+    now: datetime,
+    *,
+    lane: str | None = None,
+    intent: str | None = None,
+    stage: str | None = None,
+) -> dict[str, int]:
     """Apply one action to many messages; return counts of done and skipped (with why)."""
     if action not in BULK_ACTIONS:
         raise BadInput(f"{action!r} is not a bulk action")
@@ -166,13 +209,29 @@ def bulk(session: Session, messages: list[Message], user: User, action: str, now
             seen_applications.add(message.application_id)
             change_stage(session, message.application, user, stage, now)
         result["done"] += 1
-    audit.record(session, user.id, f"bulk.{action}", "message", None, count=result["done"],
-                 skipped=result["skipped"], ids=[m.id for m in messages][:500])
+    audit.record(
+        session,
+        user.id,
+        f"bulk.{action}",
+        "message",
+        None,
+        count=result["done"],
+        skipped=result["skipped"],
+        ids=[m.id for m in messages][:500],
+    )
     return result
 
 
-def reply(session: Session, settings: Settings, message: Message, user: User, *, subject: str, body_text: str,
-          asks_for_info: bool = False):
+def reply(
+    session: Session,
+    settings: Settings,
+    message: Message,
+    user: User,
+    *,
+    subject: str,
+    body_text: str,
+    asks_for_info: bool = False,
+):
     """Queue a personal reply through the outbox; the caller commits, then enqueues delivery."""
 
     if not body_text.strip():
@@ -180,7 +239,14 @@ def reply(session: Session, settings: Settings, message: Message, user: User, *,
     if not subject.strip():
         raise BadInput("the reply needs a subject")
     # create_reply marks the message replied and records the audit event itself.
-    outbound = outbox.create_reply(session, settings, message_id=message.id, subject=subject.strip(),
-                                   body_text=body_text, user_id=user.id, asks_for_info=asks_for_info)
+    outbound = outbox.create_reply(
+        session,
+        settings,
+        message_id=message.id,
+        subject=subject.strip(),
+        body_text=body_text,
+        user_id=user.id,
+        asks_for_info=asks_for_info,
+    )
     message.snoozed_until = None
     return outbound

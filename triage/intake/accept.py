@@ -8,6 +8,7 @@ Deduplication (what makes a second delivery "the same message"):
 - without a Message-ID: the exact bytes (line endings aside). Only a byte-identical
   re-delivery is a duplicate, so distinct messages without a Message-ID are never merged.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,10 +17,10 @@ import queue
 import re
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
 
 from redis import Redis
 from rq import Retry
@@ -42,13 +43,33 @@ ENQUEUE_CHUNK = 500
 COPY_FROM = 50  # rows per store() from which COPY beats a multi-row INSERT (PostgreSQL)
 
 # Headers added in transit: the same message reaches us with different values for these.
-TRACE_HEADERS = frozenset({
-    b"received", b"return-path", b"delivered-to", b"x-original-to", b"x-received", b"x-delivered-to",
-    b"authentication-results", b"received-spf", b"arc-seal", b"arc-message-signature",
-    b"arc-authentication-results", b"x-envelope-from", b"x-envelope-to", b"x-spam-status",
-    b"x-spam-score", b"x-spam-flag", b"x-spam-level", b"x-spam-checker-version", b"x-virus-scanned",
-    b"x-gm-message-state", b"x-google-smtp-source", b"x-forwarded-to", b"x-forwarded-for",
-})
+TRACE_HEADERS = frozenset(
+    {
+        b"received",
+        b"return-path",
+        b"delivered-to",
+        b"x-original-to",
+        b"x-received",
+        b"x-delivered-to",
+        b"authentication-results",
+        b"received-spf",
+        b"arc-seal",
+        b"arc-message-signature",
+        b"arc-authentication-results",
+        b"x-envelope-from",
+        b"x-envelope-to",
+        b"x-spam-status",
+        b"x-spam-score",
+        b"x-spam-flag",
+        b"x-spam-level",
+        b"x-spam-checker-version",
+        b"x-virus-scanned",
+        b"x-gm-message-state",
+        b"x-google-smtp-source",
+        b"x-forwarded-to",
+        b"x-forwarded-for",
+    }
+)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 _FIELD = re.compile(rb"^[!-9;-~]{1,100}[ \t]*:")
@@ -76,7 +97,7 @@ def split_header(raw: bytes) -> tuple[bytes, bytes]:
     end = _HEADER_END.search(raw)
     if end is None:
         return raw, b""
-    return raw[:end.start()], raw[end.end():]
+    return raw[: end.start()], raw[end.end() :]
 
 
 def find_message_id(header: bytes) -> str | None:
@@ -147,10 +168,21 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
     for d in deliveries:
         message_id, digest, key = dedupe_key(d.raw)
         keys.append(key)
-        rows.append({"raw": d.raw, "size": len(d.raw), "message_id": message_id, "content_hash": digest,
-                     "dedupe_key": key, "channel": d.channel, "envelope_from": _cap(d.envelope_from),
-                     "envelope_to": _cap(d.envelope_to), "received_at": d.received_at or now,
-                     "stored_at": now, "state": MessageState.received})
+        rows.append(
+            {
+                "raw": d.raw,
+                "size": len(d.raw),
+                "message_id": message_id,
+                "content_hash": digest,
+                "dedupe_key": key,
+                "channel": d.channel,
+                "envelope_from": _cap(d.envelope_from),
+                "envelope_to": _cap(d.envelope_to),
+                "received_at": d.received_at or now,
+                "stored_at": now,
+                "state": MessageState.received,
+            }
+        )
     firsts: dict[str, dict] = {}
     for row in rows:  # the first of repeated keys wins, in its place (ids follow arrival order)
         firsts.setdefault(row["dedupe_key"], row)
@@ -159,18 +191,23 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
     if unique:
         table = Message.__table__
         if len(unique) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
-            found = pgcopy.insert_new(session.connection(), table, unique, "dedupe_key",
-                                      ["id", "dedupe_key"])
+            found = pgcopy.insert_new(session.connection(), table, unique, "dedupe_key", ["id", "dedupe_key"])
         else:
-            statement = _insert(session).on_conflict_do_nothing(index_elements=["dedupe_key"]) \
+            statement = (
+                _insert(session)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
                 .returning(table.c.id, table.c.dedupe_key)
+            )
             found = session.connection().execute(statement, unique).all()
         new = {key: id_ for id_, key in found}
     missing = [k for k in dict.fromkeys(keys) if k not in new]
     old: dict[str, int] = {}
     if missing:
-        old = dict(session.execute(select(Message.dedupe_key, Message.id)
-                                   .where(one_of(session, Message.dedupe_key, missing))).all())
+        old = dict(
+            session.execute(
+                select(Message.dedupe_key, Message.id).where(one_of(session, Message.dedupe_key, missing))
+            ).all()
+        )
     out, seen = [], set()
     for key in keys:
         if key in new and key not in seen:
@@ -215,8 +252,9 @@ class GroupCommitter:
         self.database = database
         self.max_group = max_group
         self.pending: queue.SimpleQueue[tuple[Delivery, Future] | None] = queue.SimpleQueue()
-        self.threads = [threading.Thread(target=self._run, name=f"group-commit-{i}", daemon=True)
-                        for i in range(threads)]
+        self.threads = [
+            threading.Thread(target=self._run, name=f"group-commit-{i}", daemon=True) for i in range(threads)
+        ]
         for thread in self.threads:
             thread.start()
 
@@ -278,11 +316,14 @@ def enqueue(redis: Redis, ids: Iterable[int]) -> bool:
     try:
         q = queues.queue(redis, "intake")
         for start in range(0, len(ids), ENQUEUE_CHUNK):
-            q.enqueue(PROCESS_JOB, ids[start:start + ENQUEUE_CHUNK], job_timeout=JOB_TIMEOUT,
-                      retry=Retry(max=3, interval=[10, 60, 300]))
+            q.enqueue(
+                PROCESS_JOB,
+                ids[start : start + ENQUEUE_CHUNK],
+                job_timeout=JOB_TIMEOUT,
+                retry=Retry(max=3, interval=[10, 60, 300]),
+            )
     except Exception as exc:  # noqa: BLE001 - Redis down must not lose a stored message; the sweeper re-enqueues
-        log.warning("could not enqueue %d message(s) (%s); the sweeper will pick them up",
-                    len(ids), type(exc).__name__)
+        log.warning("could not enqueue %d message(s) (%s); the sweeper will pick them up", len(ids), type(exc).__name__)
         return False
     return True
 

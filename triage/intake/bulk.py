@@ -8,16 +8,17 @@ The fast path, three stages working on different batches at once:
 - matching and routing in this process with a few set-based queries per batch.
 Stored rows wait in state received; if the import dies, the sweeper queues them for the workers.
 """
+
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import os
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from sqlalchemy.exc import DBAPIError
 
@@ -66,9 +67,16 @@ def workers() -> int:
     return max(1, min(len(os.sched_getaffinity(0)), 4))
 
 
-def run(settings: Settings, paths: list[Path], *, use_queue: bool = False, received_from_date: bool = False,
-        advance: Callable[[int], None] = lambda n: None, database: Database | None = None,
-        processes: int | None = None) -> Summary:
+def run(
+    settings: Settings,
+    paths: list[Path],
+    *,
+    use_queue: bool = False,
+    received_from_date: bool = False,
+    advance: Callable[[int], None] = lambda n: None,
+    database: Database | None = None,
+    processes: int | None = None,
+) -> Summary:
     """Import every message under paths; with use_queue the workers process them instead."""
     own = database is None
     database = database or Database(settings.database_url)
@@ -89,8 +97,11 @@ def run(settings: Settings, paths: list[Path], *, use_queue: bool = False, recei
         team = _team(database, settings) if pool is not None else None
         ahead: deque[_Batch] = deque()
         for items in _batches(files.items(paths), BATCH):
-            ahead.append(_Batch(items, _read_ahead(pool, items, team),
-                                storer.submit(_store, database, items, received_from_date)))
+            ahead.append(
+                _Batch(
+                    items, _read_ahead(pool, items, team), storer.submit(_store, database, items, received_from_date)
+                )
+            )
             if len(ahead) > READ_AHEAD:
                 done = ahead.popleft()
                 _finish(settings, database, done, summary, redis, pool)
@@ -131,13 +142,14 @@ def _team(database: Database, settings: Settings) -> frozenset[str] | None:
         return None
 
 
-def _read_ahead(pool: ProcessPoolExecutor | None, batch: list[files.Item],
-                team: frozenset[str] | None) -> list[Future] | None:
+def _read_ahead(
+    pool: ProcessPoolExecutor | None, batch: list[files.Item], team: frozenset[str] | None
+) -> list[Future] | None:
     if pool is None or team is None:
         return None
     raws = [i.raw for i in batch if i.raw is not None]
     size = max(25, -(-len(raws) // CHUNKS))
-    return [pool.submit(pipeline.analyse_chunk, (raws[i:i + size], team)) for i in range(0, len(raws), size)]
+    return [pool.submit(pipeline.analyse_chunk, (raws[i : i + size], team)) for i in range(0, len(raws), size)]
 
 
 def _collect(futures: list[Future] | None, accepted: list, count: int) -> dict[int, pipeline.Analysed] | None:
@@ -146,7 +158,7 @@ def _collect(futures: list[Future] | None, accepted: list, count: int) -> dict[i
         return None
     try:
         results = [r for f in futures for r in f.result()]
-    except Exception:  # noqa: BLE001 - a broken pool: the pipeline reads them itself
+    except Exception:
         log.exception("reading ahead failed")
         return None
     if len(results) != count:
@@ -159,17 +171,21 @@ def _store(database: Database, items: list[files.Item], received_from_date: bool
     readable = [i for i in items if i.raw is not None]
     if not readable:
         return _Stored(readable, [])
-    deliveries = [Delivery(raw=i.raw, channel=Channel.import_,
-                           received_at=files.header_date(i.raw) if received_from_date else None)
-                  for i in readable]
+    deliveries = [
+        Delivery(
+            raw=i.raw, channel=Channel.import_, received_at=files.header_date(i.raw) if received_from_date else None
+        )
+        for i in readable
+    ]
     try:
         return _Stored(readable, accept_many(database, deliveries, None))
     except Unavailable as exc:
         return _Stored(readable, None, str(exc))
 
 
-def _finish(settings: Settings, database: Database, batch: _Batch, summary: Summary, redis,
-            pool: ProcessPoolExecutor | None) -> None:
+def _finish(
+    settings: Settings, database: Database, batch: _Batch, summary: Summary, redis, pool: ProcessPoolExecutor | None
+) -> None:
     """Count what the batch's store did, then process (or queue) its new messages."""
     for item in batch.items:
         if item.raw is None:
@@ -191,16 +207,23 @@ def _finish(settings: Settings, database: Database, batch: _Batch, summary: Summ
         return
     try:
         # An import is a backfill: never acknowledge old chasers to candidates.
-        outcome = pipeline.run(database, settings, list(new), mapper=pool.map if pool else None, raws=new,
-                               acknowledge=False, read_ahead=_collect(batch.read_ahead, accepted, len(readable)))
+        outcome = pipeline.run(
+            database,
+            settings,
+            list(new),
+            mapper=pool.map if pool else None,
+            raws=new,
+            acknowledge=False,
+            read_ahead=_collect(batch.read_ahead, accepted, len(readable)),
+        )
         if again:
             pipeline.run(database, settings, again, acknowledge=False)
-    except Exception as exc:  # noqa: BLE001 - the rows are stored; report and go on with the next batch
+    except Exception as exc:
         log.exception("processing a batch failed")
-        summary.fail(readable[0].source, f"stored but not processed ({type(exc).__name__}); "
-                                         "the sweeper will retry", len(new))
+        summary.fail(
+            readable[0].source, f"stored but not processed ({type(exc).__name__}); the sweeper will retry", len(new)
+        )
         summary.new -= len(new)
         return
     for lane, n in outcome.lanes.items():
         summary.lanes[lane] = summary.lanes.get(lane, 0) + n
-

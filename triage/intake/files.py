@@ -1,13 +1,14 @@
 """Messages from files: .eml files, mbox files and Maildir folders (the stdlib mailbox module)."""
+
 from __future__ import annotations
 
 import email.utils
 import logging
 import mailbox
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from triage.intake.accept import split_header
 
@@ -108,5 +109,5 @@ def header_date(raw: bytes) -> datetime | None:
                 return None
             if when is None:
                 return None
-            return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+            return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     return None

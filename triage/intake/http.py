@@ -4,6 +4,7 @@ stored Delivery, committed in groups with concurrent requests, then enqueued in 
 The web view reads the request and writes the response; everything about turning an inbound
 post into a stored message lives here, beside the SMTP, IMAP and file channels.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,14 +35,26 @@ class HttpIntake:
         self._enqueuer: Enqueuer | None = None
         self._lock = threading.Lock()
 
-    def accept(self, raw: bytes, envelope_from: str | None = None, envelope_to: str | None = None,
-               received_at: datetime | None = None) -> Accepted:
+    def accept(
+        self,
+        raw: bytes,
+        envelope_from: str | None = None,
+        envelope_to: str | None = None,
+        received_at: datetime | None = None,
+    ) -> Accepted:
         """Store one posted message (committed before this returns), then enqueue it if it is new."""
         reason = not_email_reason(raw)
         if reason:
             raise BadInput(f"not an email: {reason}")
-        accepted = self.committer.accept(Delivery(raw=raw, channel=Channel.http, envelope_from=envelope_from,
-                                                  envelope_to=envelope_to, received_at=received_at))
+        accepted = self.committer.accept(
+            Delivery(
+                raw=raw,
+                channel=Channel.http,
+                envelope_from=envelope_from,
+                envelope_to=envelope_to,
+                received_at=received_at,
+            )
+        )
         if not accepted.duplicate:
             # The row is committed; a lost enqueue is the sweeper's to redo.
             self.enqueuer().add([accepted.id])

@@ -6,13 +6,14 @@ the messages, so a crash re-reads at most one chunk, and deduplication absorbs i
 UIDVALIDITY (folder recreated, server migrated) means the UIDs mean something else now: the
 folder is read again from the start, and deduplication keeps that from making duplicate rows.
 """
+
 from __future__ import annotations
 
 import logging
 import ssl
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from imapclient import IMAPClient
 from sqlalchemy import select
@@ -50,8 +51,13 @@ def _ssl_context(source: Source) -> ssl.SSLContext:
 
 
 def connect(source: Source, timeout: float = 30) -> IMAPClient:
-    client = IMAPClient(source.host, port=source.port, ssl=source.security == "ssl",
-                        ssl_context=_ssl_context(source) if source.security == "ssl" else None, timeout=timeout)
+    client = IMAPClient(
+        source.host,
+        port=source.port,
+        ssl=source.security == "ssl",
+        ssl_context=_ssl_context(source) if source.security == "ssl" else None,
+        timeout=timeout,
+    )
     client.normalise_times = False  # aware INTERNALDATE values
     if source.security == "starttls":
         client.starttls(_ssl_context(source))
@@ -75,27 +81,38 @@ def poll_folder(client: IMAPClient, database: Database, redis, account: str, fol
     info = client.select_folder(folder, readonly=True)
     uidvalidity = int(info[b"UIDVALIDITY"])
     with database.session() as session:
-        cursor = session.scalar(select(MailboxCursor).where(MailboxCursor.account == account,
-                                                            MailboxCursor.folder == folder))
+        cursor = session.scalar(
+            select(MailboxCursor).where(MailboxCursor.account == account, MailboxCursor.folder == folder)
+        )
     last = 0
     if cursor is not None and cursor.uidvalidity == uidvalidity:
         last = cursor.last_uid
     elif cursor is not None:
-        log.warning("IMAP folder %s: UIDVALIDITY changed (%s -> %s); reading it again from the start",
-                    folder, cursor.uidvalidity, uidvalidity)
+        log.warning(
+            "IMAP folder %s: UIDVALIDITY changed (%s -> %s); reading it again from the start",
+            folder,
+            cursor.uidvalidity,
+            uidvalidity,
+        )
     # "n:*" always matches the highest UID even when it is below n: filter.
     uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
     new = 0
     for start in range(0, len(uids), CHUNK):
-        chunk = uids[start:start + CHUNK]
+        chunk = uids[start : start + CHUNK]
         fetched = client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
         deliveries = []
         for uid in chunk:
             data = fetched.get(uid)
             if data is None or b"BODY[]" not in data:
                 continue  # expunged between SEARCH and FETCH
-            deliveries.append(Delivery(raw=bytes(data[b"BODY[]"]), channel=Channel.imap,
-                                       envelope_to=None, received_at=_aware(data.get(b"INTERNALDATE"))))
+            deliveries.append(
+                Delivery(
+                    raw=bytes(data[b"BODY[]"]),
+                    channel=Channel.imap,
+                    envelope_to=None,
+                    received_at=_aware(data.get(b"INTERNALDATE")),
+                )
+            )
         with database.session() as session:
             accepted = store(session, deliveries) if deliveries else []
             _advance(session, account, folder, uidvalidity, chunk[-1])
@@ -112,8 +129,9 @@ def poll_folder(client: IMAPClient, database: Database, redis, account: str, fol
 
 
 def _advance(session, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
-    cursor = session.scalar(select(MailboxCursor).where(MailboxCursor.account == account,
-                                                        MailboxCursor.folder == folder))
+    cursor = session.scalar(
+        select(MailboxCursor).where(MailboxCursor.account == account, MailboxCursor.folder == folder)
+    )
     if cursor is None:
         session.add(MailboxCursor(account=account, folder=folder, uidvalidity=uidvalidity, last_uid=last_uid))
     else:
@@ -124,7 +142,7 @@ def _advance(session, account: str, folder: str, uidvalidity: int, last_uid: int
 def _aware(when) -> datetime | None:
     if not isinstance(when, datetime):
         return None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def run(source: Source, database: Database, redis, interval: float, stop: threading.Event) -> None:
@@ -138,7 +156,6 @@ def run(source: Source, database: Database, redis, interval: float, stop: thread
             backoff = 1.0
             stop.wait(interval)
         except Exception as exc:  # noqa: BLE001 - keep polling through outages; say what happened
-            log.warning("IMAP poll failed (%s: %s); retrying in %.0f s", type(exc).__name__,
-                        str(exc)[:200], backoff)
+            log.warning("IMAP poll failed (%s: %s); retrying in %.0f s", type(exc).__name__, str(exc)[:200], backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)

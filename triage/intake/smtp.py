@@ -4,6 +4,7 @@ Replies: 250 once the row is committed (a duplicate also gets 250: it is stored)
 database or anything else fails (the sender retries), 552 over the size limit (aiosmtpd's
 data_size_limit, also announced as SIZE), 550 for recipients that are not ours.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -65,8 +66,12 @@ class IntakeHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         tagged = [r for r in envelope.rcpt_tos if "+" in r.partition("@")[0]]
-        delivery = Delivery(raw=raw, channel=Channel.smtp, envelope_from=envelope.mail_from or None,
-                            envelope_to=(tagged or envelope.rcpt_tos)[0])
+        delivery = Delivery(
+            raw=raw,
+            channel=Channel.smtp,
+            envelope_from=envelope.mail_from or None,
+            envelope_to=(tagged or envelope.rcpt_tos)[0],
+        )
         try:
             accepted = await asyncio.wrap_future(self.committer.submit(delivery))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a 4xx so the sender retries
@@ -92,17 +97,24 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 class Listener:
     """The inbound SMTP server on its own thread (aiosmtpd's Controller)."""
 
-    def __init__(self, settings: Settings, database: Database | None = None, redis=None,
-                 port: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, database: Database | None = None, redis=None, port: int | None = None
+    ) -> None:
         self.own_database = database is None
         self.database = database or Database(settings.database_url)
         self.handler = IntakeHandler(settings, self.database, redis)
         self.controller = Controller(
-            self.handler, hostname=settings.smtp_listen_host, port=port or settings.smtp_listen_port,
-            data_size_limit=settings.max_message_bytes, decode_data=False, tls_context=tls_context(settings),
-            ident="Triage intake", timeout=60)
+            self.handler,
+            hostname=settings.smtp_listen_host,
+            port=port or settings.smtp_listen_port,
+            data_size_limit=settings.max_message_bytes,
+            decode_data=False,
+            tls_context=tls_context(settings),
+            ident="Triage intake",
+            timeout=60,
+        )
 
-    def start(self) -> "Listener":
+    def start(self) -> Listener:
         self.controller.start()
         log.info("inbound SMTP on %s:%s", self.controller.hostname, self.controller.port)
         return self

@@ -1,4 +1,5 @@
 """Re-enqueue messages stored while Redis was down (or whose job was lost): rows stuck in `received`."""
+
 from __future__ import annotations
 
 import logging
@@ -22,10 +23,17 @@ def stuck(database: Database, grace: timedelta = GRACE, limit: int = LIMIT) -> l
     """Ids of messages stored more than `grace` ago and still not processed, oldest first."""
     cutoff = utcnow() - grace
     with database.session() as session:
-        return list(session.scalars(
-            select(Message.id).where(Message.state == MessageState.received,
-                                     or_(Message.stored_at <= cutoff, Message.stored_at.is_(None)))
-            .order_by(Message.id).limit(limit)))
+        return list(
+            session.scalars(
+                select(Message.id)
+                .where(
+                    Message.state == MessageState.received,
+                    or_(Message.stored_at <= cutoff, Message.stored_at.is_(None)),
+                )
+                .order_by(Message.id)
+                .limit(limit)
+            )
+        )
 
 
 def sweep(database: Database, redis: Redis, grace: timedelta = GRACE) -> int:

@@ -1,4 +1,5 @@
 """Names and addresses out of the loose "From:"/"To:" text that mail clients print in bodies."""
+
 from __future__ import annotations
 
 import re
@@ -57,9 +58,9 @@ def parse_mailboxes(value: str | None) -> list[Mailbox]:
         if m.group(2) is not None and _FOLLOWED_BY_ANGLE.match(value, m.end()):
             continue  # a bare address used as the display name of the <address> that follows
         address = (m.group(1) or m.group(2)).strip(".") or None
-        name = _clean_name(value[pos:m.start()], address) if m.group(1) is not None else None
+        name = _clean_name(value[pos : m.start()], address) if m.group(1) is not None else None
         if m.group(2) is not None:
-            leftover = _clean_name(value[pos:m.start()], address)
+            leftover = _clean_name(value[pos : m.start()], address)
             if leftover:
                 found.append(Mailbox(leftover, None))
         found.append(Mailbox(name, address))
@@ -79,8 +80,10 @@ def parse_mailbox(value: str | None) -> Mailbox:
 
 # Most headers hold one plain "Name <a@b>" or "a@b": read those without the stdlib's slow
 # character-by-character address parser; anything with quotes, commas or comments goes to it.
-_SIMPLE = re.compile(r"\s*(?:([^\"<>,;:()\\@\s][^\"<>,;:()\\@]*?)\s*)?<([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+)>\s*"
-                             r"|\s*([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+)\s*")
+_SIMPLE = re.compile(
+    r"\s*(?:([^\"<>,;:()\\@\s][^\"<>,;:()\\@]*?)\s*)?<([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+)>\s*"
+    r"|\s*([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+)\s*"
+)
 
 
 def simple_address(value: str) -> tuple[str, str] | None:

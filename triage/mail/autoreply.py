@@ -1,4 +1,5 @@
 """Is this an automatic message? Headers first (RFC 3834 and common practice), wording second."""
+
 from __future__ import annotations
 
 import re
@@ -6,15 +7,28 @@ from collections.abc import Callable
 
 _NO_REPLY_SENDER = re.compile(
     r"^(?:mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?|auto[-_.]?reply"
-    r"|notifications?|autoresponder)(?:[-+_.][^@]*)?@", re.IGNORECASE)
+    r"|notifications?|autoresponder)(?:[-+_.][^@]*)?@",
+    re.IGNORECASE,
+)
 # Out-of-office phrases (lowercase, matched against lowercased text: 4x faster than IGNORECASE),
 # each under a plain substring it cannot match without. Most mail holds none of those substrings,
 # and looking for them is a third of the cost of the pattern.
 _OUT_OF_OFFICE_PHRASES: dict[str, tuple[str, ...]] = {
-    "auto": (r"automatic reply", r"auto(?:matic)?[- ]?reply", r"autoreply", r"automatische antwort",
-             r"réponse automatique", r"respuesta automática", r"risposta automatica", r"automatisch antwoord",
-             r"automatiskt svar", r"autosvar", r"resposta automática", r"odpowiedź automatyczna",
-             r"automatická odpověď"),
+    "auto": (
+        r"automatic reply",
+        r"auto(?:matic)?[- ]?reply",
+        r"autoreply",
+        r"automatische antwort",
+        r"réponse automatique",
+        r"respuesta automática",
+        r"risposta automatica",
+        r"automatisch antwoord",
+        r"automatiskt svar",
+        r"autosvar",
+        r"resposta automática",
+        r"odpowiedź automatyczna",
+        r"automatická odpověď",
+    ),
     "office": (r"out of (?:the )?office", r"away from (?:the|my) office"),
     "leave until": (r"on (?:annual |parental )?leave until",),
     "i am ": (r"i am (?:currently )?(?:away|out)",),
@@ -48,14 +62,16 @@ def _out_of_office(text: str) -> bool:
     return False
 
 
-def is_auto_reply(header: Callable[[str], str | None], sender_address: str | None = None,
-                  subject: str = "", body: str = "") -> bool:
+def is_auto_reply(
+    header: Callable[[str], str | None], sender_address: str | None = None, subject: str = "", body: str = ""
+) -> bool:
     """True for auto-replies, bounces, lists and bulk mail; `header(name)` returns a header value."""
     return bool(reasons(header, sender_address, subject, body))
 
 
-def reasons(header: Callable[[str], str | None], sender_address: str | None = None,
-            subject: str = "", body: str = "") -> list[str]:
+def reasons(
+    header: Callable[[str], str | None], sender_address: str | None = None, subject: str = "", body: str = ""
+) -> list[str]:
     """Why the message counts as automatic, in words (empty when it does not)."""
     found: list[str] = []
     auto_submitted = (header("Auto-Submitted") or "").strip().lower()

@@ -1,4 +1,5 @@
 """Bytes and header values to text whatever the charset: declared, wrong, unknown or missing."""
+
 from __future__ import annotations
 
 import codecs
@@ -9,9 +10,19 @@ import charset_normalizer
 
 _DETECT_SAMPLE = 64 * 1024  # enough bytes for charset-normalizer to decide; decoding uses all
 _ALIASES = {
-    "ks_c_5601-1987": "cp949", "x-sjis": "shift_jis", "unicode-1-1-utf-7": "utf-7",
-    "x-unknown": "", "unknown-8bit": "", "x-user-defined": "", "default": "", "us-ascii": "ascii",
-    "iso-8859-8-i": "iso-8859-8", "big5": "cp950", "gb2312": "gb18030", "gbk": "gb18030", "windows-874": "cp874",
+    "ks_c_5601-1987": "cp949",
+    "x-sjis": "shift_jis",
+    "unicode-1-1-utf-7": "utf-7",
+    "x-unknown": "",
+    "unknown-8bit": "",
+    "x-user-defined": "",
+    "default": "",
+    "us-ascii": "ascii",
+    "iso-8859-8-i": "iso-8859-8",
+    "big5": "cp950",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "windows-874": "cp874",
 }
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _FOLD = re.compile(r"\r?\n[ \t]+")
@@ -20,7 +31,7 @@ _FOLD = re.compile(r"\r?\n[ \t]+")
 def _codec(charset: str | None) -> str | None:
     if not charset:
         return None
-    name = charset.strip().strip('"\'').lower()
+    name = charset.strip().strip("\"'").lower()
     name = _ALIASES.get(name, name)
     if not name:
         return None

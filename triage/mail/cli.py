@@ -1,4 +1,5 @@
 """`triage parse FILE... [--json]`: what the mail pipeline makes of raw .eml files."""
+
 from __future__ import annotations
 
 import json

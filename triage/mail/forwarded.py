@@ -1,4 +1,5 @@
 """Unwrap forwarded mail: inline forwards of every major client, and attached message/rfc822."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 from triage.mail import forwarded_headers as words
 from triage.mail import quote_headers as qh
 from triage.mail.addresses import Mailbox, parse_mailbox, parse_mailboxes
-from triage.mail.threading import decode_subject, subject_kind, strip_prefixes
+from triage.mail.threading import decode_subject, strip_prefixes, subject_kind
 
 if TYPE_CHECKING:
     from triage.mail.message import ParsedMail
@@ -59,7 +60,7 @@ def _forward_at(lines: list[str], i: int, line: str, *, wrote_counts: bool):
     sep = words.FORWARD_SEPARATOR.match(line) if "-" in line else None
     if sep or (qh.ends_with_colon(line) and words.FORWARD_INTRO.match(line)):
         quoted = qh.quote_depth(line) > 0
-        rest = line[sep.end():] if sep else ""
+        rest = line[sep.end() :] if sep else ""
         if rest.strip():
             return qh.inline_headers(rest), i + 1, quoted, i
         j = _skip_blank(lines, i + 1)
@@ -104,12 +105,18 @@ def _skip_blank(lines: list[str], j: int, *, limit: int = 3) -> int:
 _ONE_QUOTE = re.compile(r"^[ \t]?>[ \t]?")
 
 
-def _build(lines: list[str], fields: dict[str, str], body_start: int, quoted: bool,
-           marker_start: int, outer_subject: str | None) -> Forward:
+def _build(
+    lines: list[str],
+    fields: dict[str, str],
+    body_start: int,
+    quoted: bool,
+    marker_start: int,
+    outer_subject: str | None,
+) -> Forward:
     body_lines = lines[body_start:]
     if quoted:
         # A quoted forward ends where the quoting ends; what follows is the forwarder's again.
-        body_lines = body_lines[:_quoted_run(body_lines)]
+        body_lines = body_lines[: _quoted_run(body_lines)]
     if quoted or _mostly_quoted(body_lines):
         body_lines = [_ONE_QUOTE.sub("", ln, count=1) for ln in body_lines]
     body_lines = [ln if ln.strip() else "" for ln in body_lines]  # nbsp-only lines are blank
@@ -138,7 +145,9 @@ def _quoted_run(body_lines: list[str]) -> int:
             if qh.quote_depth(line):
                 end = k + 1
             continue
-        wrapped = 0 < k < len(body_lines) - 1 and qh.quote_depth(body_lines[k - 1]) and qh.quote_depth(body_lines[k + 1])
+        wrapped = (
+            0 < k < len(body_lines) - 1 and qh.quote_depth(body_lines[k - 1]) and qh.quote_depth(body_lines[k + 1])
+        )
         if not wrapped:
             break
     return end if end else len(body_lines)
@@ -164,7 +173,7 @@ def unwrap_chain(body: str, subject: str | None = None, *, max_depth: int = 10) 
     return chain
 
 
-def unwrap_message(mail: "ParsedMail", *, max_depth: int = 10) -> list[Forward]:
+def unwrap_message(mail: ParsedMail, *, max_depth: int = 10) -> list[Forward]:
     """Every forward level of a parsed message, outermost first: attached message/rfc822 and inline.
 
     The last element is the innermost original; an empty list means the message is not a forward.
@@ -174,17 +183,21 @@ def unwrap_message(mail: "ParsedMail", *, max_depth: int = 10) -> list[Forward]:
     while len(chain) < max_depth:
         if current.attached:
             inner = current.attached[0]
-            chain.append(Forward(
-                sender=inner.sender,
-                date=inner.date.isoformat() if inner.date else inner.header("Date"),
-                subject=inner.subject or None,
-                to=inner.to,
-                cc=inner.cc,
-                body=inner.text.strip(),
-                note=current.text.strip() or None,
-                headers={k.lower(): v for k, v in inner.headers if k.lower() in ("from", "to", "cc", "date", "subject")},
-                kind="attachment",
-            ))
+            chain.append(
+                Forward(
+                    sender=inner.sender,
+                    date=inner.date.isoformat() if inner.date else inner.header("Date"),
+                    subject=inner.subject or None,
+                    to=inner.to,
+                    cc=inner.cc,
+                    body=inner.text.strip(),
+                    note=current.text.strip() or None,
+                    headers={
+                        k.lower(): v for k, v in inner.headers if k.lower() in ("from", "to", "cc", "date", "subject")
+                    },
+                    kind="attachment",
+                )
+            )
             current = inner
             continue
         chain.extend(unwrap_chain(current.text, current.subject, max_depth=max_depth - len(chain)))

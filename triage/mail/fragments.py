@@ -6,6 +6,7 @@ is "hidden" depends on what lies below it (trailing quotes, signatures and heade
 hidden until the first block of new text is met). quotes.strip_quotes stays the product's
 reply-text path; this model serves callers that want the structure (inline replies, per-block flags).
 """
+
 from __future__ import annotations
 
 import re
@@ -54,7 +55,7 @@ def _join_wrapped_intro(text: str) -> str:
     if last_wrote < 0:
         return text
     start = text.rfind("On", 0, max(0, last_wrote - 2))
-    while start >= 0 and not (text[start + 2:start + 3].isspace() and start + 3 < last_wrote):
+    while start >= 0 and not (text[start + 2 : start + 3].isspace() and start + 3 < last_wrote):
         start = text.rfind("On", 0, start)
     if start < 0 or (start > 0 and text[start - 1] != "\n"):
         return text

@@ -4,6 +4,7 @@ One iterative lxml pass instead of inscriptis: inscriptis 2.7 indents the conten
 <div> by two spaces (mail HTML is all divs), which breaks signature and quote detection on the
 text, and it is several times slower; the text we need is simple block/line structure.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,12 +15,68 @@ import lxml.html
 
 log = logging.getLogger(__name__)
 
-_SKIP = frozenset({"script", "style", "head", "title", "template", "noscript", "object", "iframe",
-                   "svg", "math", "embed", "applet", "frameset", "select", "button", "xml"})
-_BLOCK = frozenset({"p", "div", "li", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
-                    "blockquote", "pre", "hr", "section", "article", "header", "footer", "address",
-                    "dl", "dt", "dd", "form", "center", "body", "html", "main", "nav", "aside",
-                    "figure", "figcaption", "fieldset", "tbody", "thead", "tfoot", "caption"})
+_SKIP = frozenset(
+    {
+        "script",
+        "style",
+        "head",
+        "title",
+        "template",
+        "noscript",
+        "object",
+        "iframe",
+        "svg",
+        "math",
+        "embed",
+        "applet",
+        "frameset",
+        "select",
+        "button",
+        "xml",
+    }
+)
+_BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "table",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "address",
+        "dl",
+        "dt",
+        "dd",
+        "form",
+        "center",
+        "body",
+        "html",
+        "main",
+        "nav",
+        "aside",
+        "figure",
+        "figcaption",
+        "fieldset",
+        "tbody",
+        "thead",
+        "tfoot",
+        "caption",
+    }
+)
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "ul", "ol"})
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")

@@ -1,4 +1,5 @@
 """Quoted history inside HTML mail: the containers Gmail, Outlook, Apple Mail, Yahoo and others use."""
+
 from __future__ import annotations
 
 import lxml.etree

@@ -1,6 +1,7 @@
 """What a parsed message is: ParsedMail, the MIME Structure a reader finds, and `assemble`,
 which turns a Structure into a ParsedMail (headers decoded on demand, each step guarded).
 """
+
 from __future__ import annotations
 
 import email
@@ -53,7 +54,7 @@ class ParsedMail:
     html: str | None = None
     text_from_html: bool = False
     attachments: tuple[Attachment, ...] = ()
-    attached: tuple["ParsedMail", ...] = ()
+    attached: tuple[ParsedMail, ...] = ()
     defects: tuple[str, ...] = field(default=())
 
     def header(self, name: str) -> str | None:
@@ -87,14 +88,17 @@ class Structure:
     texts: list[str] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
-    attached: list["ParsedMail"] = field(default_factory=list)
+    attached: list[ParsedMail] = field(default_factory=list)
     index: dict[str, list] | None = None  # header values by lowercased name, when the reader made it
 
 
 def is_inline_text(ctype: str, disposition: str, filename: str | None) -> bool:
     """A part that belongs to the body: text shown inline, not a named attachment."""
-    return ctype in ("text/plain", "text/html") and disposition != "attachment" and (
-        filename is None or disposition == "inline")
+    return (
+        ctype in ("text/plain", "text/html")
+        and disposition != "attachment"
+        and (filename is None or disposition == "inline")
+    )
 
 
 def assemble(raw: bytes, found: Structure, defects: list[str]) -> ParsedMail:
@@ -109,6 +113,7 @@ def assemble(raw: bytes, found: Structure, defects: list[str]) -> ParsedMail:
     def get(name: str):  # as msg.get(name) with compat32: the first value, 8-bit bytes as a Header
         values = raw_values.get(name.lower())
         return email.policy.compat32.header_fetch_parse(name, values[0]) if values else None
+
     text = "\n".join(t for t in found.texts if t.strip())
     html = "\n".join(found.htmls) if found.htmls else None
     from_html = False
@@ -151,8 +156,12 @@ def _addresses(raw_values: dict[str, list], name: str, defects: list[str], hint:
         simple = simple_address(values[0])
         if simple:
             display, address = simple
-            return [Mailbox(decode_header_value(display, defects, hint) or None,
-                            decode_header_value(address, defects, hint) or None)]
+            return [
+                Mailbox(
+                    decode_header_value(display, defects, hint) or None,
+                    decode_header_value(address, defects, hint) or None,
+                )
+            ]
     try:
         pairs = email.utils.getaddresses([str(v) for v in values])
     except Exception as exc:
@@ -176,7 +185,6 @@ def _date(value: object, defects: list[str]) -> datetime | None:
     except Exception:
         pass
     try:
-
         return _checked(date_parser.parse(text, fuzzy=True))
     except Exception:
         defects.append("InvalidDateDefect: Date header could not be read")

@@ -1,11 +1,11 @@
 """Second chances for broken multiparts: find the boundary actually used, or read the body as text."""
+
 from __future__ import annotations
 
 import email
 import email.message
 import email.policy
 import re
-
 
 _BOUNDARY_LINE = re.compile(rb"^--([^\s]{1,200}?)(?:--)?[ \t]*\r?$", re.MULTILINE)
 
@@ -42,5 +42,3 @@ def _as_text(msg: email.message.Message, defects: list[str]) -> email.message.Me
     except Exception:
         pass
     return msg
-
-

@@ -5,6 +5,7 @@ several times faster) and stdlib_mime for everything else (the stdlib parser wit
 compat32: about 17x faster than policy.default and it never raises while parsing).
 triage.mail.message's `assemble` turns either into a ParsedMail.
 """
+
 from __future__ import annotations
 
 import email

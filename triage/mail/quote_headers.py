@@ -1,4 +1,5 @@
 """Recognise the header blocks and "On … wrote:" lines that introduce quoted or forwarded text."""
+
 from __future__ import annotations
 
 import re
@@ -76,8 +77,9 @@ def header_line(line: str) -> tuple[str, str] | None:
         return None
     key_start = len(head) - len(rest)
     key_end = key_start + len(key)
-    if not (_HEADER_WORD.fullmatch(key) and _LEAD.fullmatch(line, 0, key_start)
-            and _TRAIL.fullmatch(line, key_end, colon)):
+    if not (
+        _HEADER_WORD.fullmatch(key) and _LEAD.fullmatch(line, 0, key_start) and _TRAIL.fullmatch(line, key_end, colon)
+    ):
         return None
     value = _VALUE.match(line, colon + 1)
     if not value:
@@ -149,7 +151,7 @@ def inline_headers(run: str) -> dict[str, str]:
         key = m.group("key") or m.group("bare")
         name = words.field_for(key) or words.COLONLESS_WORDS.get(key)
         if name and name not in fields:
-            fields[name] = run[m.end():end].strip(_SPACE_LIKE)
+            fields[name] = run[m.end() : end].strip(_SPACE_LIKE)
     return fields
 
 
@@ -214,14 +216,15 @@ def _initials(alternation: str) -> str:
 
 # The lookahead lets the engine pass over most positions with one class test instead of trying
 # three dozen case-insensitive words at each: 2-3x faster on a typical "On …, X wrote:" line.
-_VERB = re.compile(r"(?<![\w])(?=" + _initials(words.WROTE_VERBS) + r")(?:" + words.WROTE_VERBS + r")(?![\w])",
-                   re.IGNORECASE)
+_VERB = re.compile(
+    r"(?<![\w])(?=" + _initials(words.WROTE_VERBS) + r")(?:" + words.WROTE_VERBS + r")(?![\w])", re.IGNORECASE
+)
 _INTRO = re.compile(r"^(?:" + "|".join(re.escape(w) for w in words.WROTE_INTRO_WORDS) + r")(?=[\s,])", re.IGNORECASE)
 _CONNECTOR = "|".join(re.escape(w) for w in words.WROTE_CONNECTORS)
 _LEADING_CONNECTOR = re.compile(r"^(?:(?:" + _CONNECTOR + r")\s+)+", re.IGNORECASE)
 _TRAILING_CONNECTOR = re.compile(r"(?:\s+(?=" + _initials(_CONNECTOR) + r")(?:" + _CONNECTOR + r"))+$", re.IGNORECASE)
 _SEAM = re.compile(r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?|,|\b\d{4}\b")
-_OPEN_QUOTE = {'"': '"', "”": "“„\"", "»": "«", "'": "'"}
+_OPEN_QUOTE = {'"': '"', "”": '“„"', "»": "«", "'": "'"}
 
 
 def _attribution(text: str) -> tuple[str, str] | None:
@@ -248,7 +251,7 @@ def _attribution(text: str) -> tuple[str, str] | None:
         if verb.start() == 0:
             return None
         name_start = _name_start(text, verb.start(), verb)
-        sender = text[name_start:verb.start()]
+        sender = text[name_start : verb.start()]
         rest = text[:name_start]
         if not _DATE_HINT.search(rest):
             return None
@@ -268,8 +271,11 @@ def _name_start(text: str, pos: int, verb: re.Match[str]) -> int:
     """Where the display name before `pos` begins: an opening quote, or the last seam before it."""
     head = text[:pos].rstrip()
     if head and head[-1] in _OPEN_QUOTE:
-        opening = head.rfind(head[-1], 0, len(head) - 1) if head[-1] in "\"'" else max(
-            head.rfind(q, 0, len(head) - 1) for q in _OPEN_QUOTE[head[-1]])
+        opening = (
+            head.rfind(head[-1], 0, len(head) - 1)
+            if head[-1] in "\"'"
+            else max(head.rfind(q, 0, len(head) - 1) for q in _OPEN_QUOTE[head[-1]])
+        )
         if opening >= 0:
             return opening
     floor = verb.end() if verb.end() <= pos else 0

@@ -1,4 +1,5 @@
 """The new text of a reply: quoted history ("On … wrote:", Outlook header blocks, '>' quoting) removed."""
+
 from __future__ import annotations
 
 import re
@@ -9,10 +10,13 @@ from triage.mail import quote_headers as qh
 from triage.mail.signatures import split_signature
 
 _DASHED_WROTE = re.compile(r"^\s*-{2,}\s*(?P<inner>.+?)\s*-{2,}\s*$")
-_FORWARD_ONLY = re.compile(r"forward|weitergeleitet|transf|reenviado|inoltrato|doorgestuurd|videresend"
-                           r"|vidarebefordrat|przekaz|encaminhad|reencaminhad|välitetty|edelleen|továbbított"
-                           r"|přeposlan|preposlan|proslijeđen|redirecționat|переадрес|пересыла|перенаправ"
-                           r"|переслан|iletil|転送|转发", re.IGNORECASE)
+_FORWARD_ONLY = re.compile(
+    r"forward|weitergeleitet|transf|reenviado|inoltrato|doorgestuurd|videresend"
+    r"|vidarebefordrat|przekaz|encaminhad|reencaminhad|välitetty|edelleen|továbbított"
+    r"|přeposlan|preposlan|proslijeđen|redirecționat|переадрес|пересыла|перенаправ"
+    r"|переслан|iletil|転送|转发",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ def splitter_at(lines: list[str], i: int) -> Splitter | None:
     colon = ":" in line or "：" in line
     dash = "-" in line
     if (dash and words.FORWARD_SEPARATOR.match(line)) or (
-            colon and qh.ends_with_colon(line) and words.FORWARD_INTRO.match(line)):
+        colon and qh.ends_with_colon(line) and words.FORWARD_INTRO.match(line)
+    ):
         kind = "forward" if _FORWARD_ONLY.search(line) else "separator"
         return Splitter(i, i + 1, kind)
     if (dash or "_" in line) and words.RULE_LINE.match(line):
@@ -59,8 +64,12 @@ def splitter_at(lines: list[str], i: int) -> Splitter | None:
             return Splitter(i, block.end, "header")
         return None
     parsed = qh.header_line(line) if colon else None
-    if (parsed and parsed[0] == "from" and _several_fields(line)
-            and _describes_message(qh.inline_headers(qh.unquote(line)))):
+    if (
+        parsed
+        and parsed[0] == "from"
+        and _several_fields(line)
+        and _describes_message(qh.inline_headers(qh.unquote(line)))
+    ):
         return Splitter(i, i + 1, "header")  # "From: x Date: y" printed on one line
     if parsed and parsed[0] in ("from", "date", "subject", "to"):
         block = qh.header_block(lines, i)
@@ -72,7 +81,9 @@ def splitter_at(lines: list[str], i: int) -> Splitter | None:
         if wrote:
             return Splitter(i, wrote.end, "wrote")
         dashed = _DASHED_WROTE.match(line) if dash else None
-        if dashed and (qh.wrote_line([dashed.group("inner") + ":"], 0) or _ENDS_WITH_VERB.search(dashed.group("inner"))):
+        if dashed and (
+            qh.wrote_line([dashed.group("inner") + ":"], 0) or _ENDS_WITH_VERB.search(dashed.group("inner"))
+        ):
             return Splitter(i, i + 1, "wrote")
     at = "@" in line
     if (at or "<" in line) and _DATE_SENDER.match(line):
@@ -168,8 +179,8 @@ def _strip_lines(lines: list[str], depth: int) -> list[str]:
     if split.kind == "wrote" and j < len(lines) and qh.quote_depth(lines[j]) and depth < 20:
         # The writer may answer below the quote: keep what follows the '>' block.
         end = _quoted_block_end(lines, j)
-        return lines[:split.start] + _strip_lines(lines[end:], depth + 1) if end < len(lines) else lines[:split.start]
-    return lines[:split.start]
+        return lines[: split.start] + _strip_lines(lines[end:], depth + 1) if end < len(lines) else lines[: split.start]
+    return lines[: split.start]
 
 
 def _strip_trailing_quote(lines: list[str]) -> str:
@@ -212,11 +223,13 @@ def split_reply(text: str) -> Reply:
         if wrote:
             header = {"from": wrote.sender_raw, **({"date": wrote.date} if wrote.date else {})}
     elif split.kind == "header":
-        block = qh.header_block(lines, split.start if not words.RULE_LINE.match(lines[split.start]) else split.start + 1)
+        block = qh.header_block(
+            lines, split.start if not words.RULE_LINE.match(lines[split.start]) else split.start + 1
+        )
         header = dict(block.fields) if block else {}
-    rest = lines[split.end:]
+    rest = lines[split.end :]
     first = next((k for k, ln in enumerate(rest) if ln.strip()), None)
     if first is not None and qh.quote_depth(rest[first]):
-        rest = rest[:_quoted_block_end(rest, first)]
+        rest = rest[: _quoted_block_end(rest, first)]
     quoted = "\n".join(qh.unquote(ln) if qh.quote_depth(ln) else ln for ln in rest).strip()
-    return Reply("\n".join(lines[:split.start]).strip(), header, quoted or None)
+    return Reply("\n".join(lines[: split.start]).strip(), header, quoted or None)

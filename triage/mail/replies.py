@@ -5,6 +5,7 @@ The newest message comes first; every later reply starts at its quote intro ("On
 inside '>' quoting. The intro recognisers are the ones quotes.py uses, so every language it knows
 is covered at once (no per-call language list).
 """
+
 from __future__ import annotations
 
 import quopri

@@ -1,4 +1,5 @@
 """The JSON object `triage parse` prints for one file (field names fixed by DESIGN.md)."""
+
 from __future__ import annotations
 
 import email.utils
@@ -29,12 +30,10 @@ def _iso(value: datetime | str | None) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat()
     try:
-
         return email.utils.parsedate_to_datetime(value).isoformat()
     except Exception:
         pass
     try:
-
         return date_parser.parse(value, fuzzy=True).isoformat()
     except Exception:  # localised dates ("26. října 2021") are kept raw in original_date_raw
         return None
@@ -81,8 +80,9 @@ def describe_mail(mail: ParsedMail, file: str | None = None) -> dict[str, Any]:
         "auto_reply": is_auto_reply(mail.header, mail.sender.address, subject, mail.text),
         "in_reply_to": mail.in_reply_to[0] if mail.in_reply_to else None,
         "references": list(mail.references),
-        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                        for a in mail.attachments],
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in mail.attachments
+        ],
         "defects": list(mail.defects),
     }
 

@@ -1,4 +1,5 @@
 """Split a message's signature off: "-- " blocks, "Sent from my iPhone", and sign-off blocks."""
+
 from __future__ import annotations
 
 import re
@@ -25,24 +26,103 @@ _DEVICE = re.compile(
 # A sentence ("Sent from my desk, is much easier …") is not a device line.
 _DEVICE_SENTENCE = re.compile(r",\s|\s(?:is|was|and|but)\s", re.IGNORECASE)
 _SIGN_OFFS = frozenset(
-    s.casefold() for s in (
-        "regards", "best regards", "kind regards", "warm regards", "best wishes", "best", "cheers",
-        "thanks", "thank you", "many thanks", "thanks again", "thanks a lot", "thx", "sincerely",
-        "yours sincerely", "yours truly", "yours", "all the best", "br", "rgds", "ta", "talk soon",
-        "mvh", "med venlig hilsen", "venlig hilsen", "hilsen", "kh", "bedste hilsner", "de bedste hilsner",
-        "dbh", "med vennlig hilsen", "vennlig hilsen", "med vänlig hälsning", "vänlig hälsning",
-        "med vänliga hälsningar", "vänliga hälsningar", "bästa hälsningar", "hälsningar", "hej då",
-        "pozdrawiam", "z poważaniem", "z powazaniem", "pozdrowienia", "serdecznie pozdrawiam",
-        "mit freundlichen grüßen", "mit freundlichen grüssen", "freundliche grüße", "viele grüße",
-        "beste grüße", "liebe grüße", "gruß", "grüße", "lg", "vg", "mfg",
-        "met vriendelijke groet", "met vriendelijke groeten", "vriendelijke groet", "groeten", "groet",
-        "cordialement", "bien cordialement", "bien à vous", "salutations", "merci", "amitiés",
-        "saludos", "un saludo", "atentamente", "saludos cordiales", "gracias",
-        "cordiali saluti", "saluti", "distinti saluti", "grazie",
-        "atenciosamente", "abraços", "cumprimentos", "obrigado", "obrigada",
-        "с уважением", "спасибо", "ystävällisin terveisin", "terveisin",
-        "üdvözlettel", "s pozdravem", "s pozdravom", "srdačan pozdrav", "lp", "saygılarımla",
-        "敬具", "よろしくお願いします", "よろしくお願いいたします", "此致", "谢谢",
+    s.casefold()
+    for s in (
+        "regards",
+        "best regards",
+        "kind regards",
+        "warm regards",
+        "best wishes",
+        "best",
+        "cheers",
+        "thanks",
+        "thank you",
+        "many thanks",
+        "thanks again",
+        "thanks a lot",
+        "thx",
+        "sincerely",
+        "yours sincerely",
+        "yours truly",
+        "yours",
+        "all the best",
+        "br",
+        "rgds",
+        "ta",
+        "talk soon",
+        "mvh",
+        "med venlig hilsen",
+        "venlig hilsen",
+        "hilsen",
+        "kh",
+        "bedste hilsner",
+        "de bedste hilsner",
+        "dbh",
+        "med vennlig hilsen",
+        "vennlig hilsen",
+        "med vänlig hälsning",
+        "vänlig hälsning",
+        "med vänliga hälsningar",
+        "vänliga hälsningar",
+        "bästa hälsningar",
+        "hälsningar",
+        "hej då",
+        "pozdrawiam",
+        "z poważaniem",
+        "z powazaniem",
+        "pozdrowienia",
+        "serdecznie pozdrawiam",
+        "mit freundlichen grüßen",
+        "mit freundlichen grüssen",
+        "freundliche grüße",
+        "viele grüße",
+        "beste grüße",
+        "liebe grüße",
+        "gruß",
+        "grüße",
+        "lg",
+        "vg",
+        "mfg",
+        "met vriendelijke groet",
+        "met vriendelijke groeten",
+        "vriendelijke groet",
+        "groeten",
+        "groet",
+        "cordialement",
+        "bien cordialement",
+        "bien à vous",
+        "salutations",
+        "merci",
+        "amitiés",
+        "saludos",
+        "un saludo",
+        "atentamente",
+        "saludos cordiales",
+        "gracias",
+        "cordiali saluti",
+        "saluti",
+        "distinti saluti",
+        "grazie",
+        "atenciosamente",
+        "abraços",
+        "cumprimentos",
+        "obrigado",
+        "obrigada",
+        "с уважением",
+        "спасибо",
+        "ystävällisin terveisin",
+        "terveisin",
+        "üdvözlettel",
+        "s pozdravem",
+        "s pozdravom",
+        "srdačan pozdrav",
+        "lp",
+        "saygılarımla",
+        "敬具",
+        "よろしくお願いします",
+        "よろしくお願いいたします",
+        "此致",
+        "谢谢",
     )
 )
 _TRAILING_PUNCT = " \t,.!;:"
@@ -73,11 +153,15 @@ def _delimiter(lines: list[str], i: int, hyphen_names: bool = True) -> bool:
         return False
     if _is_rule(line):
         # A rule with nothing under it separates nothing (Outlook leaves one above its header).
-        return any(ln.strip() for ln in lines[i + 1:])
+        return any(ln.strip() for ln in lines[i + 1 :])
     if _is_device_line(stripped):
         return True
-    if (hyphen_names and line[0] in _NAME_MARKS
-            and (_DASH_NAME.match(line.rstrip()) or _SLASH_NAME.match(line.rstrip())) and not _near_list_item(lines, i)):
+    if (
+        hyphen_names
+        and line[0] in _NAME_MARKS
+        and (_DASH_NAME.match(line.rstrip()) or _SLASH_NAME.match(line.rstrip()))
+        and not _near_list_item(lines, i)
+    ):
         return _only_short_lines_after(lines, i + 1, 4)
     if _is_sign_off(line, stripped):
         return _only_short_lines_after(lines, i + 1, SIGN_OFF_TAIL)
@@ -158,7 +242,13 @@ def _sender_line(lines: list[str], start: int, end: int, sender: str) -> int | N
     for i in range(start, end):
         line = lines[i].strip()
         words = {w.casefold() for w in re.findall(r"[^\W\d_]+", line)}
-        if not line or len(line) > 40 or line.endswith(",") or not (tokens & words) or not _only_short_lines_after(lines, i + 1, 5):
+        if (
+            not line
+            or len(line) > 40
+            or line.endswith(",")
+            or not (tokens & words)
+            or not _only_short_lines_after(lines, i + 1, 5)
+        ):
             continue
         # Climb over the name-like lines above it ("John Smith" above "Doe Inc").
         while i - 1 > start and _name_like(lines[i - 1]):

@@ -9,6 +9,7 @@ simple attachments, 7bit/8bit/quoted-printable/base64. Anything else, or anythin
 is not sure of, returns None and the stdlib parser reads the message as before.
 tests/mail/test_simple_mime.py checks that both readers agree on every message this one accepts.
 """
+
 from __future__ import annotations
 
 import binascii
@@ -116,11 +117,11 @@ def _entity(data: bytes, eol: bytes):
 def _split(data: bytes, eol: bytes) -> tuple[bytes | None, bytes]:
     """Header block (with its last line end) and body, at the first empty line."""
     if data.startswith(eol):
-        return b"", data[len(eol):]
+        return b"", data[len(eol) :]
     end = data.find(eol + eol)
     if end < 0:
         return None, b""
-    return data[:end + len(eol)], data[end + 2 * len(eol):]
+    return data[: end + len(eol)], data[end + 2 * len(eol) :]
 
 
 def _fields(head: bytes, eol: bytes) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]] | None:
@@ -130,7 +131,7 @@ def _fields(head: bytes, eol: bytes) -> tuple[tuple[tuple[str, str], ...], dict[
         return (), {}
     if not head.isascii() or not _consistent(head, eol):
         return None  # 8-bit bytes, or a line that ends otherwise (the stdlib splits at CR and LF too)
-    text = head[:-len(eol)].decode("ascii")
+    text = head[: -len(eol)].decode("ascii")
     if text[:1] in (" ", "\t"):
         return None  # a continuation line with nothing to continue
     fields = []
@@ -185,8 +186,9 @@ def _part_info(index: dict[str, list[str]]) -> tuple[str, dict[str, str], str, s
     names: dict[str, str] = {}
     if disposition:
         kind, _, rest = disposition.partition(";")
-        if _TOKEN.fullmatch(kind.strip()) is None or not _params(";" + rest if rest else None, names,
-                                                                 only=("filename",)):
+        if _TOKEN.fullmatch(kind.strip()) is None or not _params(
+            ";" + rest if rest else None, names, only=("filename",)
+        ):
             return None  # e.g. a quote in the kind, which changes how the stdlib splits the parameters
         disposition = kind.strip().lower()
     # As Message.get_filename: the disposition's filename, else the type's name; stripped.
@@ -235,7 +237,7 @@ def _multipart(body: bytes, boundary: str | None, eol: bytes):
     for n, i in enumerate(starts):
         if n and starts[n - 1] == i - 1:
             return None  # two delimiters in a row: the stdlib then misses the close (a defect)
-        rest = lines[i][len(delimiter):]
+        rest = lines[i][len(delimiter) :]
         if rest.rstrip(b" \t") == b"--":
             close = n
             break
@@ -243,13 +245,13 @@ def _multipart(body: bytes, boundary: str | None, eol: bytes):
             return None  # a longer boundary that starts with ours, or junk after it
     if close is None or close == 0 or close > MAX_PARTS:
         return None  # no closing delimiter (a defect the stdlib records), no parts, or very many
-    for a, b in zip(starts[:close], starts[1:close + 1]):
-        entity = _entity(eol.join(lines[a + 1:b]) + eol, eol)
+    for a, b in zip(starts[:close], starts[1 : close + 1]):
+        entity = _entity(eol.join(lines[a + 1 : b]) + eol, eol)
         if entity is None:
             return None
         _, _, info, content = entity
         # The stdlib leaves off the line end before the next delimiter (added back above).
-        parts.append((info, content[:-len(eol)] if content.endswith(eol) else content))
+        parts.append((info, content[: -len(eol)] if content.endswith(eol) else content))
     return parts
 
 

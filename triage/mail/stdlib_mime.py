@@ -2,6 +2,7 @@
 attached messages, broken boundaries, 8-bit headers, odd charsets. Each step is guarded: bad
 input gives defects, never an exception.
 """
+
 from __future__ import annotations
 
 import email
@@ -10,10 +11,16 @@ import email.policy
 import logging
 
 from triage.mail.charsets import decode_bytes, decode_header_value
-from triage.mail.mime_repair import repair_boundary
 from triage.mail.message import (
-    MAX_DEPTH, MAX_TEXT_PARTS, Attachment, ParsedMail, Structure, assemble, is_inline_text,
+    MAX_DEPTH,
+    MAX_TEXT_PARTS,
+    Attachment,
+    ParsedMail,
+    Structure,
+    assemble,
+    is_inline_text,
 )
+from triage.mail.mime_repair import repair_boundary
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +56,7 @@ def read(msg: email.message.Message, defects: list[str], depth: int) -> Structur
             if isinstance(inner_msg, email.message.Message) and depth < MAX_DEPTH:
                 found.attached.append(parse_message(inner_msg, depth=depth + 1))
             elif depth >= MAX_DEPTH:
-                defects.append("NestingTooDeep: attached messages beyond depth %d not parsed" % MAX_DEPTH)
+                defects.append(f"NestingTooDeep: attached messages beyond depth {MAX_DEPTH} not parsed")
             continue
         ctype = _content_type(part)
         filename = _filename(part, defects)
@@ -59,7 +66,7 @@ def read(msg: email.message.Message, defects: list[str], depth: int) -> Structur
             inline_text = False
             if not capped:
                 capped = True
-                defects.append("TooManyTextParts: parts after the first %d listed as attachments" % MAX_TEXT_PARTS)
+                defects.append(f"TooManyTextParts: parts after the first {MAX_TEXT_PARTS} listed as attachments")
         if inline_text:
             payload = _payload(part, defects)
             body = decode_bytes(payload, part.get_content_charset(), defects)

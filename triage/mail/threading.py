@@ -1,4 +1,5 @@
 """Threading data: Message-ID, In-Reply-To, References, and subjects without Re:/Fwd: prefixes."""
+
 from __future__ import annotations
 
 import email.header
@@ -53,7 +54,7 @@ def strip_prefixes(subject: str) -> str:
         m = _PREFIX.match(text)
         if not m or m.end() == 0:
             break
-        text = text[m.end():]
+        text = text[m.end() :]
     return text.strip()
 
 
@@ -64,8 +65,8 @@ def normalize_subject(subject: str | None) -> str:
         before = text
         text = strip_prefixes(text)
         tag = _LIST_TAG.match(text)
-        if tag and _PREFIX.match(text[tag.end():]):
-            text = text[tag.end():]
+        if tag and _PREFIX.match(text[tag.end() :]):
+            text = text[tag.end() :]
         if text == before:
             break
     return " ".join(text.split())

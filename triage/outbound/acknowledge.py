@@ -5,6 +5,7 @@ never to automatic mail, lists, bulk mail or no-reply senders (RFC 3834 section 
 default; a team turns it off with the policy key "acknowledge_chasers": false (all keys:
 triage.processing.policy).
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,22 +17,30 @@ from email.policy import compat32
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage.db import audit
-from triage.outbound import mime
-from triage.outbound import templates
-from triage.outbound import outbox
 from triage.config import Settings
-from triage.db import Application, Batch, BatchState, JobRole, Lane, Message, Outbound, TemplateKind
+from triage.db import Application, Batch, BatchState, JobRole, Lane, Message, Outbound, TemplateKind, audit
 from triage.db.base import utcnow
+from triage.outbound import mime, outbox, templates
 from triage.processing.policy import TeamPolicy
 
 log = logging.getLogger(__name__)
 
-_NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-.*|.*-noreply|mailer-daemon|postmaster|"
-                       r"bounces?|bounce-.*|.*-bounces?|notifications?|listserv|majordomo|owner-.*|.*-request)$",
-                       re.IGNORECASE)
-_LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "List-Help", "List-Owner", "List-Archive",
-                 "Feedback-ID", "X-Mailing-List", "X-Campaign")
+_NO_REPLY = re.compile(
+    r"^(no-?reply|do-?not-?reply|donotreply|noreply-.*|.*-noreply|mailer-daemon|postmaster|"
+    r"bounces?|bounce-.*|.*-bounces?|notifications?|listserv|majordomo|owner-.*|.*-request)$",
+    re.IGNORECASE,
+)
+_LIST_HEADERS = (
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Post",
+    "List-Help",
+    "List-Owner",
+    "List-Archive",
+    "Feedback-ID",
+    "X-Mailing-List",
+    "X-Campaign",
+)
 _AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
 
 
@@ -45,8 +54,7 @@ def why_not_automatic(message: Message) -> str | None:
         return "no sender address"
     if _NO_REPLY.match(local):
         return "no-reply sender"
-    headers = BytesHeaderParser(policy=compat32).parsebytes(message.raw or b"", headersonly=True) \
-        if message.raw else {}
+    headers = BytesHeaderParser(policy=compat32).parsebytes(message.raw or b"", headersonly=True) if message.raw else {}
     auto_submitted = str(headers.get("Auto-Submitted", "no")).strip().lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return f"Auto-Submitted: {auto_submitted}"
@@ -66,8 +74,9 @@ def next_update(session: Session, role: JobRole, today: date) -> date | None:
     """The date we promise: the role's next update date, else its next scheduled batch."""
     if role.next_update_on is not None and role.next_update_on >= today:
         return role.next_update_on
-    for batch in session.scalars(select(Batch).where(Batch.state == BatchState.scheduled)
-                                 .order_by(Batch.scheduled_for)):
+    for batch in session.scalars(
+        select(Batch).where(Batch.state == BatchState.scheduled).order_by(Batch.scheduled_for)
+    ):
         if role.id in (batch.role_ids or []) and batch.scheduled_for and batch.scheduled_for.date() >= today:
             return batch.scheduled_for.date()
     return None
@@ -89,18 +98,30 @@ def acknowledge(session: Session, message: Message, settings: Settings, now: dat
     if reason:
         log.info("no acknowledgement for message %s: %s", message.id, reason)
         return None
-    application = session.get(Application, message.application_id) if message.application_id else \
-        session.scalar(select(Application).where(Application.candidate_id == message.candidate_id,
-                                                 Application.role_id == message.role_id))
+    application = (
+        session.get(Application, message.application_id)
+        if message.application_id
+        else session.scalar(
+            select(Application).where(
+                Application.candidate_id == message.candidate_id, Application.role_id == message.role_id
+            )
+        )
+    )
     if application is None:
         return None
     # Lock the application so two workers acknowledging two chasers cannot both write.
     session.scalar(select(Application.id).where(Application.id == application.id).with_for_update())
     since = now - policy.acknowledge_once_per
-    recent = session.scalar(select(Outbound.id).where(Outbound.kind == "ack",
-                                                      Outbound.candidate_id == message.candidate_id,
-                                                      Outbound.role_id == message.role_id,
-                                                      Outbound.created_at > since).limit(1))
+    recent = session.scalar(
+        select(Outbound.id)
+        .where(
+            Outbound.kind == "ack",
+            Outbound.candidate_id == message.candidate_id,
+            Outbound.role_id == message.role_id,
+            Outbound.created_at > since,
+        )
+        .limit(1)
+    )
     if recent is not None:
         return None
     to_address = application.candidate.email
@@ -111,20 +132,35 @@ def acknowledge(session: Session, message: Message, settings: Settings, now: dat
         log.info("no acknowledgement for message %s: role %s has no next update date", message.id, role.id)
         return None
     template = templates.default_template(session, TemplateKind.acknowledgement)
-    rendered = templates.render(template, templates.context_for(
-        application, next_update_on=when, original_subject=mime.clean_header_text(message.subject or "")))
+    rendered = templates.render(
+        template,
+        templates.context_for(
+            application, next_update_on=when, original_subject=mime.clean_header_text(message.subject or "")
+        ),
+    )
     try:
-        row = outbox.new_row(settings, kind="ack", to_address=to_address, to_name=application.candidate.name,
-                             subject=mime.reply_subject(rendered.subject.removeprefix("Re:").strip()
-                                                           or message.subject),
-                             body_text=rendered.body_text, body_html=rendered.body_html, now=now,
-                             application_id=application.id, candidate_id=message.candidate_id,
-                             role_id=message.role_id, thread_id=message.thread_id, reply_to_message_id=message.id,
-                             automatic=True, **outbox.thread_under(message))
+        row = outbox.new_row(
+            settings,
+            kind="ack",
+            to_address=to_address,
+            to_name=application.candidate.name,
+            subject=mime.reply_subject(rendered.subject.removeprefix("Re:").strip() or message.subject),
+            body_text=rendered.body_text,
+            body_html=rendered.body_html,
+            now=now,
+            application_id=application.id,
+            candidate_id=message.candidate_id,
+            role_id=message.role_id,
+            thread_id=message.thread_id,
+            reply_to_message_id=message.id,
+            automatic=True,
+            **outbox.thread_under(message),
+        )
     except mime.BadAddress:
         return None
     session.add(row)
     session.flush()
-    audit.record(session, None, "outbound.ack", "message", message.id, outbound_id=row.id,
-                 next_update_on=when.isoformat())
+    audit.record(
+        session, None, "outbound.ack", "message", message.id, outbound_id=row.id, next_update_on=when.isoformat()
+    )
     return row

@@ -8,15 +8,16 @@ Core statements on the tables, not ORM queries: this runs in a freshly forked RQ
 every job, where the first ORM statement would configure every mapper of the app (~35 ms a job),
 and a row here is only read, never changed through the session.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import smtplib
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
 
 from sqlalchemy import and_, bindparam, exists, insert, select, update
 from sqlalchemy.engine import Connection
@@ -57,8 +58,14 @@ def worker_name() -> str:
 
 
 # --- leases --------------------------------------------------------------------------------------
-def claim(database: Database, ids: Sequence[int] | None, worker: str, lease: timedelta = LEASE,
-          limit: int = CHUNK, now: datetime | None = None) -> list[int]:
+def claim(
+    database: Database,
+    ids: Sequence[int] | None,
+    worker: str,
+    lease: timedelta = LEASE,
+    limit: int = CHUNK,
+    now: datetime | None = None,
+) -> list[int]:
     """Lease due, queued rows (of `ids`, or any) to `worker`; return the ids it now holds.
 
     PostgreSQL: one UPDATE over a SELECT … FOR UPDATE SKIP LOCKED, so concurrent workers never
@@ -67,17 +74,17 @@ def claim(database: Database, ids: Sequence[int] | None, worker: str, lease: tim
     """
     now = now or utcnow()
     t = _outbound.c
-    chosen = (select(t.id).where(t.state == OutboxState.queued, t.next_attempt_at <= now)
-              .order_by(t.id).limit(limit))
+    chosen = select(t.id).where(t.state == OutboxState.queued, t.next_attempt_at <= now).order_by(t.id).limit(limit)
     if ids is not None:
         chosen = chosen.where(t.id.in_(list(ids)))
     if not database.is_sqlite:
         chosen = chosen.with_for_update(skip_locked=True)
-    statement = (update(_outbound)
-                 .where(t.id.in_(chosen.scalar_subquery()), t.state == OutboxState.queued)
-                 .values(state=OutboxState.sending, lease_until=now + lease, leased_by=worker,
-                         attempts=t.attempts + 1)
-                 .returning(t.id))
+    statement = (
+        update(_outbound)
+        .where(t.id.in_(chosen.scalar_subquery()), t.state == OutboxState.queued)
+        .values(state=OutboxState.sending, lease_until=now + lease, leased_by=worker, attempts=t.attempts + 1)
+        .returning(t.id)
+    )
     with database.engine.begin() as conn:
         return sorted(conn.execute(statement).scalars())
 
@@ -86,20 +93,27 @@ def _renew(conn: Connection, ids: list[int], worker: str, lease: timedelta) -> s
     """Extend this worker's lease on `ids`; return those it still holds (the sweeper may have
     reclaimed the others after a stall longer than the lease, and another worker may hold them)."""
     t = _outbound.c
-    return set(conn.execute(update(_outbound)
-                            .where(t.id.in_(ids), t.leased_by == worker, t.state == OutboxState.sending)
-                            .values(lease_until=utcnow() + lease).returning(t.id)).scalars())
+    return set(
+        conn.execute(
+            update(_outbound)
+            .where(t.id.in_(ids), t.leased_by == worker, t.state == OutboxState.sending)
+            .values(lease_until=utcnow() + lease)
+            .returning(t.id)
+        ).scalars()
+    )
 
 
 def reclaim_expired(database: Database, now: datetime | None = None) -> list[int]:
     """Put rows whose lease ran out (their worker died) back in the queue, due now."""
     now = now or utcnow()
     t = _outbound.c
-    statement = (update(_outbound)
-                 .where(t.state == OutboxState.sending, t.lease_until < now)
-                 # Due from the moment the lease ran out (SET reads the old row on both backends).
-                 .values(state=OutboxState.queued, lease_until=None, leased_by=None, next_attempt_at=t.lease_until)
-                 .returning(t.id))
+    statement = (
+        update(_outbound)
+        .where(t.state == OutboxState.sending, t.lease_until < now)
+        # Due from the moment the lease ran out (SET reads the old row on both backends).
+        .values(state=OutboxState.queued, lease_until=None, leased_by=None, next_attempt_at=t.lease_until)
+        .returning(t.id)
+    )
     with database.engine.begin() as conn:
         return sorted(conn.execute(statement).scalars())
 
@@ -116,13 +130,34 @@ class Tally:
 
 
 # What composing a message needs, read in one query with the sender's name.
-_ROW_COLUMNS = [_outbound.c[name] for name in (
-    "id", "batch_id", "message_id", "from_address", "to_address", "to_name", "subject", "body_text", "body_html",
-    "in_reply_to", "references", "automatic", "attempts", "give_up_at")]
+_ROW_COLUMNS = [
+    _outbound.c[name]
+    for name in (
+        "id",
+        "batch_id",
+        "message_id",
+        "from_address",
+        "to_address",
+        "to_name",
+        "subject",
+        "body_text",
+        "body_html",
+        "in_reply_to",
+        "references",
+        "automatic",
+        "attempts",
+        "give_up_at",
+    )
+]
 
 
-def deliver(database: Database, settings: Settings, ids: Sequence[int] | None = None,
-            worker: str | None = None, limit: int | None = None) -> Tally:
+def deliver(
+    database: Database,
+    settings: Settings,
+    ids: Sequence[int] | None = None,
+    worker: str | None = None,
+    limit: int | None = None,
+) -> Tally:
     """Claim rows (all of `ids` that are due, or up to `limit` of any) and send them, one SMTP
     connection per chunk; record each outcome as it happens."""
     worker = worker or worker_name()
@@ -133,9 +168,12 @@ def deliver(database: Database, settings: Settings, ids: Sequence[int] | None = 
         return tally
     # Autocommit: each outcome is one statement and one round trip, committed on its own.
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        rows = conn.execute(select(*_ROW_COLUMNS, _users.c.name.label("from_name"))
-                            .outerjoin(_users, _users.c.id == _outbound.c.created_by_id)
-                            .where(_outbound.c.id.in_(claimed)).order_by(_outbound.c.id)).all()
+        rows = conn.execute(
+            select(*_ROW_COLUMNS, _users.c.name.label("from_name"))
+            .outerjoin(_users, _users.c.id == _outbound.c.created_by_id)
+            .where(_outbound.c.id.in_(claimed))
+            .order_by(_outbound.c.id)
+        ).all()
         if not database.is_sqlite:
             # A server crash may forget the last few "sent" marks (those emails go again); a killed
             # worker cannot, and the send loop does not wait for a disk flush per email.
@@ -144,7 +182,7 @@ def deliver(database: Database, settings: Settings, ids: Sequence[int] | None = 
             size = chunk_size(settings)
             renew = _Renewal(conn, worker, lease)
             for start in range(0, len(rows), size):
-                _send_chunk(conn, settings, rows[start:start + size], rows[start + size:], renew, tally)
+                _send_chunk(conn, settings, rows[start : start + size], rows[start + size :], renew, tally)
             finish_batches(conn, {r.batch_id for r in rows if r.batch_id is not None})
         finally:
             if not database.is_sqlite:
@@ -173,15 +211,18 @@ class _Renewal:
 # Built once: this runs once per email sent.
 # Every outcome is written only while this worker still holds the row's lease: a worker that
 # stalled past its lease must not put back or fail a row that another worker has since sent.
-_MARK_SENT = (update(_outbound).where(_outbound.c.id == bindparam("row_id"),
-                                      _outbound.c.leased_by == bindparam("worker"),
-                                      _outbound.c.state == OutboxState.sending)
-              .values(state=OutboxState.sent, sent_at=bindparam("at"), lease_until=None, leased_by=None,
-                      last_error=None))
+_MARK_SENT = (
+    update(_outbound)
+    .where(
+        _outbound.c.id == bindparam("row_id"),
+        _outbound.c.leased_by == bindparam("worker"),
+        _outbound.c.state == OutboxState.sending,
+    )
+    .values(state=OutboxState.sent, sent_at=bindparam("at"), lease_until=None, leased_by=None, last_error=None)
+)
 
 
-def _send_chunk(conn: Connection, settings: Settings, rows: list, later: list, renew: _Renewal,
-                tally: Tally) -> None:
+def _send_chunk(conn: Connection, settings: Settings, rows: list, later: list, renew: _Renewal, tally: Tally) -> None:
     """Send `rows` over one SMTP connection (`later` are the job's rows after them)."""
     smtp: smtplib.SMTP | None = None
     worker = renew.worker
@@ -216,7 +257,7 @@ def _send_chunk(conn: Connection, settings: Settings, rows: list, later: list, r
             except (smtplib.SMTPException, *CONNECTION_ERRORS) as exc:
                 _count(tally, _defer(conn, row, worker, f"connection: {type(exc).__name__}: {exc}"))
                 smtp = _drop(smtp)  # the next row gets a fresh connection
-            except Exception as exc:  # noqa: BLE001 - recorded on the row (failed, audited), not swallowed
+            except Exception as exc:
                 # A row that cannot be sent for a reason we did not foresee fails alone, at once: left to
                 # the lease it would come back and break every job that claims it, never giving up.
                 log.exception("outbound %s could not be sent", row.id)
@@ -254,16 +295,27 @@ def _held(row, worker: str):
 
 
 def _fail(conn: Connection, row, worker: str, reason: str, suppress: bool) -> None:
-    result = conn.execute(_held(row, worker).values(state=OutboxState.failed, last_error=reason[:2000],
-                                                    lease_until=None, leased_by=None))
+    result = conn.execute(
+        _held(row, worker).values(state=OutboxState.failed, last_error=reason[:2000], lease_until=None, leased_by=None)
+    )
     if not result.rowcount:
         return  # no longer ours: the worker that holds it records the outcome
     if suppress:
-        conn.execute(_insert_ignoring_duplicates(conn, Suppression.__table__)
-                     .values(address=row.to_address.lower(), reason=reason[:2000], created_at=utcnow()))
-    conn.execute(insert(AuditEvent.__table__).values(at=utcnow(), user_id=None, action="outbound.failed",
-                                                     target_type="outbound", target_id=row.id,
-                                                     details={"reason": reason[:500]}))
+        conn.execute(
+            _insert_ignoring_duplicates(conn, Suppression.__table__).values(
+                address=row.to_address.lower(), reason=reason[:2000], created_at=utcnow()
+            )
+        )
+    conn.execute(
+        insert(AuditEvent.__table__).values(
+            at=utcnow(),
+            user_id=None,
+            action="outbound.failed",
+            target_type="outbound",
+            target_id=row.id,
+            details={"reason": reason[:500]},
+        )
+    )
     log.warning("outbound %s failed: %s", row.id, reason.split(" ")[0])
 
 
@@ -284,8 +336,15 @@ def _defer(conn: Connection, row, worker: str, reason: str, now: datetime | None
     if row.give_up_at is not None and retry_at > row.give_up_at:
         _fail(conn, row, worker, f"gave up after {row.attempts} attempts: {reason}", suppress=False)
         return True
-    conn.execute(_held(row, worker).values(state=OutboxState.queued, next_attempt_at=retry_at,
-                                           last_error=reason[:2000], lease_until=None, leased_by=None))
+    conn.execute(
+        _held(row, worker).values(
+            state=OutboxState.queued,
+            next_attempt_at=retry_at,
+            last_error=reason[:2000],
+            lease_until=None,
+            leased_by=None,
+        )
+    )
     return False
 
 
@@ -295,6 +354,9 @@ def finish_batches(conn: Connection, batch_ids: set[int]) -> int:
         return 0
     o, b = _outbound.c, _batches.c
     pending = exists().where(and_(o.batch_id == b.id, o.state.in_((OutboxState.queued, OutboxState.sending))))
-    result = conn.execute(update(_batches).where(b.id.in_(sorted(batch_ids)), b.state == BatchState.sending, ~pending)
-                          .values(state=BatchState.sent))
+    result = conn.execute(
+        update(_batches)
+        .where(b.id.in_(sorted(batch_ids)), b.state == BatchState.sending, ~pending)
+        .values(state=BatchState.sent)
+    )
     return result.rowcount or 0

@@ -4,6 +4,7 @@ Jobs are named by their dotted path (RQ resolves it in the worker), so this modu
 import the job module that calls back into it: triage.outbound.tasks sits above dispatch.
 Every function here runs after the commit that made its rows (a job must never race its row).
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,7 @@ BATCH_TIMEOUT = 900
 
 def chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
-        yield list(ids[start:start + size])
+        yield list(ids[start : start + size])
 
 
 def enqueue_delivery(redis: Redis, outbound_ids: list[int], chunk: int = delivery.CHUNK) -> None:
@@ -41,20 +42,28 @@ def enqueue_delivery(redis: Redis, outbound_ids: list[int], chunk: int = deliver
     ids = sorted(set(outbound_ids))
     if not ids:
         return
-    jobs = [q.prepare_data(DELIVER_JOB, args=(part,), timeout=DELIVER_TIMEOUT, result_ttl=600,
-                           failure_ttl=7 * 86400)
-            for part in chunks(ids, chunk)]
+    jobs = [
+        q.prepare_data(DELIVER_JOB, args=(part,), timeout=DELIVER_TIMEOUT, result_ttl=600, failure_ttl=7 * 86400)
+        for part in chunks(ids, chunk)
+    ]
     q.enqueue_many(jobs)
 
 
 def enqueue_scheduled(redis: Redis, batch: Batch) -> None:
     """Hand a committed scheduled batch to RQ's scheduler (the job re-checks the state)."""
-    queues.queue(redis, "outbox").enqueue_at(batch.scheduled_for, SEND_BATCH_JOB, batch.id,
-                                             job_id=batches.job_id(batch.id), job_timeout=BATCH_TIMEOUT)
+    queues.queue(redis, "outbox").enqueue_at(
+        batch.scheduled_for, SEND_BATCH_JOB, batch.id, job_id=batches.job_id(batch.id), job_timeout=BATCH_TIMEOUT
+    )
 
 
-def send_batch_now(session: Session, settings: Settings, redis: Redis, batch_id: int, user_id: int | None = None,
-                   only_if_scheduled: bool = False) -> batches.SendResult:
+def send_batch_now(
+    session: Session,
+    settings: Settings,
+    redis: Redis,
+    batch_id: int,
+    user_id: int | None = None,
+    only_if_scheduled: bool = False,
+) -> batches.SendResult:
     """Write a batch's rows part by part, committing and enqueueing each part as it is written,
     so that workers send the first emails while the rest are still being rendered."""
 
@@ -62,14 +71,14 @@ def send_batch_now(session: Session, settings: Settings, redis: Redis, batch_id:
         session.commit()
         enqueue_delivery(redis, ids, chunk=len(ids))  # one job per part: see batches.PART
 
-    result = batches.send(session, settings, batch_id, user_id=user_id, only_if_scheduled=only_if_scheduled,
-                          after_part=commit_and_enqueue)
+    result = batches.send(
+        session, settings, batch_id, user_id=user_id, only_if_scheduled=only_if_scheduled, after_part=commit_and_enqueue
+    )
     session.commit()
     return result
 
 
-def sweep(database: Database, redis: Redis, settings: Settings | None = None,
-          now: datetime | None = None) -> dict:
+def sweep(database: Database, redis: Redis, settings: Settings | None = None, now: datetime | None = None) -> dict:
     """Reclaim expired leases and enqueue what is due; run it every 15 s (the sweeper loop does)."""
     now = now or utcnow()
     reclaimed = delivery.reclaim_expired(database, now)

@@ -1,4 +1,5 @@
 """Build outgoing emails from outbox rows: pure functions, header-safe by construction."""
+
 from __future__ import annotations
 
 import binascii
@@ -7,7 +8,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.charset import BASE64, Charset
 from email.header import Header
 from email.headerregistry import Address
@@ -41,8 +42,10 @@ def clean_header_text(value: str | None, limit: int = 900) -> str:
 
 
 # The everyday address (dot-atom local part and domain); anything else takes the full parser.
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                            r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+)
 
 
 def check_address(addr_spec: str) -> str:
@@ -145,11 +148,15 @@ def _text_part(text: str, subtype: str) -> bytes:
     unlike base64; binascii wraps long lines)."""
     text = _LINE_ENDS.sub("\n", text)
     if text.isascii() and all(len(line) <= 900 for line in text.split("\n")):
-        head, body = f"Content-Type: text/{subtype}; charset=\"us-ascii\"\nContent-Transfer-Encoding: 7bit", \
-            text.encode("ascii")
+        head, body = (
+            f'Content-Type: text/{subtype}; charset="us-ascii"\nContent-Transfer-Encoding: 7bit',
+            text.encode("ascii"),
+        )
     else:
-        head, body = f"Content-Type: text/{subtype}; charset=\"utf-8\"\nContent-Transfer-Encoding: quoted-printable", \
-            binascii.b2a_qp(text.encode("utf-8"), istext=True)
+        head, body = (
+            f'Content-Type: text/{subtype}; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable',
+            binascii.b2a_qp(text.encode("utf-8"), istext=True),
+        )
     return head.encode("ascii") + b"\n\n" + body
 
 
@@ -163,11 +170,13 @@ def to_bytes(draft: Draft, date: datetime | None = None) -> bytes:
     """
     check_address(draft.from_address)
     check_address(draft.to_address)
-    headers = [("From", _address_header(draft.from_address, draft.from_name)),
-               ("To", _address_header(draft.to_address, draft.to_name)),
-               ("Subject", _text_header(clean_header_text(draft.subject))),
-               ("Date", format_datetime(date or datetime.now(timezone.utc))),
-               ("Message-ID", _msgid(draft.message_id))]
+    headers = [
+        ("From", _address_header(draft.from_address, draft.from_name)),
+        ("To", _address_header(draft.to_address, draft.to_name)),
+        ("Subject", _text_header(clean_header_text(draft.subject))),
+        ("Date", format_datetime(date or datetime.now(UTC))),
+        ("Message-ID", _msgid(draft.message_id)),
+    ]
     in_reply_to = _msgid(draft.in_reply_to)
     if in_reply_to:
         headers.append(("In-Reply-To", in_reply_to))
@@ -175,7 +184,7 @@ def to_bytes(draft: Draft, date: datetime | None = None) -> bytes:
     if in_reply_to and in_reply_to not in references:
         references.append(in_reply_to)
     if len(references) > MAX_REFERENCES:
-        references = references[:1] + references[-(MAX_REFERENCES - 1):]
+        references = references[:1] + references[-(MAX_REFERENCES - 1) :]
     if references:
         headers.append(("References", " ".join(references)))
     if draft.automatic:
@@ -185,12 +194,16 @@ def to_bytes(draft: Draft, date: datetime | None = None) -> bytes:
     # and a 7bit part would have to contain 128 random bits.
     boundary = f"=_{secrets.token_hex(16)}"
     head = "".join(_WIRE.fold_str(name, value) for name, value in headers)
-    head += f"MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary=\"{boundary}\"\r\n\r\n"
+    head += f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'
     text = draft.body_text if draft.body_text.endswith("\n") else draft.body_text + "\n"
     delimiter = f"\n--{boundary}\n".encode("ascii")
-    body = (delimiter[1:] + _text_part(text, "plain") + delimiter
-            + _text_part(draft.body_html or text_to_html(draft.body_text), "html")
-            + f"\n--{boundary}--\n".encode("ascii"))
+    body = (
+        delimiter[1:]
+        + _text_part(text, "plain")
+        + delimiter
+        + _text_part(draft.body_html or text_to_html(draft.body_text), "html")
+        + f"\n--{boundary}--\n".encode("ascii")
+    )
     return head.encode("ascii") + body.replace(b"\n", b"\r\n")
 
 
@@ -199,8 +212,13 @@ class _Wire(Compat32):
     email.header.Header (the same bytes, a tenth of the time)."""
 
     def _fold(self, name, value, sanitize):
-        if (isinstance(value, str) and value.isascii() and len(name) + len(value) + 2 <= 78
-                and "\r" not in value and "\n" not in value):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) + 2 <= 78
+            and "\r" not in value
+            and "\n" not in value
+        ):
             return f"{name}: {value}{self.linesep}"
         return super()._fold(name, value, sanitize)
 
@@ -214,10 +232,19 @@ _WIRE = _Wire(linesep="\r\n")
 
 def from_row(row) -> Draft:
     """The Draft for an Outbound row (duck-typed, so this module needs no database)."""
-    return Draft(message_id=row.message_id, from_address=row.from_address, to_address=row.to_address,
-                 subject=row.subject, body_text=row.body_text, from_name=getattr(row, "from_name", "") or "",
-                 to_name=row.to_name or "", body_html=row.body_html, in_reply_to=row.in_reply_to,
-                 references=list(row.references or []), automatic=row.automatic)
+    return Draft(
+        message_id=row.message_id,
+        from_address=row.from_address,
+        to_address=row.to_address,
+        subject=row.subject,
+        body_text=row.body_text,
+        from_name=getattr(row, "from_name", "") or "",
+        to_name=row.to_name or "",
+        body_html=row.body_html,
+        in_reply_to=row.in_reply_to,
+        references=list(row.references or []),
+        automatic=row.automatic,
+    )
 
 
 def reply_subject(subject: str | None) -> str:

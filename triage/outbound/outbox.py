@@ -4,21 +4,21 @@ Rows give up `give_up_at` after creation (default 2 days). triage.outbound.deliv
 sends them; triage.outbound.dispatch enqueues them, and its sweep puts back rows whose lease
 expired and enqueues due rows that no job will take.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from triage.db import audit
-from triage.outbound import mime
 from triage.config import Settings
-from triage.db import Application, Message, MessageState, Outbound, OutboxState, Suppression
+from triage.db import Application, Message, MessageState, Outbound, OutboxState, Suppression, audit
 from triage.db.base import Database, utcnow
 from triage.errors import BadInput, NotFound
+from triage.outbound import mime
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +32,39 @@ def give_up_after(settings: Settings | None) -> timedelta:
 
 
 # --- rows ------------------------------------------------------------------------------------
-def row_values(settings: Settings, *, kind: str, to_address: str, to_name: str, subject: str, body_text: str,
-               body_html: str | None = None, now: datetime | None = None, **fields) -> dict:
+def row_values(
+    settings: Settings,
+    *,
+    kind: str,
+    to_address: str,
+    to_name: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    now: datetime | None = None,
+    **fields,
+) -> dict:
     """The columns of one outgoing email, its Message-ID fixed now: the one way an outbox row is built.
 
     A batch inserts thousands of these at once; `new_row` wraps one in an Outbound."""
     now = now or utcnow()
     mime.check_address(to_address)  # an unusable address is refused before it becomes a row
-    return dict(message_id=mime.new_message_id(settings.from_address), kind=kind,
-                from_address=settings.from_address, to_address=to_address,
-                to_name=mime.clean_header_text(to_name, 200), subject=mime.clean_header_text(subject),
-                body_text=body_text, body_html=body_html, state=OutboxState.queued, attempts=0,
-                next_attempt_at=now, created_at=now, give_up_at=now + give_up_after(settings), **fields)
+    return dict(
+        message_id=mime.new_message_id(settings.from_address),
+        kind=kind,
+        from_address=settings.from_address,
+        to_address=to_address,
+        to_name=mime.clean_header_text(to_name, 200),
+        subject=mime.clean_header_text(subject),
+        body_text=body_text,
+        body_html=body_html,
+        state=OutboxState.queued,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        give_up_at=now + give_up_after(settings),
+        **fields,
+    )
 
 
 def new_row(settings: Settings, **values) -> Outbound:
@@ -58,11 +79,20 @@ def thread_under(message: Message | None) -> dict:
     references = [r for r in (message.references or []) if r]
     if message.message_id and message.message_id not in references:
         references.append(message.message_id)
-    return {"in_reply_to": message.message_id, "references": references[-mime.MAX_REFERENCES:]}
+    return {"in_reply_to": message.message_id, "references": references[-mime.MAX_REFERENCES :]}
 
 
-def create_reply(session: Session, settings: Settings, *, message_id: int, subject: str, body_text: str,
-                 user_id: int | None, asks_for_info: bool = False, now: datetime | None = None) -> Outbound:
+def create_reply(
+    session: Session,
+    settings: Settings,
+    *,
+    message_id: int,
+    subject: str,
+    body_text: str,
+    user_id: int | None,
+    asks_for_info: bool = False,
+    now: datetime | None = None,
+) -> Outbound:
     """Queue a personal reply to inbound message `message_id`, threaded under it; the caller commits."""
     now = now or utcnow()
     message = session.get(Message, message_id)
@@ -72,13 +102,25 @@ def create_reply(session: Session, settings: Settings, *, message_id: int, subje
         raise BadInput("the reply is empty")
     to_address, to_name = _recipient(session, message)
     try:
-        row = new_row(settings, kind="reply", to_address=to_address, to_name=to_name,
-                      subject=subject or mime.reply_subject(message.subject), body_text=body_text,
-                      body_html=mime.text_to_html(body_text), now=now,
-                      application_id=message.application_id, candidate_id=message.candidate_id,
-                      role_id=message.role_id, thread_id=message.thread_id, reply_to_message_id=message.id,
-                      created_by_id=user_id, automatic=False, asks_for_info=asks_for_info,
-                      **thread_under(message))
+        row = new_row(
+            settings,
+            kind="reply",
+            to_address=to_address,
+            to_name=to_name,
+            subject=subject or mime.reply_subject(message.subject),
+            body_text=body_text,
+            body_html=mime.text_to_html(body_text),
+            now=now,
+            application_id=message.application_id,
+            candidate_id=message.candidate_id,
+            role_id=message.role_id,
+            thread_id=message.thread_id,
+            reply_to_message_id=message.id,
+            created_by_id=user_id,
+            automatic=False,
+            asks_for_info=asks_for_info,
+            **thread_under(message),
+        )
     except mime.BadAddress as exc:
         raise BadInput(str(exc)) from None
     session.add(row)
@@ -89,8 +131,9 @@ def create_reply(session: Session, settings: Settings, *, message_id: int, subje
         application.last_update_asked = asks_for_info
     message.state = MessageState.replied
     session.flush()
-    audit.record(session, user_id, "outbound.reply", "message", message.id, outbound_id=row.id,
-                 asks_for_info=asks_for_info)
+    audit.record(
+        session, user_id, "outbound.reply", "message", message.id, outbound_id=row.id, asks_for_info=asks_for_info
+    )
     return row
 
 
@@ -112,14 +155,16 @@ def suppressed_among(session: Session, addresses: Iterable[str]) -> set[str]:
     found: set[str] = set()
     ordered = sorted(wanted)
     for start in range(0, len(ordered), 500):
-        found.update(session.scalars(select(Suppression.address)
-                                     .where(Suppression.address.in_(ordered[start:start + 500]))))
+        found.update(
+            session.scalars(select(Suppression.address).where(Suppression.address.in_(ordered[start : start + 500])))
+        )
     return found
 
 
 # --- sweeping ----------------------------------------------------------------------------------
-def due_unclaimed(database: Database, now: datetime | None = None, grace: timedelta = RESCUE_AFTER,
-                  limit: int = 50_000) -> list[int]:
+def due_unclaimed(
+    database: Database, now: datetime | None = None, grace: timedelta = RESCUE_AFTER, limit: int = 50_000
+) -> list[int]:
     """Queued rows that are due and that no job will pick up on its own.
 
     A row that was tried before (a retry, or a reclaimed lease) has no job waiting: it is taken
@@ -129,10 +174,14 @@ def due_unclaimed(database: Database, now: datetime | None = None, grace: timede
     now = now or utcnow()
     waiting = or_(Outbound.attempts > 0, Outbound.next_attempt_at <= now - grace)
     with database.engine.connect() as conn:
-        return list(conn.execute(select(Outbound.id)
-                                 .where(Outbound.state == OutboxState.queued, Outbound.next_attempt_at <= now,
-                                        waiting)
-                                 .order_by(Outbound.id).limit(limit)).scalars())
+        return list(
+            conn.execute(
+                select(Outbound.id)
+                .where(Outbound.state == OutboxState.queued, Outbound.next_attempt_at <= now, waiting)
+                .order_by(Outbound.id)
+                .limit(limit)
+            ).scalars()
+        )
 
 
 def requeue(session: Session, where, now: datetime | None = None, settings: Settings | None = None) -> list[int]:
@@ -140,10 +189,18 @@ def requeue(session: Session, where, now: datetime | None = None, settings: Sett
     now = now or utcnow()
     ids = list(session.scalars(select(Outbound.id).where(Outbound.state == OutboxState.failed, where)))
     if ids:
-        session.execute(update(Outbound).where(Outbound.id.in_(ids))
-                        .values(state=OutboxState.queued, attempts=0, next_attempt_at=now, last_error=None,
-                                give_up_at=now + give_up_after(settings))
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Outbound)
+            .where(Outbound.id.in_(ids))
+            .values(
+                state=OutboxState.queued,
+                attempts=0,
+                next_attempt_at=now,
+                last_error=None,
+                give_up_at=now + give_up_after(settings),
+            )
+            .execution_options(synchronize_session=False)
+        )
     return ids
 
 
@@ -153,4 +210,3 @@ def counts(session: Session, where) -> dict[str, int]:
     for state, n in session.execute(select(Outbound.state, func.count()).where(where).group_by(Outbound.state)):
         result[str(state)] = n
     return result
-

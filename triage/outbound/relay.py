@@ -3,6 +3,7 @@
 4xx replies and connection failures are Temporary, 5xx replies Permanent; the outbox decides
 what each means for the row.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,8 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from triage.outbound import mime
 from triage.config import Settings
+from triage.outbound import mime
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,13 @@ def relay(smtp_url: str) -> Relay:
     parts = urlsplit(smtp_url)
     security = {"smtp": "plain", "smtps": "ssl", "smtp+starttls": "starttls"}[parts.scheme]
     default_port = {"plain": 25, "ssl": 465, "starttls": 587}[security]
-    return Relay(parts.hostname or "127.0.0.1", parts.port or default_port, security,
-                 unquote(parts.username) if parts.username else None,
-                 unquote(parts.password) if parts.password else None)
+    return Relay(
+        parts.hostname or "127.0.0.1",
+        parts.port or default_port,
+        security,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+    )
 
 
 def connect(settings: Settings, timeout: float = 30) -> smtplib.SMTP:

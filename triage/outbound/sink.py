@@ -2,6 +2,7 @@
 
 Tests also use it to play a misbehaving relay: `mode` makes it answer 4xx, 5xx or hang up.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,9 @@ class SinkHandler:
                 return self.modes[address.lower()]
         return self.mode
 
-    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
-                          responses: list[str]) -> list[str]:
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
         """Offer PIPELINING too: aiosmtpd reads commands one line at a time, so it can take them
         in one packet, and a sender that pipelines costs the sink fewer turns per message."""
         session.host_name = hostname
@@ -127,9 +129,16 @@ class Sink:
     `implicit_tls`; with `users` ({name: password}) it requires AUTH (after TLS when TLS is on).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8025, folder: Path | None = None, *,
-                 tls: ssl.SSLContext | None = None, implicit_tls: bool = False,
-                 users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8025,
+        folder: Path | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
+        users: dict[str, str] | None = None,
+    ) -> None:
         self.handler = SinkHandler(folder)
         options: dict = {}
         if tls is not None and implicit_tls:
@@ -139,13 +148,17 @@ class Sink:
         if users is not None:
             # With TLS from the start the whole session is encrypted; aiosmtpd's own check only
             # knows about STARTTLS and would hide AUTH.
-            options.update(authenticator=_Authenticator(users), auth_required=True,
-                           auth_require_tls=tls is not None and not implicit_tls)
+            options.update(
+                authenticator=_Authenticator(users),
+                auth_required=True,
+                auth_require_tls=tls is not None and not implicit_tls,
+            )
         controller = _ImplicitTLSController if implicit_tls else Controller
-        self.controller = controller(self.handler, hostname=host, port=port,
-                                     data_size_limit=60 * 1024 * 1024, decode_data=False, **options)
+        self.controller = controller(
+            self.handler, hostname=host, port=port, data_size_limit=60 * 1024 * 1024, decode_data=False, **options
+        )
 
-    def start(self) -> "Sink":
+    def start(self) -> Sink:
         self.controller.start()
         return self
 

@@ -5,6 +5,7 @@ scheduled. SMTP outcomes are recorded on the rows (that is the outbox's state, n
 error); anything else (database down, a bug) raises so that RQ records the failure.
 Enqueue through triage.outbound.dispatch, which names these functions.
 """
+
 from __future__ import annotations
 
 from triage.outbound import delivery, dispatch

@@ -19,6 +19,7 @@ PLACEHOLDERS since templates were first stored, migrations seed no templates, an
 defaults use PLACEHOLDERS only. A row edited by hand in the database with an old name is refused
 at render time with the name in the error.
 """
+
 from __future__ import annotations
 
 import functools
@@ -30,10 +31,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage import dates
-from triage import ROOT
-from triage.db import audit
-from triage.db import Application, JobRole, Message, Template, TemplateKind, User
+from triage import ROOT, dates
+from triage.db import Application, JobRole, Message, Template, TemplateKind, User, audit
 from triage.db.base import utcnow
 from triage.errors import BadInput
 from triage.outbound import mime
@@ -75,8 +74,11 @@ def validate(kind: str, subject: str, body_text: str, body_html: str | None) -> 
     if not body_text.strip():
         errors.append("the text body is empty")
     used: dict[str, set[str]] = {}
-    for part, source, env in (("subject", subject, _text_env), ("text body", body_text, _text_env),
-                              ("HTML body", body_html, _html_env)):
+    for part, source, env in (
+        ("subject", subject, _text_env),
+        ("text body", body_text, _text_env),
+        ("HTML body", body_html, _html_env),
+    ):
         if not source:
             continue
         try:
@@ -87,16 +89,24 @@ def validate(kind: str, subject: str, body_text: str, body_html: str | None) -> 
             continue
         used[part] = names
         for name in sorted(names - PLACEHOLDERS.keys()):
-            errors.append(f"{part}: unknown placeholder {{{{ {name} }}}} "
-                          f"(known: {', '.join(sorted(PLACEHOLDERS))})")
+            errors.append(f"{part}: unknown placeholder {{{{ {name} }}}} (known: {', '.join(sorted(PLACEHOLDERS))})")
     for group in SUBJECT_NEEDS.get(kind, ()):
         if "subject" in used and not used["subject"] & set(group):
             errors.append(f"subject: must use {' or '.join('{{ ' + g + ' }}' for g in group)}")
     return errors
 
 
-def save(session: Session, *, name: str, kind: str, subject: str, body_text: str, body_html: str | None,
-         user_id: int | None, template_id: int | None = None) -> Template:
+def save(
+    session: Session,
+    *,
+    name: str,
+    kind: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None,
+    user_id: int | None,
+    template_id: int | None = None,
+) -> Template:
     """Create or update a template, refusing it with every error at once; the caller commits."""
     errors = validate(kind, subject, body_text, body_html)
     name = (name or "").strip()
@@ -152,17 +162,23 @@ class Compiled:
                 missing.setdefault(value.why, []).append(f"{{{{ {name} }}}}")
         if missing:
             raise BadInput("; ".join(f"needs {' and '.join(names)}, but {why}" for why, names in missing.items()))
-        return Rendered(self.subject.render(context).strip(), self.body_text.render(context),
-                        self.body_html.render(context) if self.body_html is not None else None)
+        return Rendered(
+            self.subject.render(context).strip(),
+            self.body_text.render(context),
+            self.body_html.render(context) if self.body_html is not None else None,
+        )
 
 
 @functools.lru_cache(maxsize=64)
 def _compile(subject: str, body_text: str, body_html: str | None) -> Compiled:
     sources = ((subject, _text_env), (body_text, _text_env), (body_html, _html_env))
-    uses = frozenset().union(*(meta.find_undeclared_variables(env.parse(source))
-                               for source, env in sources if source))
-    return Compiled(_text_env.from_string(subject), _text_env.from_string(body_text),
-                    _html_env.from_string(body_html) if body_html else None, uses)
+    uses = frozenset().union(*(meta.find_undeclared_variables(env.parse(source)) for source, env in sources if source))
+    return Compiled(
+        _text_env.from_string(subject),
+        _text_env.from_string(body_text),
+        _html_env.from_string(body_html) if body_html else None,
+        uses,
+    )
 
 
 def compiled(template: Template) -> Compiled:
@@ -172,16 +188,25 @@ def compiled(template: Template) -> Compiled:
 
 def _next_update(role: JobRole, day: date | None, today: date | None) -> str | Missing:
     if day is None:
-        return Missing(f"role {role.reference} ({role.title}) has no next update date yet "
-                       "(sending or scheduling a batch update for the role sets one)")
+        return Missing(
+            f"role {role.reference} ({role.title}) has no next update date yet "
+            "(sending or scheduling a batch update for the role sets one)"
+        )
     if today is not None and day < today:
-        return Missing(f"the next update date of role {role.reference} ({role.title}), {dates.long_day(day)}, "
-                       "has passed (send or schedule a batch update for the role to set a new one)")
+        return Missing(
+            f"the next update date of role {role.reference} ({role.title}), {dates.long_day(day)}, "
+            "has passed (send or schedule a batch update for the role to set a new one)"
+        )
     return dates.long_day(day)
 
 
-def context_for(application: Application, *, next_update_on: date | None = None, recruiter_name: str = "",
-                original_subject: str = "") -> Context:
+def context_for(
+    application: Application,
+    *,
+    next_update_on: date | None = None,
+    recruiter_name: str = "",
+    original_subject: str = "",
+) -> Context:
     """The placeholders' values for one real application."""
     candidate, role = application.candidate, application.role
     return {
@@ -218,8 +243,9 @@ def reply_context(message: Message, user: User, *, today: date) -> Context:
         "full_name": name or first or unnamed,
         "role_title": role.title if role else unlinked,
         "role_reference": role.reference if role else unlinked,
-        "stage": str(application.stage) if application else Missing(
-            "this message is not linked to an application, so there is no stage"),
+        "stage": str(application.stage)
+        if application
+        else Missing("this message is not linked to an application, so there is no stage"),
         "next_update_date": _next_update(role, role.next_update_on, today) if role else unlinked,
         "recruiter_name": user.name,
         "original_subject": mime.clean_header_text(message.subject),
@@ -241,8 +267,11 @@ def read_default(kind: TemplateKind) -> tuple[str, str, str]:
     first, _, body = text.partition("\n")
     if not first.startswith("Subject:"):
         raise ValueError(f"{kind.value}.txt must start with a Subject: line")
-    return first.removeprefix("Subject:").strip(), body.lstrip("\n"), \
-        (EMAILS_DIR / f"{kind.value}.html").read_text(encoding="utf-8")
+    return (
+        first.removeprefix("Subject:").strip(),
+        body.lstrip("\n"),
+        (EMAILS_DIR / f"{kind.value}.html").read_text(encoding="utf-8"),
+    )
 
 
 def ensure_default_templates(session: Session) -> list[Template]:
@@ -252,8 +281,9 @@ def ensure_default_templates(session: Session) -> list[Template]:
         if session.scalar(select(Template.id).where(Template.kind == kind).limit(1)) is not None:
             continue
         subject, text, html = read_default(kind)
-        created.append(save(session, name=name, kind=kind, subject=subject, body_text=text, body_html=html,
-                            user_id=None))
+        created.append(
+            save(session, name=name, kind=kind, subject=subject, body_text=text, body_html=html, user_id=None)
+        )
     return created
 
 

@@ -5,18 +5,19 @@ subject or new text, the thread (In-Reply-To/References naming one of our outbou
 role title in the subject or new text, the candidate's only active application. Otherwise
 the message goes to Review with the reason.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from sqlalchemy import Row, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import AppStage, Application, Candidate, JobRole, Outbound, Thread, User, one_of
+from triage.db import Application, AppStage, Candidate, JobRole, Outbound, Thread, User, one_of
 from triage.processing.reading import Reading
 
 CLOSED_STAGES = (AppStage.hired, AppStage.rejected, AppStage.withdrawn)
@@ -36,8 +37,10 @@ class Team:
 
 
 def load_team(session: Session, settings: Settings) -> Team:
-    users = {email.lower(): id_ for id_, email in session.execute(
-        select(User.id, User.email).where(User.active.is_(True))).all()}
+    users = {
+        email.lower(): id_
+        for id_, email in session.execute(select(User.id, User.email).where(User.active.is_(True))).all()
+    }
     return Team(users, frozenset(a.lower() for a in settings.team_aliases))
 
 
@@ -62,7 +65,7 @@ class Roles:
             self._by_title.setdefault(" ".join(r.title.lower().split()), []).append(r)
 
     @classmethod
-    def load(cls, session: Session) -> "Roles":
+    def load(cls, session: Session) -> Roles:
         rows = session.execute(select(JobRole.id, JobRole.reference, JobRole.title, JobRole.is_open)).all()
         return cls([Role(*row) for row in rows])
 
@@ -102,9 +105,18 @@ def role_from_recipients(recipients: Iterable[str], inbound: Iterable[str], role
 
 
 # What routing needs to know of an application (its history), loaded per batch.
-APP_COLUMNS = (Application.id, Application.candidate_id, Application.role_id, Application.stage,
-               Application.applied_at, Application.interview_at, Application.rejected_at,
-               Application.last_update_at, Application.last_update_kind, Application.last_update_asked)
+APP_COLUMNS = (
+    Application.id,
+    Application.candidate_id,
+    Application.role_id,
+    Application.stage,
+    Application.applied_at,
+    Application.interview_at,
+    Application.rejected_at,
+    Application.last_update_at,
+    Application.last_update_kind,
+    Application.last_update_asked,
+)
 
 
 @dataclass
@@ -147,36 +159,50 @@ def load_context(session: Session, settings: Settings, team: Team, readings: Seq
         address = r.original_from_address
         if address and address not in team.addresses and not r.error:
             senders.setdefault(address, r.original_from_name or "")
-    candidates = _candidates(session, senders,
-                             create={r.original_from_address for r in readings if not r.auto_reply})
+    candidates = _candidates(session, senders, create={r.original_from_address for r in readings if not r.auto_reply})
     applications: dict[int, list[AppInfo]] = {}
     if candidates:
         # Plain rows, not ORM objects: hundreds per batch, read-only (a withdrawal is an UPDATE).
-        for app in session.execute(select(*APP_COLUMNS).where(
-                one_of(session, Application.candidate_id, set(candidates.values())))):
+        for app in session.execute(
+            select(*APP_COLUMNS).where(one_of(session, Application.candidate_id, set(candidates.values())))
+        ):
             applications.setdefault(app.candidate_id, []).append(
-                AppInfo(app.id, app.candidate_id, app.role_id, AppStage(app.stage), app))
+                AppInfo(app.id, app.candidate_id, app.role_id, AppStage(app.stage), app)
+            )
     ids = {i for r in readings for i in (r.in_reply_to, *r.references) if i}
     outbound = {}
     if ids:
-        outbound = {row[0]: tuple(row[1:]) for row in session.execute(
-            select(Outbound.message_id, Outbound.role_id, Outbound.application_id, Outbound.thread_id,
-                   Outbound.candidate_id).where(one_of(session, Outbound.message_id, ids)))}
+        outbound = {
+            row[0]: tuple(row[1:])
+            for row in session.execute(
+                select(
+                    Outbound.message_id,
+                    Outbound.role_id,
+                    Outbound.application_id,
+                    Outbound.thread_id,
+                    Outbound.candidate_id,
+                ).where(one_of(session, Outbound.message_id, ids))
+            )
+        }
     return Context(settings, team, roles, candidates, applications, outbound)
 
 
 def _candidates(session: Session, senders: dict[str, str], create: set[str | None]) -> dict[str, int]:
     if not senders:
         return {}
-    found = dict(session.execute(select(Candidate.email, Candidate.id)
-                                 .where(one_of(session, Candidate.email, senders))).all())
+    found = dict(
+        session.execute(select(Candidate.email, Candidate.id).where(one_of(session, Candidate.email, senders))).all()
+    )
     new = [{"email": a, "name": (n or "")[:200]} for a, n in senders.items() if a not in found and a in create]
     if new:
         dialect = session.get_bind().dialect.name
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Candidate)
         session.execute(insert.on_conflict_do_nothing(index_elements=["email"]), new)
-        found.update(session.execute(select(Candidate.email, Candidate.id)
-                                     .where(one_of(session, Candidate.email, [n["email"] for n in new]))).all())
+        found.update(
+            session.execute(
+                select(Candidate.email, Candidate.id).where(one_of(session, Candidate.email, [n["email"] for n in new]))
+            ).all()
+        )
     return found
 
 
@@ -205,8 +231,9 @@ def match(context: Context, reading: Reading, envelope_to: str | None) -> Match:
     return result
 
 
-def _role(context: Context, reading: Reading, envelope_to: str | None, apps: list[AppInfo],
-          result: Match) -> tuple[int | None, str | None]:
+def _role(
+    context: Context, reading: Reading, envelope_to: str | None, apps: list[AppInfo], result: Match
+) -> tuple[int | None, str | None]:
     recipients = ([envelope_to.lower()] if envelope_to else []) + list(reading.recipients)
     pinned = role_from_recipients(recipients, context.settings.inbound_addresses, context.roles)
     if pinned is not None:
@@ -233,7 +260,8 @@ def _role(context: Context, reading: Reading, envelope_to: str | None, apps: lis
     if len(only) == 1:
         role = context.roles.by_id.get(only[0].role_id)
         return only[0].role_id, f"the candidate's only {'active ' if active else ''}application" + (
-            f" ({role.reference})" if role else "")
+            f" ({role.reference})" if role else ""
+        )
     if len(referenced) > 1 or len(titled) > 1:
         result.problems.append("several roles mentioned")
     elif len(only) > 1:
@@ -243,13 +271,15 @@ def _role(context: Context, reading: Reading, envelope_to: str | None, apps: lis
 
 def assign_threads(session: Session, matches: Sequence[Match], subjects: Sequence[str]) -> None:
     """Give each matched message its (candidate, role) thread, creating threads that are missing."""
-    pairs = {(m.candidate_id, m.role_id) for m in matches
-             if m.thread_id is None and m.candidate_id and m.role_id}
+    pairs = {(m.candidate_id, m.role_id) for m in matches if m.thread_id is None and m.candidate_id and m.role_id}
     if not pairs:
         return
     existing: dict[tuple[int, int], int] = {}
-    rows = session.execute(select(Thread.candidate_id, Thread.role_id, Thread.id)
-                           .where(one_of(session, Thread.candidate_id, {c for c, _ in pairs})).order_by(Thread.id)).all()
+    rows = session.execute(
+        select(Thread.candidate_id, Thread.role_id, Thread.id)
+        .where(one_of(session, Thread.candidate_id, {c for c, _ in pairs}))
+        .order_by(Thread.id)
+    ).all()
     for candidate_id, role_id, thread_id in rows:
         existing.setdefault((candidate_id, role_id), thread_id)
     missing: dict[tuple[int, int], str] = {}
@@ -259,8 +289,9 @@ def assign_threads(session: Session, matches: Sequence[Match], subjects: Sequenc
             missing.setdefault(key, (subject or "")[:998])
     if missing:  # one multi-row INSERT ... RETURNING, not one round trip per thread
         rows = [{"candidate_id": c, "role_id": r, "subject": subject} for (c, r), subject in missing.items()]
-        created = session.execute(insert(Thread).returning(Thread.id, Thread.candidate_id, Thread.role_id,
-                                                           sort_by_parameter_order=True), rows).all()
+        created = session.execute(
+            insert(Thread).returning(Thread.id, Thread.candidate_id, Thread.role_id, sort_by_parameter_order=True), rows
+        ).all()
         existing.update({(c, r): id_ for id_, c, r in created})
     for m in matches:
         key = (m.candidate_id, m.role_id)

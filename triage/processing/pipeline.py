@@ -4,30 +4,30 @@ Idempotent: only rows still in state `received` are processed (on PostgreSQL the
 with SKIP LOCKED, so two workers never process the same row), and the row, the application's
 stage and the audit trail change in one commit.
 """
+
 from __future__ import annotations
 
 import gc
 import logging
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from triage.db import audit
-from triage.processing import routing
 from triage.config import Settings
-from triage.db import AppStage, Application, Database, JobRole, Lane, Message, MessageState, Team, one_of
-from triage.db.enums import Intent
+from triage.db import Application, AppStage, Database, JobRole, Lane, Message, MessageState, Team, audit, one_of
 from triage.db.base import utcnow
-from triage.processing.matching import AppInfo, Context, Match, Team as TeamAddresses
-from triage.processing.matching import assign_threads, load_context, load_team, match
-from triage.processing.policy import TeamPolicy
-from triage.processing.reading import Reading, clean, read
+from triage.db.enums import Intent
 from triage.outbound import dispatch
 from triage.outbound.acknowledge import acknowledge as acknowledge_chaser
+from triage.processing import routing
+from triage.processing.matching import AppInfo, Context, Match, assign_threads, load_context, load_team, match
+from triage.processing.matching import Team as TeamAddresses
+from triage.processing.policy import TeamPolicy
+from triage.processing.reading import Reading, clean, read
 from triage.runtime import jobs
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def load_model(settings: Settings):
     if _model_installed:
         return _model
     from triage.classifier import store  # lazy: scikit-learn loads only where mail is classified
+
     try:
         path = store.locate(settings)
         stamp = store.stamp(path)
@@ -68,6 +69,7 @@ def load_model(settings: Settings):
     if stamp == _model_stamp:
         return _model
     from triage import classifier  # lazy: as above
+
     try:
         model = classifier.load(path)
     except classifier.ModelError as exc:
@@ -104,6 +106,7 @@ def use_model(model) -> None:
 def analyse(raws: Sequence[bytes], team: frozenset[str]) -> list[Analysed]:
     """Read each message and classify the readable ones in one batch."""
     from triage.classifier import predict  # lazy: as in load_model
+
     readings = [read(raw, team) for raw in raws]
     predictions: list = [None] * len(readings)
     if _model is not None:
@@ -139,23 +142,36 @@ def process(ids: list[int]) -> dict:
         try:
             dispatch.enqueue_delivery(rt.redis, outcome.acknowledgements)
         except Exception as exc:  # noqa: BLE001 - the rows are committed; the outbox sweeper sends them
-            log.warning("could not enqueue %d acknowledgement(s): %s", len(outcome.acknowledgements),
-                        type(exc).__name__)
-    return {"processed": outcome.processed, "skipped": outcome.skipped, "lanes": outcome.lanes,
-            "acknowledged": len(outcome.acknowledgements)}
+            log.warning(
+                "could not enqueue %d acknowledgement(s): %s", len(outcome.acknowledgements), type(exc).__name__
+            )
+    return {
+        "processed": outcome.processed,
+        "skipped": outcome.skipped,
+        "lanes": outcome.lanes,
+        "acknowledged": len(outcome.acknowledgements),
+    }
 
 
-def run(database: Database, settings: Settings, ids: Sequence[int], *, mapper: Mapper | None = None,
-        raws: dict[int, bytes] | None = None, acknowledge: bool = True,
-        read_ahead: dict[int, Analysed] | None = None) -> Outcome:
+def run(
+    database: Database,
+    settings: Settings,
+    ids: Sequence[int],
+    *,
+    mapper: Mapper | None = None,
+    raws: dict[int, bytes] | None = None,
+    acknowledge: bool = True,
+    read_ahead: dict[int, Analysed] | None = None,
+) -> Outcome:
     """Process ids in batches, each in its own transaction; `mapper` may spread reading over processes,
     `read_ahead` may hold readings already made (the bulk import reads ahead in its pool)."""
     outcome = Outcome()
     for start in range(0, len(ids), BATCH):
-        chunk = list(ids[start:start + BATCH])
+        chunk = list(ids[start : start + BATCH])
         with database.session() as session:
-            done = process_batch(session, settings, chunk, mapper=mapper, raws=raws, acknowledge=acknowledge,
-                                 read_ahead=read_ahead)
+            done = process_batch(
+                session, settings, chunk, mapper=mapper, raws=raws, acknowledge=acknowledge, read_ahead=read_ahead
+            )
             session.commit()
             outcome.acknowledgements += session.info.pop(PENDING_ACKS, [])
         outcome.processed += len(done)
@@ -172,17 +188,28 @@ class Row:
     received_at: datetime
 
 
-def process_batch(session: Session, settings: Settings, ids: Sequence[int], *, mapper: Mapper | None = None,
-                  raws: dict[int, bytes] | None = None, acknowledge: bool = True,
-                  read_ahead: dict[int, Analysed] | None = None) -> list[str]:
+def process_batch(
+    session: Session,
+    settings: Settings,
+    ids: Sequence[int],
+    *,
+    mapper: Mapper | None = None,
+    raws: dict[int, bytes] | None = None,
+    acknowledge: bool = True,
+    read_ahead: dict[int, Analysed] | None = None,
+) -> list[str]:
     """Process the rows among ids still in state received; return their lanes. The caller commits."""
     started = time.perf_counter()
     ready = read_ahead if read_ahead is not None and all(i in read_ahead for i in ids) else None
     columns = [Message.id, Message.envelope_to, Message.received_at]
     if raws is None and ready is None:
         columns.append(Message.raw)
-    query = (select(*columns).where(one_of(session, Message.id, ids), Message.state == MessageState.received)
-             .order_by(Message.received_at, Message.id).with_for_update(skip_locked=True, of=Message))
+    query = (
+        select(*columns)
+        .where(one_of(session, Message.id, ids), Message.state == MessageState.received)
+        .order_by(Message.received_at, Message.id)
+        .with_for_update(skip_locked=True, of=Message)
+    )
     fetched = session.execute(query).all()
     if not fetched:
         return []
@@ -206,7 +233,7 @@ def _analyse(blobs: list[bytes], team: frozenset[str], mapper: Mapper | None) ->
     if mapper is None or len(blobs) < 50:
         return analyse(blobs, team)
     size = max(25, len(blobs) // 8)
-    chunks = [(blobs[i:i + size], team) for i in range(0, len(blobs), size)]
+    chunks = [(blobs[i : i + size], team) for i in range(0, len(blobs), size)]
     return [item for part in mapper(analyse_chunk, chunks) for item in part]
 
 
@@ -224,23 +251,31 @@ def history_for(app: AppInfo | None, status_checks: Iterable[datetime]) -> routi
     row = app.row
     kind = row.last_update_kind if row.last_update_kind in ("reply", "batch") else None
     return routing.History(
-        stage=app.stage, applied_at=row.applied_at, interviewed_at=row.interview_at,
-        rejected_at=row.rejected_at, last_contact_at=row.last_update_at,
+        stage=app.stage,
+        applied_at=row.applied_at,
+        interviewed_at=row.interview_at,
+        rejected_at=row.rejected_at,
+        last_contact_at=row.last_update_at,
         last_contact_kind=kind if row.last_update_at else None,
         last_contact_asked=bool(row.last_update_asked) if row.last_update_at else False,
-        earlier_status_checks=tuple(status_checks))
+        earlier_status_checks=tuple(status_checks),
+    )
 
 
-def _status_checks(session: Session, rows: list[Row], analysed: list[Analysed],
-                   matches: list[Match]) -> dict[int, list[datetime]]:
+def _status_checks(
+    session: Session, rows: list[Row], analysed: list[Analysed], matches: list[Match]
+) -> dict[int, list[datetime]]:
     app_ids = {m.application_id for m in matches if m.application_id}
     checks: dict[int, list[datetime]] = {}
     if app_ids:
         batch_ids = [r.id for r in rows]
         for app_id, when in session.execute(
-                select(Message.application_id, Message.received_at).where(
-                    one_of(session, Message.application_id, app_ids), Message.intent == Intent.status_check,
-                    ~one_of(session, Message.id, batch_ids))):
+            select(Message.application_id, Message.received_at).where(
+                one_of(session, Message.application_id, app_ids),
+                Message.intent == Intent.status_check,
+                ~one_of(session, Message.id, batch_ids),
+            )
+        ):
             checks.setdefault(app_id, []).append(when)
     for row, (_, prediction), m in zip(rows, analysed, matches):
         if m.application_id and prediction is not None and prediction.intent == Intent.status_check:
@@ -248,8 +283,15 @@ def _status_checks(session: Session, rows: list[Row], analysed: list[Analysed],
     return checks
 
 
-def _route(session: Session, settings: Settings, context: Context, rows: list[Row], analysed: list[Analysed],
-           matches: list[Match], acknowledge: bool) -> list[str]:
+def _route(
+    session: Session,
+    settings: Settings,
+    context: Context,
+    rows: list[Row],
+    analysed: list[Analysed],
+    matches: list[Match],
+    acknowledge: bool,
+) -> list[str]:
     now = utcnow()
     threshold = float(_model.meta.get("threshold", 0.5)) if _model is not None else 0.5
     policies = _policies(session, threshold)
@@ -262,41 +304,58 @@ def _route(session: Session, settings: Settings, context: Context, rows: list[Ro
         values = _fields(reading, m, context.team)
         values.update(id=row.id, processed_at=now, model_version=version)
         if reading.error:
-            values.update(lane=Lane.review, reasons=[clean(reading.error)], error=clean(reading.error),
-                          state=MessageState.triaged)
+            values.update(
+                lane=Lane.review, reasons=[clean(reading.error)], error=clean(reading.error), state=MessageState.triaged
+            )
         elif prediction is None:
             reasons = [f"no intent model available ({_model_error or 'not loaded'})"[:500], *m.problems]
             values.update(lane=Lane.review, reasons=reasons, state=MessageState.triaged)
         else:
             app = apps.get(m.application_id) if m.application_id else None
             policy = policies.get(m.role_id, default_policy)
-            signal = routing.Signal(intent=prediction.intent, confidence=min(max(prediction.confidence, 0.0), 1.0),
-                                    received_at=row.received_at, auto_reply=reading.auto_reply,
-                                    sender_known=m.sender_known, role_matched=m.role_id is not None)
-            decision = routing.decide(signal, history_for(app, checks.get(m.application_id, ())),
-                                      policy)
+            signal = routing.Signal(
+                intent=prediction.intent,
+                confidence=min(max(prediction.confidence, 0.0), 1.0),
+                received_at=row.received_at,
+                auto_reply=reading.auto_reply,
+                sender_known=m.sender_known,
+                role_matched=m.role_id is not None,
+            )
+            decision = routing.decide(signal, history_for(app, checks.get(m.application_id, ())), policy)
             reasons = list(decision.reasons)
             if decision.lane is Lane.review:
                 reasons += [p for p in m.problems if p not in reasons]
             elif m.how:
                 reasons.append(m.how)
-            values.update(intent=prediction.intent, confidence=float(prediction.confidence),
-                          lane=decision.lane, reasons=reasons, is_chaser=decision.is_chaser,
-                          due_at=decision.due_at,
-                          state=MessageState.held if decision.lane is Lane.held else MessageState.triaged)
+            values.update(
+                intent=prediction.intent,
+                confidence=float(prediction.confidence),
+                lane=decision.lane,
+                reasons=reasons,
+                is_chaser=decision.is_chaser,
+                due_at=decision.due_at,
+                state=MessageState.held if decision.lane is Lane.held else MessageState.triaged,
+            )
             if decision.withdraws and app is not None:
                 withdrawn.append(_withdraw(session, app, row.id, now))
             # Never acknowledge a backfilled chaser: the candidate wrote long ago.
-            if decision.is_chaser and decision.lane is Lane.held and \
-                    now - row.received_at <= policy.acknowledge_max_age:
+            if (
+                decision.is_chaser
+                and decision.lane is Lane.held
+                and now - row.received_at <= policy.acknowledge_max_age
+            ):
                 chasers.append(row)
         updates.append(values)
         lanes.append(str(values["lane"]))
     if withdrawn:  # one executemany, not a round trip per withdrawal
         session.execute(update(Application), withdrawn)
-    if len(updates) >= COPY_FROM and session.get_bind().dialect.name == "postgresql" \
-            and all(u.keys() == updates[0].keys() for u in updates):
+    if (
+        len(updates) >= COPY_FROM
+        and session.get_bind().dialect.name == "postgresql"
+        and all(u.keys() == updates[0].keys() for u in updates)
+    ):
         from triage.db import pgcopy
+
         pgcopy.update_by_id(session.connection(), Message.__table__, updates)
     else:
         session.execute(update(Message), updates)
@@ -307,15 +366,30 @@ def _route(session: Session, settings: Settings, context: Context, rows: list[Ro
 
 def _fields(reading: Reading, m: Match, team: TeamAddresses) -> dict:
     return {
-        "error": None, "from_address": reading.from_address, "from_name": reading.from_name,
-        "original_from_address": reading.original_from_address, "original_from_name": reading.original_from_name,
+        "error": None,
+        "from_address": reading.from_address,
+        "from_name": reading.from_name,
+        "original_from_address": reading.original_from_address,
+        "original_from_name": reading.original_from_name,
         "forwarded_by_id": team.users.get(reading.forwarded_by) if reading.forwarded_by else None,
-        "subject": reading.subject, "sent_at": reading.sent_at, "body_text": reading.body_text,
-        "reply_text": reading.reply_text, "has_html": reading.has_html, "in_reply_to": reading.in_reply_to,
-        "references": list(reading.references), "auto_reply": reading.auto_reply,
-        "attachments": list(reading.attachments), "defects": list(reading.defects),
-        "candidate_id": m.candidate_id, "application_id": m.application_id, "role_id": m.role_id,
-        "thread_id": m.thread_id, "intent": None, "confidence": None, "reasons": [], "is_chaser": False,
+        "subject": reading.subject,
+        "sent_at": reading.sent_at,
+        "body_text": reading.body_text,
+        "reply_text": reading.reply_text,
+        "has_html": reading.has_html,
+        "in_reply_to": reading.in_reply_to,
+        "references": list(reading.references),
+        "auto_reply": reading.auto_reply,
+        "attachments": list(reading.attachments),
+        "defects": list(reading.defects),
+        "candidate_id": m.candidate_id,
+        "application_id": m.application_id,
+        "role_id": m.role_id,
+        "thread_id": m.thread_id,
+        "intent": None,
+        "confidence": None,
+        "reasons": [],
+        "is_chaser": False,
         "due_at": None,
     }
 
@@ -324,8 +398,16 @@ def _withdraw(session: Session, app: AppInfo, message_id: int, now: datetime) ->
     """Record the candidate's withdrawal; return the application's new values for the batch UPDATE."""
     previous = app.stage
     app.stage = AppStage.withdrawn
-    audit.record(session, None, "application.withdraw", "application", app.id,
-                 message_id=message_id, previous_stage=str(previous), source="candidate email")
+    audit.record(
+        session,
+        None,
+        "application.withdraw",
+        "application",
+        app.id,
+        message_id=message_id,
+        previous_stage=str(previous),
+        source="candidate email",
+    )
     return {"id": app.id, "stage": AppStage.withdrawn, "stage_changed_at": now}
 
 

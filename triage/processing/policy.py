@@ -20,6 +20,7 @@ a threshold outside [0, 1], a batch cadence that is not whole days) or an unknow
 logged as a warning naming the key and the default is used, so a typo in one team's settings
 cannot stop its mail from being routed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 0.5
 
-_DURATIONS = ("waiting_window", "chaser_window", "today_due", "acknowledge_once_per",
-              "acknowledge_max_age", "batch_every")
+_DURATIONS = (
+    "waiting_window",
+    "chaser_window",
+    "today_due",
+    "acknowledge_once_per",
+    "acknowledge_max_age",
+    "batch_every",
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,7 @@ def _positive(unit: str) -> Callable[[Any], timedelta]:
         if value <= 0:
             raise ValueError(f"must be more than 0, got {raw!r}")
         return timedelta(**{unit: value})
+
     return read
 
 

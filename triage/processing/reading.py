@@ -3,18 +3,19 @@
 Runs in worker processes during bulk import, so it takes plain values and returns a small,
 picklable Reading.
 """
+
 from __future__ import annotations
 
 import email.utils
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from triage.mail import autoreply
 from triage.mail.forwarded import Forward, unwrap_message
+from triage.mail.html_quotes import html_reply_text
 from triage.mail.message import ParsedMail
 from triage.mail.parse import parse
-from triage.mail.html_quotes import html_reply_text
 from triage.mail.quotes import reply_text
 from triage.mail.signatures import split_signature
 from triage.mail.threading import strip_prefixes
@@ -63,8 +64,7 @@ def read(raw: bytes, team: frozenset[str]) -> Reading:
         return _read(raw, team)
     except Exception as exc:  # noqa: BLE001 - one bad message must not fail its batch
         log.warning("message could not be read: %s", type(exc).__name__)
-        return Reading(error=f"could not be read ({type(exc).__name__})",
-                       defects=(f"ReadError: {type(exc).__name__}",))
+        return Reading(error=f"could not be read ({type(exc).__name__})", defects=(f"ReadError: {type(exc).__name__}",))
 
 
 def _read(raw: bytes, team: frozenset[str]) -> Reading:
@@ -105,8 +105,10 @@ def _read(raw: bytes, team: frozenset[str]) -> Reading:
         references=tuple(clean(r[:998]) for r in mail.references[:50]),
         recipients=tuple(a for a in (normalize_address(r) for r in recipients) if a),
         auto_reply=autoreply.is_auto_reply(mail.header, original_address or sender, subject or "", reply),
-        attachments=tuple({"filename": _cap(a.filename, 300), "content_type": clean(a.content_type[:200]),
-                           "size": a.size} for a in mail.attachments[:100]),
+        attachments=tuple(
+            {"filename": _cap(a.filename, 300), "content_type": clean(a.content_type[:200]), "size": a.size}
+            for a in mail.attachments[:100]
+        ),
         defects=tuple(clean(d[:300]) for d in mail.defects[:50]),
         error=_unreadable(mail),
     )
@@ -152,6 +154,7 @@ def _date(text: str | None) -> datetime | None:
         pass
     try:
         from dateutil import parser as date_parser
+
         return _aware(date_parser.parse(text, fuzzy=True))
     except (ValueError, OverflowError, TypeError):
         return None
@@ -161,7 +164,7 @@ def _aware(when: datetime | None) -> datetime | None:
     if when is None:
         return None
     try:
-        return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
 

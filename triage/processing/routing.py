@@ -3,11 +3,12 @@
 The rules live here; their numbers (waiting and chaser windows, the Today clock, the Review
 threshold) are the team's TeamPolicy (triage/processing/policy.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 from triage import dates
 from triage.db.enums import AppStage, Intent, Lane
@@ -16,7 +17,7 @@ from triage.processing.policy import TeamPolicy
 DEFAULT_POLICY = TeamPolicy()  # a team with no settings
 
 
-class ContactKind(str, Enum):
+class ContactKind(StrEnum):
     REPLY = "reply"
     BATCH = "batch"
 
@@ -133,8 +134,9 @@ def _confidence_text(confidence: float, threshold: float) -> str:
 def _earlier_checks(history: History, received_at: datetime, policy: TeamPolicy) -> list[datetime]:
     # Strictly before the message (a check logged later arrived later), and strictly
     # inside the chaser window, matching the waiting window's "less than 14 days".
-    return sorted(t for t in history.earlier_status_checks
-                  if t < received_at and received_at - t < policy.chaser_window)
+    return sorted(
+        t for t in history.earlier_status_checks if t < received_at and received_at - t < policy.chaser_window
+    )
 
 
 def chaser_count(history: History, received_at: datetime, policy: TeamPolicy = DEFAULT_POLICY) -> int:
@@ -144,10 +146,18 @@ def chaser_count(history: History, received_at: datetime, policy: TeamPolicy = D
 
 
 # How each kind of contact reads in "... 3 days ago" and in "(... on 3 Nov)".
-_SINCE = {"interview": "interview", ContactKind.REPLY: "last reply from us",
-          ContactKind.BATCH: "last update from us", None: "last message from us"}
-_ON = {"interview": "interview", ContactKind.REPLY: "personal reply",
-       ContactKind.BATCH: "batch update", None: "message from us"}
+_SINCE = {
+    "interview": "interview",
+    ContactKind.REPLY: "last reply from us",
+    ContactKind.BATCH: "last update from us",
+    None: "last message from us",
+}
+_ON = {
+    "interview": "interview",
+    ContactKind.REPLY: "personal reply",
+    ContactKind.BATCH: "batch update",
+    None: "message from us",
+}
 
 
 def _last_contact(history: History, received_at: datetime) -> tuple[datetime, object] | None:
@@ -171,8 +181,10 @@ def _rejection_reason(intent: Intent, history: History, received_at: datetime) -
     if history.rejected_at is None:
         return f"{what} after rejection"
     if history.rejected_at > received_at:
-        return (f"{what} sent before the rejection on {_day(history.rejected_at, received_at)}; "
-                "the application is now rejected")
+        return (
+            f"{what} sent before the rejection on {_day(history.rejected_at, received_at)}; "
+            "the application is now rejected"
+        )
     return f"{what} after rejection on {_day(history.rejected_at, received_at)}"
 
 
@@ -196,14 +208,15 @@ def _route_status_check(signal: Signal, history: History, policy: TeamPolicy) ->
         reason = f"{nth} follow-up in {format_duration(now - earlier[0])}; {since}"
         return Decision(Lane.held, (reason,), is_chaser=True)
     if anchor is not None and now - anchor < policy.waiting_window:
-        reason = (f"status check {format_duration(now - anchor)} after {anchor_text}; inside "
-                  f"the waiting window of {format_duration(policy.waiting_window)}")
+        reason = (
+            f"status check {format_duration(now - anchor)} after {anchor_text}; inside "
+            f"the waiting window of {format_duration(policy.waiting_window)}"
+        )
         return Decision(Lane.held, (reason,), is_chaser=True)
     if anchor is None:
         reason = "status check with no contact or application date on record; no earlier chasing"
     else:
-        reason = (f"status check {format_duration(now - anchor)} after {anchor_text}; "
-                  "no earlier chasing")
+        reason = f"status check {format_duration(now - anchor)} after {anchor_text}; no earlier chasing"
     return Decision(Lane.feedback, (reason,))
 
 
@@ -216,10 +229,10 @@ _TODAY_WHAT = {
 
 def _info_text(history: History, received_at: datetime) -> str:
     # Only an ask sent before the message can be what it answers.
-    asked = (history.last_contact_asked and history.last_contact_at is not None
-             and history.last_contact_at <= received_at)
-    return ("answers our request for information" if asked
-            else "sends information (no open request from us)")
+    asked = (
+        history.last_contact_asked and history.last_contact_at is not None and history.last_contact_at <= received_at
+    )
+    return "answers our request for information" if asked else "sends information (no open request from us)"
 
 
 def _route_withdrawal(history: History) -> Decision:
@@ -229,8 +242,7 @@ def _route_withdrawal(history: History) -> Decision:
     if history.stage in (AppStage.withdrawn, AppStage.hired, AppStage.rejected):
         reason = f"candidate withdraws; application already {history.stage.value}, stage unchanged"
         return Decision(Lane.fyi, (reason,))
-    return Decision(Lane.fyi, ("candidate withdraws; application moves to withdrawn",),
-                    withdraws=True)
+    return Decision(Lane.fyi, ("candidate withdraws; application moves to withdrawn",), withdraws=True)
 
 
 def decide(signal: Signal, history: History, policy: TeamPolicy = DEFAULT_POLICY) -> Decision:

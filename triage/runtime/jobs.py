@@ -3,6 +3,7 @@
 Jobs are module-level functions that take ids, are safe to run twice, and never catch-and-log
 (an exception must reach RQ so that it records the failure and retries).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

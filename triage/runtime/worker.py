@@ -1,4 +1,5 @@
 """`triage worker`: a real RQ worker that builds the app's runtime once, before it forks."""
+
 from __future__ import annotations
 
 import gc
@@ -28,7 +29,7 @@ class TriageWorker(Worker):
         try:
             if self.serves_mail:
                 _preload()
-        except Exception:  # noqa: BLE001 - the worker must survive; the job itself reports the error
+        except Exception:
             log.exception("could not refresh the intent model before job %s", job.id)
         return super().execute_job(job, queue)
 

@@ -1,4 +1,5 @@
 """Admin pages: the audit trail (who did what, when) and the list of users."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, render_template, request
@@ -36,13 +37,26 @@ def audit():
         query = query.where(AuditEvent.target_type == kind)
         if target_id.isdigit():
             query = query.where(AuditEvent.target_id == int(target_id))
-    rows = list(db().execute(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                             .offset((int(page) - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    rows = list(
+        db().execute(
+            query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .offset((int(page) - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
+        )
+    )
     actions = list(db().scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
     users = list(db().scalars(select(User).order_by(User.name)))
-    return render_template("admin/audit.html", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
-                           page=int(page), action=action, user_id=user_id, target=target,
-                           actions=actions, users=users)
+    return render_template(
+        "admin/audit.html",
+        rows=rows[:PAGE_SIZE],
+        more=len(rows) > PAGE_SIZE,
+        page=int(page),
+        action=action,
+        user_id=user_id,
+        target=target,
+        actions=actions,
+        users=users,
+    )
 
 
 @bp.get("/users")

@@ -1,4 +1,5 @@
 """Login, logout, sessions, CSRF and the per-request current user."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -61,6 +62,7 @@ def admin_required(view):
         if not current_user.is_admin:
             abort(403)
         return view(*args, **kwargs)
+
     return wrapper
 
 
@@ -70,8 +72,9 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = users.authenticate(db(), settings(), form.email.data, form.password.data,
-                                         request.remote_addr or "unknown")
+            user = users.authenticate(
+                db(), settings(), form.email.data, form.password.data, request.remote_addr or "unknown"
+            )
         except users.Throttled as exc:
             db().commit()
             return render_template("login.html", form=form, error=str(exc)), 429

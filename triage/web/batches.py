@@ -1,4 +1,5 @@
 """Batch updates in the browser: choose, preview, send or schedule, watch progress; edit templates."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -52,8 +53,13 @@ def _form_choice() -> dict:
     template_id = form.get("template_id", "")
     if not template_id.isdigit():
         raise BadInput("choose a template")
-    return {"role_ids": role_ids, "stages": form.getlist("stages"), "template_id": int(template_id),
-            "next_update_on": next_update, "override": form.get("override") == "on"}
+    return {
+        "role_ids": role_ids,
+        "stages": form.getlist("stages"),
+        "template_id": int(template_id),
+        "next_update_on": next_update,
+        "override": form.get("override") == "on",
+    }
 
 
 def _page(**extra):
@@ -63,9 +69,19 @@ def _page(**extra):
     recent = list(db().scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
     visible = users.visible_role_ids(db(), _user())
     recent = [batches.progress(db(), b.id, failures=0) for b in recent if visible is None or set(b.role_ids) <= visible]
-    context = dict(roles=users.roles_for(db(), _user()), stages=STAGES, templates=templates, recent=recent,
-                   chosen={"role_ids": [], "stages": list(DEFAULT_STAGES), "template_id": None,
-                           "next_update_on": None, "override": False})
+    context = dict(
+        roles=users.roles_for(db(), _user()),
+        stages=STAGES,
+        templates=templates,
+        recent=recent,
+        chosen={
+            "role_ids": [],
+            "stages": list(DEFAULT_STAGES),
+            "template_id": None,
+            "next_update_on": None,
+            "override": False,
+        },
+    )
     context.update(extra)
     return render_template("batches/index.html", **context)
 
@@ -92,8 +108,13 @@ def preview():
 
 
 def _page_defaults() -> dict:
-    return {"role_ids": [], "stages": list(DEFAULT_STAGES), "template_id": None, "next_update_on": None,
-            "override": False}
+    return {
+        "role_ids": [],
+        "stages": list(DEFAULT_STAGES),
+        "template_id": None,
+        "next_update_on": None,
+        "override": False,
+    }
 
 
 @bp.post("/")
@@ -139,8 +160,12 @@ def _with_offset(when: datetime, offset: str) -> datetime:
 @login_required
 def show(batch_id: int):
     batch = _own(batch_id)
-    return render_template("batches/show.html", batch=batch, p=batches.progress(db(), batch_id),
-                           template=db().get(Template, batch.template_id))
+    return render_template(
+        "batches/show.html",
+        batch=batch,
+        p=batches.progress(db(), batch_id),
+        template=db().get(Template, batch.template_id),
+    )
 
 
 @bp.get("/<int:batch_id>/progress")
@@ -167,7 +192,11 @@ def cancel(batch_id: int):
     _own(batch_id)
     result = batches.cancel(db(), batch_id, _user().id, redis())
     db().commit()
-    flash("Batch cancelled." if result["state"] == "cancelled" else f"Cancelled {result['cancelled_rows']} emails not yet sent.")
+    flash(
+        "Batch cancelled."
+        if result["state"] == "cancelled"
+        else f"Cancelled {result['cancelled_rows']} emails not yet sent."
+    )
     return redirect(url_for("batches.show", batch_id=batch_id))
 
 
@@ -185,9 +214,11 @@ def _sample_applications(limit: int = 20) -> list[Application]:
 def templates():
     email_templates.ensure_default_templates(db())
     db().commit()
-    return render_template("batches/templates.html",
-                           templates=list(db().scalars(select(Template).order_by(Template.kind, Template.name))),
-                           may_edit=_may_edit_templates())
+    return render_template(
+        "batches/templates.html",
+        templates=list(db().scalars(select(Template).order_by(Template.kind, Template.name))),
+        may_edit=_may_edit_templates(),
+    )
 
 
 @bp.route("/templates/new", methods=["GET", "POST"], defaults={"template_id": None})
@@ -197,9 +228,13 @@ def edit_template(template_id: int | None):
     template = db().get(Template, template_id) if template_id else None
     if template_id and template is None:
         abort(404)
-    fields = {"name": template.name if template else "", "kind": template.kind.value if template else "status_update",
-              "subject": template.subject if template else "", "body_text": template.body_text if template else "",
-              "body_html": (template.body_html or "") if template else ""}
+    fields = {
+        "name": template.name if template else "",
+        "kind": template.kind.value if template else "status_update",
+        "subject": template.subject if template else "",
+        "body_text": template.body_text if template else "",
+        "body_html": (template.body_html or "") if template else "",
+    }
     errors: list[str] = []
     status = 200
     if request.method == "POST":
@@ -215,10 +250,17 @@ def edit_template(template_id: int | None):
             db().rollback()
             errors, status = str(exc).split("; "), 400
     samples = _sample_applications()
-    return render_template("batches/template_edit.html", template=template, fields=fields, errors=errors,
-                           kinds=[k.value for k in TemplateKind], placeholders=email_templates.PLACEHOLDERS,
-                           samples=samples, may_edit=_may_edit_templates(),
-                           preview=_render_preview(fields, samples[0].id if samples else None)), status
+    return render_template(
+        "batches/template_edit.html",
+        template=template,
+        fields=fields,
+        errors=errors,
+        kinds=[k.value for k in TemplateKind],
+        placeholders=email_templates.PLACEHOLDERS,
+        samples=samples,
+        may_edit=_may_edit_templates(),
+        preview=_render_preview(fields, samples[0].id if samples else None),
+    ), status
 
 
 @bp.post("/templates/preview")
@@ -227,25 +269,40 @@ def template_preview():
     """Live preview: the form as it stands, rendered for a real candidate (htmx fragment)."""
     fields = {k: request.form.get(k, "") for k in ("kind", "subject", "body_text", "body_html")}
     application_id = request.form.get("application_id", "")
-    return render_template("batches/_template_preview.html",
-                           preview=_render_preview(fields, int(application_id) if application_id.isdigit() else None))
+    return render_template(
+        "batches/_template_preview.html",
+        preview=_render_preview(fields, int(application_id) if application_id.isdigit() else None),
+    )
 
 
 def _render_preview(fields: dict, application_id: int | None) -> dict:
-    errors = email_templates.validate(fields.get("kind") or "status_update", fields.get("subject", ""),
-                                      fields.get("body_text", ""), fields.get("body_html") or None)
+    errors = email_templates.validate(
+        fields.get("kind") or "status_update",
+        fields.get("subject", ""),
+        fields.get("body_text", ""),
+        fields.get("body_html") or None,
+    )
     application = db().get(Application, application_id) if application_id else None
     if application is not None and not users.can_see_role(db(), _user(), application.role_id):
         application = None
     if errors or application is None:
         return {"errors": errors, "rendered": None, "application": application}
-    template = Template(name="preview", kind=TemplateKind(fields.get("kind") or "status_update"),
-                        subject=fields["subject"], body_text=fields["body_text"], body_html=fields.get("body_html") or None)
+    template = Template(
+        name="preview",
+        kind=TemplateKind(fields.get("kind") or "status_update"),
+        subject=fields["subject"],
+        body_text=fields["body_text"],
+        body_html=fields.get("body_html") or None,
+    )
     role = application.role
     next_update = role.next_update_on or date.today()
     try:
-        rendered = email_templates.render(template, email_templates.context_for(
-            application, next_update_on=next_update, recruiter_name=_user().name, original_subject="Any update?"))
+        rendered = email_templates.render(
+            template,
+            email_templates.context_for(
+                application, next_update_on=next_update, recruiter_name=_user().name, original_subject="Any update?"
+            ),
+        )
     except BadInput as exc:
         return {"errors": [str(exc)], "rendered": None, "application": application}
     return {"errors": [], "rendered": rendered, "application": application}

@@ -1,4 +1,5 @@
 """The one place that turns TriageError into HTTP replies (JSON for the API, a page otherwise)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """GET /healthz: 200 when the database and Redis answer, 503 naming which does not."""
+
 from __future__ import annotations
 
 from flask import Flask, jsonify

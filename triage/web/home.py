@@ -1,4 +1,5 @@
 """The front door: "/" is the inbox and /roles/<id> a role's page (endpoint names kept for links)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask

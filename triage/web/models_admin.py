@@ -1,8 +1,9 @@
 """Admin page for the intent model: which one is active, its scores, the corrections, retrain now."""
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -42,34 +43,65 @@ def show():
     except store.ModelError as exc:
         error = str(exc)
     meta = store.sidecar(path) if path else {}
-    decisions = list(db().scalars(select(AuditEvent).where(AuditEvent.action.in_(DECISIONS))
-                                  .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(10)))
+    decisions = list(
+        db().scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(DECISIONS))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(10)
+        )
+    )
     by, before = request.args.get("by", type=int), request.args.get("before", type=int)
     entries = corrections.listing(db(), limit=PAGE + 1, before=before, user_id=by)
-    return render_template("admin/model.html", path=path, meta=meta, error=error,
-                           source=store.source(settings()), labels=meta.get("labels") or [],
-                           unused=corrections.unused_count(db()), decisions=decisions, job=_job_state(),
-                           entries=entries[:PAGE], older=entries[PAGE - 1].id if len(entries) > PAGE else None,
-                           by=by, before=before)
+    return render_template(
+        "admin/model.html",
+        path=path,
+        meta=meta,
+        error=error,
+        source=store.source(settings()),
+        labels=meta.get("labels") or [],
+        unused=corrections.unused_count(db()),
+        decisions=decisions,
+        job=_job_state(),
+        entries=entries[:PAGE],
+        older=entries[PAGE - 1].id if len(entries) > PAGE else None,
+        by=by,
+        before=before,
+    )
 
 
 @bp.post("/corrections/<int:correction_id>/withdraw")
 @admin_required
 def withdraw(correction_id: int):
     """Leave a wrong correction out of every retrain from now on; the row and the audit trail stay."""
-    correction = corrections.withdraw(db(), correction_id, current_user, datetime.now(timezone.utc))
+    correction = corrections.withdraw(db(), correction_id, current_user, datetime.now(UTC))
     if correction is None:
         flash(f"Correction {correction_id} was already withdrawn.")
     else:
-        audit.record(db(), current_user.id, "correction.withdraw", "correction", correction.id,
-                     message_id=correction.message_id, corrected_by=correction.user_id,
-                     from_intent=correction.from_intent, to_intent=correction.to_intent,
-                     used_in_model=correction.used_in_model)
+        audit.record(
+            db(),
+            current_user.id,
+            "correction.withdraw",
+            "correction",
+            correction.id,
+            message_id=correction.message_id,
+            corrected_by=correction.user_id,
+            from_intent=correction.from_intent,
+            to_intent=correction.to_intent,
+            used_in_model=correction.used_in_model,
+        )
         db().commit()
         flash(f"Correction {correction_id} withdrawn: the next retrain leaves it out.")
     # Back to the page the admin was on (its filter and page), never to a URL taken from the form.
-    return redirect(url_for("models_admin.show", by=request.form.get("by", type=int),
-                            before=request.form.get("before", type=int), _anchor="corrections"), 303)
+    return redirect(
+        url_for(
+            "models_admin.show",
+            by=request.form.get("by", type=int),
+            before=request.form.get("before", type=int),
+            _anchor="corrections",
+        ),
+        303,
+    )
 
 
 @bp.post("/retrain")

@@ -1,4 +1,5 @@
 """What a request needs from the outside: settings, the database session, Redis."""
+
 from __future__ import annotations
 
 from datetime import timedelta

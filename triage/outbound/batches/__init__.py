@@ -4,6 +4,7 @@ The package's public names: the batch's life (lifecycle), who gets an update and
 cap (recipients), rendering and writing the emails (sending). Enqueueing lives in
 triage.outbound.dispatch, the RQ jobs in triage.outbound.tasks.
 """
+
 from triage.outbound.batches.lifecycle import (
     cancel,
     create,
@@ -29,7 +30,27 @@ from triage.outbound.batches.recipients import (
 from triage.outbound.batches.sending import PART, SendResult, get_template, preview, send
 
 __all__ = [
-    "EVERY_DAYS", "PART", "SKIP_BAD_ADDRESS", "SKIP_RECENT", "SKIP_SUPPRESSED", "Selection", "SendResult",
-    "cancel", "check_choice", "create", "every_days", "get", "get_template", "job_id", "mark_finished", "preview",
-    "progress", "retry_failed", "role_ids_for", "schedule", "select_recipients", "send", "template_named",
+    "EVERY_DAYS",
+    "PART",
+    "SKIP_BAD_ADDRESS",
+    "SKIP_RECENT",
+    "SKIP_SUPPRESSED",
+    "Selection",
+    "SendResult",
+    "cancel",
+    "check_choice",
+    "create",
+    "every_days",
+    "get",
+    "get_template",
+    "job_id",
+    "mark_finished",
+    "preview",
+    "progress",
+    "retry_failed",
+    "role_ids_for",
+    "schedule",
+    "select_recipients",
+    "send",
+    "template_named",
 ]

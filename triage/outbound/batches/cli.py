@@ -1,4 +1,5 @@
 """`triage batch send|progress|sweep`: batched status updates from scripts and cron."""
+
 from __future__ import annotations
 
 import sys
@@ -47,14 +48,36 @@ def batch_command() -> None:
 
 
 @batch_command.command("send")
-@click.option("--role", "roles", multiple=True, required=True, metavar="REF",
-              help="Role reference(s), repeatable or comma-separated; 'all' for every open role.")
-@click.option("--stage", "stages", multiple=True, required=True, metavar="STAGE",
-              help="Application stage(s) to include, repeatable or comma-separated.")
-@click.option("--template", "template_name", default="status_update", show_default=True,
-              help="Template name, or a kind such as status_update.")
-@click.option("--next-update", "next_update", required=True, type=click.DateTime(["%Y-%m-%d"]),
-              help="The date of the next update, named in the email (YYYY-MM-DD).")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    metavar="REF",
+    help="Role reference(s), repeatable or comma-separated; 'all' for every open role.",
+)
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    required=True,
+    metavar="STAGE",
+    help="Application stage(s) to include, repeatable or comma-separated.",
+)
+@click.option(
+    "--template",
+    "template_name",
+    default="status_update",
+    show_default=True,
+    help="Template name, or a kind such as status_update.",
+)
+@click.option(
+    "--next-update",
+    "next_update",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The date of the next update, named in the email (YYYY-MM-DD).",
+)
 @click.option("--at", "at", default=None, help="Send at this time instead of now (RQ's scheduler).")
 @click.option("--override", is_flag=True, help="Also write to candidates updated in the last N days.")
 @click.option("--dry-run", is_flag=True, help="Show the count, the skips and the first email; send nothing.")
@@ -69,8 +92,13 @@ def send(roles, stages, template_name, next_update, at, override, dry_run, wait,
         with database.session() as session:
             role_ids = batches.role_ids_for(session, _split(roles))
             template = batches.template_named(session, template_name)
-            choice = dict(role_ids=role_ids, stages=_split(stages), template_id=template.id,
-                          next_update_on=next_update.date(), override=override)
+            choice = dict(
+                role_ids=role_ids,
+                stages=_split(stages),
+                template_id=template.id,
+                next_update_on=next_update.date(),
+                override=override,
+            )
             if dry_run:
                 _show_preview(batches.preview(session, **choice, limit=1))
                 session.rollback()
@@ -83,8 +111,10 @@ def send(roles, stages, template_name, next_update, at, override, dry_run, wait,
                 click.echo(f"batch {batch.id} scheduled for {when.isoformat(timespec='minutes')}")
             else:
                 result = dispatch.send_batch_now(session, settings, queues.connect(settings), batch.id)
-                click.echo(f"batch {batch.id}: {len(result.outbound_ids)} emails queued, "
-                           f"{sum(result.skipped.values())} skipped, {result.answered} held chasers answered")
+                click.echo(
+                    f"batch {batch.id}: {len(result.outbound_ids)} emails queued, "
+                    f"{sum(result.skipped.values())} skipped, {result.answered} held chasers answered"
+                )
             batch_id = batch.id
     except TriageError as exc:
         raise click.ClickException(str(exc)) from None
@@ -110,8 +140,9 @@ def _wait(batch_id: int, timeout: float) -> int:
         time.sleep(1)
         with database.session() as session:
             progress = batches.progress(session, batch_id)
-    with click.progressbar(length=max(progress["total"], 1), label=f"batch {batch_id}",
-                           show_pos=True, file=sys.stderr) as bar:
+    with click.progressbar(
+        length=max(progress["total"], 1), label=f"batch {batch_id}", show_pos=True, file=sys.stderr
+    ) as bar:
         shown = 0
         while time.monotonic() < deadline:
             with database.session() as session:
@@ -127,16 +158,19 @@ def _wait(batch_id: int, timeout: float) -> int:
             session.commit()
     _summary(progress)
     if progress["queued"]:
-        click.echo(f"gave up waiting after {timeout:.0f} s; {progress['queued']} still queued "
-                   "(is a worker running?)", err=True)
+        click.echo(
+            f"gave up waiting after {timeout:.0f} s; {progress['queued']} still queued (is a worker running?)", err=True
+        )
         return 2
     return 1 if progress["failed"] else 0
 
 
 def _summary(progress: dict) -> None:
     skipped = sum(progress["skipped"].values())
-    click.echo(f"sent {progress['sent']}, failed {progress['failed']}, skipped {skipped}"
-               + (f", cancelled {progress['cancelled']}" if progress["cancelled"] else ""))
+    click.echo(
+        f"sent {progress['sent']}, failed {progress['failed']}, skipped {skipped}"
+        + (f", cancelled {progress['cancelled']}" if progress["cancelled"] else "")
+    )
     for reason, n in sorted(progress["skipped"].items()):
         click.echo(f"  skipped {n}: {reason}")
     reasons = Counter(f["reason"][:120] for f in progress["failures"])

@@ -1,5 +1,6 @@
 """A batch's life: create, schedule, cancel, retry the failed, progress, and finding roles and
 templates by the names people and scripts use."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -24,16 +25,32 @@ def job_id(batch_id: int) -> str:
 
 
 # --- the batch's life ------------------------------------------------------------------------
-def create(session: Session, *, role_ids: list[int], stages: list[str], template_id: int, next_update_on: date,
-           user_id: int | None, override: bool = False, today: date | None = None) -> Batch:
+def create(
+    session: Session,
+    *,
+    role_ids: list[int],
+    stages: list[str],
+    template_id: int,
+    next_update_on: date,
+    user_id: int | None,
+    override: bool = False,
+    today: date | None = None,
+) -> Batch:
     """A draft batch, checked; the caller commits."""
     check_choice(session, role_ids, stages)
     get_template(session, template_id)
     if next_update_on < (today or utcnow().date()):
         raise BadInput(f"the next update date {next_update_on.isoformat()} is in the past")
-    batch = Batch(template_id=template_id, created_by_id=user_id, role_ids=sorted(set(role_ids)),
-                  stages=sorted(set(stages)), next_update_on=next_update_on, override_frequency=override,
-                  state=BatchState.draft, skipped={})
+    batch = Batch(
+        template_id=template_id,
+        created_by_id=user_id,
+        role_ids=sorted(set(role_ids)),
+        stages=sorted(set(stages)),
+        next_update_on=next_update_on,
+        override_frequency=override,
+        state=BatchState.draft,
+        skipped={},
+    )
     session.add(batch)
     session.flush()
     audit.record(session, user_id, "batch.create", "batch", batch.id, roles=batch.role_ids, stages=batch.stages)
@@ -47,8 +64,9 @@ def get(session: Session, batch_id: int) -> Batch:
     return batch
 
 
-def schedule(session: Session, batch_id: int, when: datetime, user_id: int | None,
-             now: datetime | None = None) -> Batch:
+def schedule(
+    session: Session, batch_id: int, when: datetime, user_id: int | None, now: datetime | None = None
+) -> Batch:
     """Mark a draft batch to go at `when`; after the commit call `dispatch.enqueue_scheduled`."""
     batch = get(session, batch_id)
     if batch.state not in (BatchState.draft, BatchState.scheduled):
@@ -71,9 +89,12 @@ def cancel(session: Session, batch_id: int, user_id: int | None, redis: Redis | 
         if redis is not None:
             _cancel_job(redis, batch.id)
     elif batch.state == BatchState.sending:
-        result = session.execute(update(Outbound).where(Outbound.batch_id == batch.id,
-                                                        Outbound.state == OutboxState.queued)
-                                 .values(state=OutboxState.cancelled).execution_options(synchronize_session=False))
+        result = session.execute(
+            update(Outbound)
+            .where(Outbound.batch_id == batch.id, Outbound.state == OutboxState.queued)
+            .values(state=OutboxState.cancelled)
+            .execution_options(synchronize_session=False)
+        )
         cancelled_rows = result.rowcount or 0
     else:
         raise BadInput(f"batch {batch.id} is {batch.state}; there is nothing left to cancel")
@@ -104,19 +125,30 @@ def progress(session: Session, batch_id: int, failures: int = 50) -> dict:
     counts = outbox.counts(session, Outbound.batch_id == batch.id)
     total = sum(counts.values())
     pending = counts["queued"] + counts["sending"]
-    failed_rows = session.execute(select(Outbound.id, Outbound.to_address, Outbound.last_error)
-                                  .where(Outbound.batch_id == batch.id, Outbound.state == OutboxState.failed)
-                                  .order_by(Outbound.id).limit(failures)).all()
+    failed_rows = session.execute(
+        select(Outbound.id, Outbound.to_address, Outbound.last_error)
+        .where(Outbound.batch_id == batch.id, Outbound.state == OutboxState.failed)
+        .order_by(Outbound.id)
+        .limit(failures)
+    ).all()
     state = str(batch.state)
     if batch.state == BatchState.sending and pending == 0:
         state = str(BatchState.sent)
     done = total - pending - counts["cancelled"]
     return {
-        "id": batch.id, "state": state, "total": total, "queued": pending, "sent": counts["sent"],
-        "failed": counts["failed"], "cancelled": counts["cancelled"], "skipped": batch.skipped or {},
+        "id": batch.id,
+        "state": state,
+        "total": total,
+        "queued": pending,
+        "sent": counts["sent"],
+        "failed": counts["failed"],
+        "cancelled": counts["cancelled"],
+        "skipped": batch.skipped or {},
         "percent": round(100 * done / total) if total else (100 if state == "sent" else 0),
         "scheduled_for": batch.scheduled_for.isoformat() if batch.scheduled_for else None,
-        "next_update_on": batch.next_update_on.isoformat(), "role_ids": batch.role_ids, "stages": batch.stages,
+        "next_update_on": batch.next_update_on.isoformat(),
+        "role_ids": batch.role_ids,
+        "stages": batch.stages,
         "failures": [{"outbound_id": i, "to": to, "reason": error or ""} for i, to, error in failed_rows],
     }
 
@@ -126,9 +158,11 @@ def mark_finished(session: Session, batch_id: int) -> bool:
     batch = get(session, batch_id)
     if batch.state != BatchState.sending:
         return False
-    pending = session.scalar(select(Outbound.id).where(Outbound.batch_id == batch.id,
-                                                       Outbound.state.in_((OutboxState.queued, OutboxState.sending)))
-                             .limit(1))
+    pending = session.scalar(
+        select(Outbound.id)
+        .where(Outbound.batch_id == batch.id, Outbound.state.in_((OutboxState.queued, OutboxState.sending)))
+        .limit(1)
+    )
     if pending is None:
         batch.state = BatchState.sent
         return True

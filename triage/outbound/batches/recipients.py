@@ -4,6 +4,7 @@ A candidate gets at most one batch update per role every N days (team policy
 "batch_every_days", default 7; see triage.processing.policy) unless the recruiter overrides it;
 suppressed and unusable addresses are skipped too, each skip counted under its reason.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -52,17 +53,22 @@ def check_choice(session: Session, role_ids: list[int], stages: list[str]) -> li
     return roles
 
 
-def select_recipients(session: Session, role_ids: list[int], stages: list[str], *, override: bool = False,
-                      now: datetime | None = None) -> Selection:
+def select_recipients(
+    session: Session, role_ids: list[int], stages: list[str], *, override: bool = False, now: datetime | None = None
+) -> Selection:
     """The applications a batch would write to, and how many it skips and why."""
     now = now or utcnow()
     roles = {r.id: r for r in check_choice(session, role_ids, stages)}
-    applications = list(session.scalars(
-        select(Application).join(Candidate)
-        .where(Application.role_id.in_(list(roles)), Application.stage.in_(stages))
-        .options(contains_eager(Application.candidate))  # from the join: no second query
-        .order_by(Application.role_id, Candidate.name, Application.id)
-        .execution_options(populate_existing=True)))  # bulk updates elsewhere bypass the identity map
+    applications = list(
+        session.scalars(
+            select(Application)
+            .join(Candidate)
+            .where(Application.role_id.in_(list(roles)), Application.stage.in_(stages))
+            .options(contains_eager(Application.candidate))  # from the join: no second query
+            .order_by(Application.role_id, Candidate.name, Application.id)
+            .execution_options(populate_existing=True)
+        )
+    )  # bulk updates elsewhere bypass the identity map
     selection = Selection([])
     suppressed = outbox.suppressed_among(session, [a.candidate.email for a in applications])
     for application in applications:

@@ -5,12 +5,13 @@ under their latest held chaser for the role; sending marks the role's held chase
 candidates answered by the batch. `preview` renders the first few with the same template,
 context and sender as `send`, so what the recruiter sees is what goes.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
 
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session
@@ -51,19 +52,36 @@ def _sender_name(session: Session, user_id: int | None) -> str:
     return user.name if user else ""
 
 
-def preview(session: Session, *, role_ids: list[int], stages: list[str], template_id: int,
-            next_update_on: date, override: bool = False, user_id: int | None = None, limit: int = 3) -> dict:
+def preview(
+    session: Session,
+    *,
+    role_ids: list[int],
+    stages: list[str],
+    template_id: int,
+    next_update_on: date,
+    override: bool = False,
+    user_id: int | None = None,
+    limit: int = 3,
+) -> dict:
     """The count, the skips, and the first `limit` emails rendered exactly as they would go."""
     template = get_template(session, template_id)
     selection = select_recipients(session, role_ids, stages, override=override)
     sender = _sender_name(session, user_id)
     samples = []
     for application in selection.applications[:limit]:
-        rendered = templates.render(template, templates.context_for(
-            application, next_update_on=next_update_on, recruiter_name=sender))
-        samples.append({"to": application.candidate.email, "to_name": application.candidate.name,
-                         "role_id": application.role_id, "subject": mime.clean_header_text(rendered.subject),
-                         "body_text": rendered.body_text, "body_html": rendered.body_html})
+        rendered = templates.render(
+            template, templates.context_for(application, next_update_on=next_update_on, recruiter_name=sender)
+        )
+        samples.append(
+            {
+                "to": application.candidate.email,
+                "to_name": application.candidate.name,
+                "role_id": application.role_id,
+                "subject": mime.clean_header_text(rendered.subject),
+                "body_text": rendered.body_text,
+                "body_html": rendered.body_html,
+            }
+        )
     return {"count": len(selection.applications), "skipped": dict(selection.skipped), "samples": samples}
 
 
@@ -76,13 +94,26 @@ class SendResult:
     state: str
 
     def summary(self) -> dict:
-        return {"batch_id": self.batch_id, "queued": len(self.outbound_ids), "skipped": self.skipped,
-                "answered_chasers": self.answered, "state": self.state}
+        return {
+            "batch_id": self.batch_id,
+            "queued": len(self.outbound_ids),
+            "skipped": self.skipped,
+            "answered_chasers": self.answered,
+            "state": self.state,
+        }
 
 
-def send(session: Session, settings: Settings, batch_id: int, *, user_id: int | None = None,
-         only_if_scheduled: bool = False, now: datetime | None = None,
-         after_part: Callable[[list[int]], None] | None = None, part_size: int = PART) -> SendResult:
+def send(
+    session: Session,
+    settings: Settings,
+    batch_id: int,
+    *,
+    user_id: int | None = None,
+    only_if_scheduled: bool = False,
+    now: datetime | None = None,
+    after_part: Callable[[list[int]], None] | None = None,
+    part_size: int = PART,
+) -> SendResult:
     """Write one outbox row per recipient and mark their held chasers answered.
 
     Without `after_part` it is one transaction: the caller commits, then enqueues `outbound_ids`.
@@ -111,29 +142,58 @@ def send(session: Session, settings: Settings, batch_id: int, *, user_id: int | 
     answered = 0
     for start in range(0, len(selection.applications), part_size):
         rows = []
-        recipients = selection.applications[start:start + part_size]
+        recipients = selection.applications[start : start + part_size]
         # Threads part by part too, so that the first part reaches the workers sooner.
         threads = _threads(session, [(a.candidate_id, a.role_id) for a in recipients], now)
         for application in recipients:
             key = (application.candidate_id, application.role_id)
-            rendered = compiled.render(templates.context_for(
-                application, next_update_on=batch.next_update_on, recruiter_name=sender))
-            rows.append(outbox.row_values(
-                settings, kind="batch", to_address=application.candidate.email, to_name=application.candidate.name,
-                subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html, now=now,
-                batch_id=batch.id, application_id=application.id, candidate_id=application.candidate_id,
-                role_id=application.role_id, thread_id=threads[key], created_by_id=batch.created_by_id,
-                automatic=False, asks_for_info=False, **outbox.thread_under(chasers.get(key))))
+            rendered = compiled.render(
+                templates.context_for(application, next_update_on=batch.next_update_on, recruiter_name=sender)
+            )
+            rows.append(
+                outbox.row_values(
+                    settings,
+                    kind="batch",
+                    to_address=application.candidate.email,
+                    to_name=application.candidate.name,
+                    subject=rendered.subject,
+                    body_text=rendered.body_text,
+                    body_html=rendered.body_html,
+                    now=now,
+                    batch_id=batch.id,
+                    application_id=application.id,
+                    candidate_id=application.candidate_id,
+                    role_id=application.role_id,
+                    thread_id=threads[key],
+                    created_by_id=batch.created_by_id,
+                    automatic=False,
+                    asks_for_info=False,
+                    **outbox.thread_under(chasers.get(key)),
+                )
+            )
         part = _insert_rows(session, batch.id, rows)
         answered += _answer_chasers(session, batch, part)
         _record_updates(session, part, now)
         ids.extend(part)
         if after_part is not None:
             after_part(part)
-    audit.record(session, user_id if user_id is not None else batch.created_by_id, "batch.send", "batch", batch.id,
-                 queued=len(ids), skipped=dict(selection.skipped), answered_chasers=answered)
-    log.info("batch %s: %s rows, %s skipped, %s chasers answered", batch.id, len(ids),
-             sum(selection.skipped.values()), answered)
+    audit.record(
+        session,
+        user_id if user_id is not None else batch.created_by_id,
+        "batch.send",
+        "batch",
+        batch.id,
+        queued=len(ids),
+        skipped=dict(selection.skipped),
+        answered_chasers=answered,
+    )
+    log.info(
+        "batch %s: %s rows, %s skipped, %s chasers answered",
+        batch.id,
+        len(ids),
+        sum(selection.skipped.values()),
+        answered,
+    )
     return SendResult(batch.id, ids, dict(selection.skipped), answered, str(batch.state))
 
 
@@ -143,9 +203,13 @@ def _insert_rows(session: Session, batch_id: int, rows: list[dict]) -> list[int]
     # A plain executemany (psycopg pipelines it) and one SELECT back: RETURNING over thousands
     # of rows makes one huge statement that the driver spends longer splitting than running.
     session.execute(insert(Outbound), rows)
-    return list(session.scalars(select(Outbound.id).where(
-        Outbound.batch_id == batch_id, one_of(session, Outbound.message_id, [r["message_id"] for r in rows]))
-        .order_by(Outbound.id)))
+    return list(
+        session.scalars(
+            select(Outbound.id)
+            .where(Outbound.batch_id == batch_id, one_of(session, Outbound.message_id, [r["message_id"] for r in rows]))
+            .order_by(Outbound.id)
+        )
+    )
 
 
 def _threads(session: Session, pairs: list[tuple[int, int]], now: datetime) -> dict[tuple[int, int], int]:
@@ -154,30 +218,37 @@ def _threads(session: Session, pairs: list[tuple[int, int]], now: datetime) -> d
     candidate_ids = sorted({c for c, _ in pairs})
     role_ids = sorted({r for _, r in pairs})
     for start in range(0, len(candidate_ids), 500):
-        part = candidate_ids[start:start + 500]
-        for tid, cid, rid in session.execute(select(Thread.id, Thread.candidate_id, Thread.role_id)
-                                             .where(one_of(session, Thread.candidate_id, part),
-                                                    Thread.role_id.in_(role_ids))
-                                             .order_by(Thread.id)):
+        part = candidate_ids[start : start + 500]
+        for tid, cid, rid in session.execute(
+            select(Thread.id, Thread.candidate_id, Thread.role_id)
+            .where(one_of(session, Thread.candidate_id, part), Thread.role_id.in_(role_ids))
+            .order_by(Thread.id)
+        ):
             found.setdefault((cid, rid), tid)
     missing = [p for p in dict.fromkeys(pairs) if p not in found]
     if missing:
-        session.execute(insert(Thread), [{"candidate_id": c, "role_id": r, "subject": "", "created_at": now}
-                                         for c, r in missing])
+        session.execute(
+            insert(Thread), [{"candidate_id": c, "role_id": r, "subject": "", "created_at": now} for c, r in missing]
+        )
         made = {c for c, _ in missing}
-        for tid, cid, rid in session.execute(select(Thread.id, Thread.candidate_id, Thread.role_id)
-                                             .where(Thread.created_at == now, Thread.role_id.in_(role_ids),
-                                                    one_of(session, Thread.candidate_id, sorted(made)))):
+        for tid, cid, rid in session.execute(
+            select(Thread.id, Thread.candidate_id, Thread.role_id).where(
+                Thread.created_at == now,
+                Thread.role_id.in_(role_ids),
+                one_of(session, Thread.candidate_id, sorted(made)),
+            )
+        ):
             found.setdefault((cid, rid), tid)
     return found
 
 
 def _latest_held_chasers(session: Session, role_ids: list[int]) -> dict[tuple[int, int], Message]:
     chasers: dict[tuple[int, int], Message] = {}
-    for message in session.scalars(select(Message).where(Message.role_id.in_(role_ids),
-                                                         Message.state == MessageState.held,
-                                                         Message.candidate_id.is_not(None))
-                                   .order_by(Message.received_at)):
+    for message in session.scalars(
+        select(Message)
+        .where(Message.role_id.in_(role_ids), Message.state == MessageState.held, Message.candidate_id.is_not(None))
+        .order_by(Message.received_at)
+    ):
         chasers[(message.candidate_id, message.role_id)] = message
     return chasers
 
@@ -186,12 +257,17 @@ def _answer_chasers(session: Session, batch: Batch, part: list[int]) -> int:
     """Held chasers of the batch's roles, from candidates this part writes to, are answered by it."""
     if not part:
         return 0
-    written = exists().where(one_of(session, Outbound.id, part), Outbound.candidate_id == Message.candidate_id,
-                             Outbound.role_id == Message.role_id)
-    result = session.execute(update(Message)
-                             .where(Message.role_id.in_(batch.role_ids), Message.state == MessageState.held, written)
-                             .values(state=MessageState.answered, answered_by_batch_id=batch.id)
-                             .execution_options(synchronize_session=False))
+    written = exists().where(
+        one_of(session, Outbound.id, part),
+        Outbound.candidate_id == Message.candidate_id,
+        Outbound.role_id == Message.role_id,
+    )
+    result = session.execute(
+        update(Message)
+        .where(Message.role_id.in_(batch.role_ids), Message.state == MessageState.held, written)
+        .values(state=MessageState.answered, answered_by_batch_id=batch.id)
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount or 0
 
 
@@ -199,6 +275,9 @@ def _record_updates(session: Session, part: list[int], now: datetime) -> None:
     if not part:
         return
     written = exists().where(one_of(session, Outbound.id, part), Outbound.application_id == Application.id)
-    session.execute(update(Application).where(written)
-                    .values(last_update_at=now, last_update_kind="batch", last_update_asked=False, last_batch_at=now)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Application)
+        .where(written)
+        .values(last_update_at=now, last_update_kind="batch", last_update_asked=False, last_batch_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,4 +1,5 @@
 """The JSON API under /api/v1: bearer tokens, no cookies, no CSRF."""
+
 from __future__ import annotations
 
 import threading
@@ -92,6 +93,7 @@ def user_for_token(token: str) -> User | None:
 
 def token_required(view):
     """Authenticate `Authorization: Bearer <token>`; the user is in g.api_user."""
+
     @wraps(view)
     def wrapper(*args, **kwargs):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -100,6 +102,7 @@ def token_required(view):
             raise Unauthorized("a valid bearer token is required")
         g.api_user = user
         return view(*args, **kwargs)
+
     return wrapper
 
 

@@ -1,4 +1,5 @@
 """/api/v1/batches: create, preview, send (now or at a time), progress, retry the failed, cancel."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -64,9 +65,13 @@ def _choice(data: dict) -> dict:
         raise BadInput("stages must be a list of stage names")
     if "next_update_on" not in data:
         raise BadInput("next_update_on is required")
-    return {"role_ids": _visible(role_ids), "stages": stages, "template_id": template_id,
-            "next_update_on": _date(data["next_update_on"], "next_update_on"),
-            "override": bool(data.get("override", False))}
+    return {
+        "role_ids": _visible(role_ids),
+        "stages": stages,
+        "template_id": template_id,
+        "next_update_on": _date(data["next_update_on"], "next_update_on"),
+        "override": bool(data.get("override", False)),
+    }
 
 
 def _progress(batch_id: int) -> dict:
@@ -157,10 +162,11 @@ def cancel_batch(batch_id: int):
 
 
 _CHOICE = {
-    "type": "object", "required": ["stages", "next_update_on"],
+    "type": "object",
+    "required": ["stages", "next_update_on"],
     "properties": {
         "role_ids": {"type": "array", "items": {"type": "integer"}},
-        "roles": {"type": "array", "items": {"type": "string"}, "description": "role references, or [\"all\"]"},
+        "roles": {"type": "array", "items": {"type": "string"}, "description": 'role references, or ["all"]'},
         "stages": {"type": "array", "items": {"type": "string"}},
         "template_id": {"type": "integer"},
         "template": {"type": "string", "description": "a template name, or a kind such as status_update"},
@@ -170,51 +176,129 @@ _CHOICE = {
 }
 _ID = [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _PROGRESS = {"application/json": {"schema": {"$ref": "#/components/schemas/BatchProgress"}}}
-_ERRORS = {"400": {"description": "bad input"}, "401": {"description": "no valid token"},
-           "404": {"description": "no such batch, role or template"}}
+_ERRORS = {
+    "400": {"description": "bad input"},
+    "401": {"description": "no valid token"},
+    "404": {"description": "no such batch, role or template"},
+}
 
-openapi.add_paths({
-    "/batches": {
-        "get": {"summary": "Recent batches with their progress", "responses": {"200": {"description": "batches"}}},
-        "post": {"summary": "Create a batched status update; send it now (send: true) or at send_at",
-                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"allOf": [
-                     {"$ref": "#/components/schemas/BatchChoice"},
-                     {"type": "object", "properties": {"send": {"type": "boolean"},
-                                                       "send_at": {"type": "string", "format": "date-time"}}}]}}}},
-                 "responses": {"201": {"description": "draft created", "content": _PROGRESS},
-                               "202": {"description": "sending or scheduled", "content": _PROGRESS}, **_ERRORS}}},
-    "/batches/preview": {"post": {
-        "summary": "How many candidates a batch would write to, the skips and why, and the first emails",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "$ref": "#/components/schemas/BatchChoice"}}}},
-        "responses": {"200": {"description": "preview", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"count": {"type": "integer"},
-                                             "skipped": {"type": "object", "additionalProperties": {"type": "integer"}},
-                                             "samples": {"type": "array", "items": {"type": "object"}}}}}}},
-            **_ERRORS}}},
-    "/batches/{batch_id}": {"get": {"summary": "Progress: queued / sent / failed, failures with reasons",
-                                    "parameters": _ID, "responses": {"200": {"description": "progress",
-                                                                             "content": _PROGRESS}, **_ERRORS}}},
-    "/batches/{batch_id}/send": {"post": {"summary": "Send a draft now, or schedule it (body: {send_at})",
-                                          "parameters": _ID, "responses": {"202": {"description": "started",
-                                                                                   "content": _PROGRESS}, **_ERRORS}}},
-    "/batches/{batch_id}/retry": {"post": {"summary": "Queue the failed emails again", "parameters": _ID,
-                                           "responses": {"202": {"description": "queued", "content": _PROGRESS},
-                                                         **_ERRORS}}},
-    "/batches/{batch_id}/cancel": {"post": {"summary": "Cancel a scheduled batch, or its emails not yet sent",
-                                            "parameters": _ID, "responses": {"200": {"description": "cancelled",
-                                                                                     "content": _PROGRESS}, **_ERRORS}}},
-}, {
-    "BatchChoice": _CHOICE,
-    "BatchProgress": {"type": "object", "required": ["id", "state", "total", "queued", "sent", "failed"],
-                      "properties": {"id": {"type": "integer"}, "state": {"type": "string"},
-                                     "total": {"type": "integer"}, "queued": {"type": "integer"},
-                                     "sent": {"type": "integer"}, "failed": {"type": "integer"},
-                                     "cancelled": {"type": "integer"}, "percent": {"type": "integer"},
-                                     "skipped": {"type": "object", "additionalProperties": {"type": "integer"}},
-                                     "failures": {"type": "array", "items": {"type": "object", "properties": {
-                                         "outbound_id": {"type": "integer"}, "to": {"type": "string"},
-                                         "reason": {"type": "string"}}}},
-                                     "scheduled_for": {"type": ["string", "null"], "format": "date-time"},
-                                     "url": {"type": "string"}}},
-})
+openapi.add_paths(
+    {
+        "/batches": {
+            "get": {"summary": "Recent batches with their progress", "responses": {"200": {"description": "batches"}}},
+            "post": {
+                "summary": "Create a batched status update; send it now (send: true) or at send_at",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "allOf": [
+                                    {"$ref": "#/components/schemas/BatchChoice"},
+                                    {
+                                        "type": "object",
+                                        "properties": {
+                                            "send": {"type": "boolean"},
+                                            "send_at": {"type": "string", "format": "date-time"},
+                                        },
+                                    },
+                                ]
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {"description": "draft created", "content": _PROGRESS},
+                    "202": {"description": "sending or scheduled", "content": _PROGRESS},
+                    **_ERRORS,
+                },
+            },
+        },
+        "/batches/preview": {
+            "post": {
+                "summary": "How many candidates a batch would write to, the skips and why, and the first emails",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchChoice"}}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "preview",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "count": {"type": "integer"},
+                                        "skipped": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                        "samples": {"type": "array", "items": {"type": "object"}},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    **_ERRORS,
+                },
+            }
+        },
+        "/batches/{batch_id}": {
+            "get": {
+                "summary": "Progress: queued / sent / failed, failures with reasons",
+                "parameters": _ID,
+                "responses": {"200": {"description": "progress", "content": _PROGRESS}, **_ERRORS},
+            }
+        },
+        "/batches/{batch_id}/send": {
+            "post": {
+                "summary": "Send a draft now, or schedule it (body: {send_at})",
+                "parameters": _ID,
+                "responses": {"202": {"description": "started", "content": _PROGRESS}, **_ERRORS},
+            }
+        },
+        "/batches/{batch_id}/retry": {
+            "post": {
+                "summary": "Queue the failed emails again",
+                "parameters": _ID,
+                "responses": {"202": {"description": "queued", "content": _PROGRESS}, **_ERRORS},
+            }
+        },
+        "/batches/{batch_id}/cancel": {
+            "post": {
+                "summary": "Cancel a scheduled batch, or its emails not yet sent",
+                "parameters": _ID,
+                "responses": {"200": {"description": "cancelled", "content": _PROGRESS}, **_ERRORS},
+            }
+        },
+    },
+    {
+        "BatchChoice": _CHOICE,
+        "BatchProgress": {
+            "type": "object",
+            "required": ["id", "state", "total", "queued", "sent", "failed"],
+            "properties": {
+                "id": {"type": "integer"},
+                "state": {"type": "string"},
+                "total": {"type": "integer"},
+                "queued": {"type": "integer"},
+                "sent": {"type": "integer"},
+                "failed": {"type": "integer"},
+                "cancelled": {"type": "integer"},
+                "percent": {"type": "integer"},
+                "skipped": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "failures": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "outbound_id": {"type": "integer"},
+                            "to": {"type": "string"},
+                            "reason": {"type": "string"},
+                        },
+                    },
+                },
+                "scheduled_for": {"type": ["string", "null"], "format": "date-time"},
+                "url": {"type": "string"},
+            },
+        },
+    },
+)

@@ -1,4 +1,5 @@
 """/api/v1/outbox: what we send, with its delivery state."""
+
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -13,12 +14,21 @@ from triage.web.services import db
 
 def outbound_json(row: Outbound) -> dict:
     return {
-        "id": row.id, "message_id": row.message_id, "kind": row.kind, "batch_id": row.batch_id,
-        "role_id": row.role_id, "application_id": row.application_id, "to": row.to_address,
-        "subject": row.subject, "state": str(row.state), "attempts": row.attempts,
+        "id": row.id,
+        "message_id": row.message_id,
+        "kind": row.kind,
+        "batch_id": row.batch_id,
+        "role_id": row.role_id,
+        "application_id": row.application_id,
+        "to": row.to_address,
+        "subject": row.subject,
+        "state": str(row.state),
+        "attempts": row.attempts,
         "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-        "last_error": row.last_error, "automatic": row.automatic,
-        "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        "last_error": row.last_error,
+        "automatic": row.automatic,
+        "created_at": row.created_at.isoformat(),
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
     }
 
 
@@ -54,25 +64,76 @@ def get_outbound(outbound_id: int):
     return jsonify(outbound_json(row))
 
 
-_ROW = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "message_id": {"type": "string"}, "kind": {"type": "string"},
-    "batch_id": {"type": ["integer", "null"]}, "to": {"type": "string"}, "subject": {"type": "string"},
-    "state": {"type": "string", "enum": [s.value for s in OutboxState]}, "attempts": {"type": "integer"},
-    "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
-    "last_error": {"type": ["string", "null"]}, "sent_at": {"type": ["string", "null"], "format": "date-time"}}}
+_ROW = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "message_id": {"type": "string"},
+        "kind": {"type": "string"},
+        "batch_id": {"type": ["integer", "null"]},
+        "to": {"type": "string"},
+        "subject": {"type": "string"},
+        "state": {"type": "string", "enum": [s.value for s in OutboxState]},
+        "attempts": {"type": "integer"},
+        "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+        "last_error": {"type": ["string", "null"]},
+        "sent_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
 
-openapi.add_paths({
-    "/outbox": {"get": {"summary": "Outgoing emails, newest first", "parameters": [
-        {"name": "state", "in": "query", "schema": {"type": "string", "enum": [s.value for s in OutboxState]}},
-        {"name": "batch_id", "in": "query", "schema": {"type": "integer"}},
-        {"name": "before", "in": "query", "schema": {"type": "integer"}, "description": "page: ids below this"},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}}],
-        "responses": {"200": {"description": "rows", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"outbox": {"type": "array", "items": {"$ref": "#/components/schemas/Outbound"}},
-                                             "next_before": {"type": ["integer", "null"]}}}}}},
-            "400": {"description": "bad filter"}, "401": {"description": "no valid token"}}}},
-    "/outbox/{outbound_id}": {"get": {"summary": "One outgoing email and its delivery state", "parameters": [
-        {"name": "outbound_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": {"description": "the row", "content": {"application/json": {"schema": {
-            "$ref": "#/components/schemas/Outbound"}}}}, "404": {"description": "no such row"}}}},
-}, {"Outbound": _ROW})
+openapi.add_paths(
+    {
+        "/outbox": {
+            "get": {
+                "summary": "Outgoing emails, newest first",
+                "parameters": [
+                    {
+                        "name": "state",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [s.value for s in OutboxState]},
+                    },
+                    {"name": "batch_id", "in": "query", "schema": {"type": "integer"}},
+                    {
+                        "name": "before",
+                        "in": "query",
+                        "schema": {"type": "integer"},
+                        "description": "page: ids below this",
+                    },
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "rows",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "outbox": {"type": "array", "items": {"$ref": "#/components/schemas/Outbound"}},
+                                        "next_before": {"type": ["integer", "null"]},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": {"description": "bad filter"},
+                    "401": {"description": "no valid token"},
+                },
+            }
+        },
+        "/outbox/{outbound_id}": {
+            "get": {
+                "summary": "One outgoing email and its delivery state",
+                "parameters": [{"name": "outbound_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {
+                        "description": "the row",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outbound"}}},
+                    },
+                    "404": {"description": "no such row"},
+                },
+            }
+        },
+    },
+    {"Outbound": _ROW},
+)

@@ -1,4 +1,5 @@
 """GET /api/v1/roles and /api/v1/roles/<id>."""
+
 from __future__ import annotations
 
 from flask import jsonify
@@ -12,8 +13,13 @@ from triage.web.services import db
 
 
 def role_json(role: JobRole, stages: dict | None = None) -> dict:
-    body = {"id": role.id, "reference": role.reference, "title": role.title, "open": role.is_open,
-            "next_update_on": role.next_update_on.isoformat() if role.next_update_on else None}
+    body = {
+        "id": role.id,
+        "reference": role.reference,
+        "title": role.title,
+        "open": role.is_open,
+        "next_update_on": role.next_update_on.isoformat() if role.next_update_on else None,
+    }
     if stages is not None:
         body["stages"] = stages
     return body
@@ -31,6 +37,11 @@ def get_role(role_id: int):
     role = db().get(JobRole, role_id)
     if role is None or not users.can_see_role(db(), api_user(), role_id):
         raise NotFound(f"no role {role_id}")
-    stages = dict(db().execute(select(Application.stage, func.count())
-                               .where(Application.role_id == role_id).group_by(Application.stage)).all())
+    stages = dict(
+        db()
+        .execute(
+            select(Application.stage, func.count()).where(Application.role_id == role_id).group_by(Application.stage)
+        )
+        .all()
+    )
     return jsonify(role_json(role, {str(k): v for k, v in stages.items()}))

@@ -1,4 +1,5 @@
 """The web inbox: lanes, the message view, actions, bulk actions, search and the roles page."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,9 +14,11 @@ from triage.processing.routing import format_duration
 bp = Blueprint("inbox", __name__)
 
 # Pages run only our own files; the iframe with a candidate's HTML sets its own, stricter policy.
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-            "frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-            "object-src 'none'; frame-ancestors 'none'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'; frame-ancestors 'none'"
+)
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -28,6 +31,7 @@ HEADERS = {
 
 def init_app(app: Flask) -> None:
     from triage.web.inbox import actions, bulk, lanes, message, roles  # noqa: F401 - routes register on import
+
     app.register_blueprint(bp)
     app.after_request(security_headers)
     app.add_template_filter(clock)
@@ -55,8 +59,7 @@ def clock(due_at: datetime | None, now: datetime | None = None) -> Markup:
     now = now or utcnow()
     if due_at >= now:
         return Markup('<span class="due">due in {}</span>').format(format_duration(due_at - now))
-    return Markup('<span class="overdue"><strong>overdue</strong> by {}</span>').format(
-        format_duration(now - due_at))
+    return Markup('<span class="overdue"><strong>overdue</strong> by {}</span>').format(format_duration(now - due_at))
 
 
 def when(moment: datetime | None) -> str:

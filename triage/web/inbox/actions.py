@@ -1,8 +1,9 @@
 """Acting on one message: archive, snooze, move, change the stage, reply. Views commit here."""
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -39,8 +40,12 @@ def _done(message, what: str, next_id: int | None):
     if is_htmx():
         # The row disappears (empty swap) and the lane counts refresh out of band, the lane
         # the page shows still marked as current.
-        return render_template("inbox/_counts_oob.html", counts=lane_counts(db(), visible()), lanes=LANES,
-                               filters=filters_from_url(request.headers.get("HX-Current-URL")))
+        return render_template(
+            "inbox/_counts_oob.html",
+            counts=lane_counts(db(), visible()),
+            lanes=LANES,
+            filters=filters_from_url(request.headers.get("HX-Current-URL")),
+        )
     flash(what)
     if request.form.get("next") == "message" and next_id:
         return redirect(url_for("inbox.show", message_id=next_id))
@@ -64,7 +69,7 @@ def snooze(message_id: int):
     _, next_id = neighbours(db(), message, visible())
     if request.form.get("until"):
         try:
-            until = datetime.fromisoformat(request.form["until"]).replace(tzinfo=timezone.utc)
+            until = datetime.fromisoformat(request.form["until"]).replace(tzinfo=UTC)
         except ValueError:
             raise BadInput("the snooze time must look like 2026-11-26T09:00") from None
     elif request.form.get("hours") in SNOOZE_HOURS:
@@ -120,12 +125,21 @@ def compose(message_id: int):
             abort(404)
         try:
             body = email_templates.render(
-                template, email_templates.reply_context(message, user(), today=utcnow().date())).body_text
+                template, email_templates.reply_context(message, user(), today=utcnow().date())
+            ).body_text
         except BadInput as exc:
             problem = str(exc)
     templates = list(db().scalars(select(Template).order_by(Template.kind, Template.name)))
-    return render_template("inbox/_compose.html", message=message, subject=subject, body=body,
-                           templates=templates, template_id=template_id, preview=None, problem=problem)
+    return render_template(
+        "inbox/_compose.html",
+        message=message,
+        subject=subject,
+        body=body,
+        templates=templates,
+        template_id=template_id,
+        preview=None,
+        problem=problem,
+    )
 
 
 @bp.post("/messages/<int:message_id>/reply")
@@ -137,10 +151,16 @@ def reply(message_id: int):
     asks = request.form.get("asks_for_info") == "1"
     if request.form.get("action") != "send":
         templates = list(db().scalars(select(Template).order_by(Template.kind, Template.name)))
-        return render_template("inbox/_compose.html", message=message, subject=subject, body=body,
-                               templates=templates, template_id=request.form.get("template", ""),
-                               asks_for_info=asks, preview={"subject": subject, "body": body,
-                                                            "to": _recipient(message)})
+        return render_template(
+            "inbox/_compose.html",
+            message=message,
+            subject=subject,
+            body=body,
+            templates=templates,
+            template_id=request.form.get("template", ""),
+            asks_for_info=asks,
+            preview={"subject": subject, "body": body, "to": _recipient(message)},
+        )
     outbound = operations.reply(db(), settings(), message, user(), subject=subject, body_text=body, asks_for_info=asks)
     db().commit()
     _enqueue(outbound.id)

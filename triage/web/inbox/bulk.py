@@ -1,4 +1,5 @@
 """Many messages at once: archive, move, change stage, or leave them to the next batch update."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
@@ -12,8 +13,12 @@ from triage.web.inbox.common import LANE_KEYS, user, visible
 from triage.web.services import db
 
 MAX_BULK = 500
-_WORDS = {"archive": "Archived", "move": "Moved", "stage": "Changed the stage of",
-          "hold": "Left to the next batch update:"}
+_WORDS = {
+    "archive": "Archived",
+    "move": "Moved",
+    "stage": "Changed the stage of",
+    "hold": "Left to the next batch update:",
+}
 
 
 @bp.post("/messages/bulk")
@@ -31,8 +36,16 @@ def bulk():
     if action == "move" and lane == "held":
         action = "hold"
     messages = operations.visible_messages(db(), ids, visible())
-    result = operations.bulk(db(), messages, user(), action, utcnow(), lane=lane,
-                            intent=request.form.get("intent") or None, stage=request.form.get("stage") or None)
+    result = operations.bulk(
+        db(),
+        messages,
+        user(),
+        action,
+        utcnow(),
+        lane=lane,
+        intent=request.form.get("intent") or None,
+        stage=request.form.get("stage") or None,
+    )
     db().commit()
     skipped = result["skipped"] + len(ids) - len(messages)
     note = f" ({skipped} skipped: no role, no application, or not yours)" if skipped else ""

@@ -1,4 +1,5 @@
 """Helpers every inbox view shares: who may see what, the filters in the URL, htmx detection."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -88,8 +89,15 @@ def _filters(args: MultiDict) -> Filters:
     page = args.get("page", "1")
     if not page.isdigit() or not 1 <= int(page) <= 100_000 // PAGE_SIZE:
         abort(400, "page out of range")
-    return Filters(lane=lane, role_id=role_id, intent=intent, q=args.get("q", "").strip()[:200],
-                   since=_date(args, "since"), until=_date(args, "until"), page=int(page))
+    return Filters(
+        lane=lane,
+        role_id=role_id,
+        intent=intent,
+        q=args.get("q", "").strip()[:200],
+        since=_date(args, "since"),
+        until=_date(args, "until"),
+        page=int(page),
+    )
 
 
 def is_htmx() -> bool:

@@ -1,4 +1,5 @@
 """The inbox page: lane counts (all roles and per role), one lane's messages, search and filters."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -42,11 +43,15 @@ def role_rows(roles: list[JobRole], counts: Counts, filters: Filters) -> Markup:
     rows = []
     for role in roles:
         ref, title, c = escape(role.reference), escape(role.title), counts.for_role(role.id)
-        cells = "".join(f'<td><a href="{inbox}?role={role.id}&amp;lane={key}" aria-label="{ref} {label}: '
-                        f'{c[key]}">{c[key]}</a></td>' for key, label in labels)
+        cells = "".join(
+            f'<td><a href="{inbox}?role={role.id}&amp;lane={key}" aria-label="{ref} {label}: '
+            f'{c[key]}">{c[key]}</a></td>'
+            for key, label in labels
+        )
         current = ' class="current"' if filters.role_id == role.id else ""
-        rows.append(f'<tr{current}><th scope="row"><a href="{role_link}{role.id}" title="{title}">{ref}</a></th>'
-                    f"{cells}</tr>")
+        rows.append(
+            f'<tr{current}><th scope="row"><a href="{role_link}{role.id}" title="{title}">{ref}</a></th>{cells}</tr>'
+        )
     return Markup("\n".join(rows))
 
 
@@ -62,9 +67,20 @@ def index():
     roles = users.roles_for(session, user())
     counts = lane_counts(session, visible())
     messages, more = list_messages(session, filters, visible())
-    context = dict(filters=filters, roles=roles, roles_by_id={r.id: r for r in roles}, counts=counts,
-                   messages=messages, more=more, now=now, lanes=LANES, intents=INTENTS,
-                   bulk_actions=BULK_ACTIONS, stages=STAGES, **row_links())
+    context = dict(
+        filters=filters,
+        roles=roles,
+        roles_by_id={r.id: r for r in roles},
+        counts=counts,
+        messages=messages,
+        more=more,
+        now=now,
+        lanes=LANES,
+        intents=INTENTS,
+        bulk_actions=BULK_ACTIONS,
+        stages=STAGES,
+        **row_links(),
+    )
     if is_htmx():
         # The lane nav sits outside #results: refresh it (and its "current" mark) out of band.
         return render_template("inbox/_results.html", oob_nav=True, **context)

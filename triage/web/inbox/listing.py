@@ -1,4 +1,5 @@
 """One page of a lane or of search results: the rows the list shows, in one statement."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,13 @@ from triage.web.inbox import search
 from triage.web.inbox.queries import OLDEST_FIRST, PAGE_SIZE, Filters, day_start
 
 
-def _filtered(query, filters: Filters, visible: set[int] | None, match: ColumnElement[bool] | None,
-              state: MessageState | None = None):
+def _filtered(
+    query,
+    filters: Filters,
+    visible: set[int] | None,
+    match: ColumnElement[bool] | None,
+    state: MessageState | None = None,
+):
     """The URL's filters on a messages query, as named parameters (values: `_values`).
 
     A search (`match`) spans every lane and state; a lane page is one lane and one state.
@@ -33,8 +39,10 @@ def _filtered(query, filters: Filters, visible: set[int] | None, match: ColumnEl
         query = query.where(Message.received_at < bindparam("until", type_=Message.received_at.type))
     if match is not None:
         return query.where(match)
-    return query.where(Message.lane == _inline("lane", Message.lane.type),
-                       Message.state == literal(state, Message.state.type, literal_execute=True))
+    return query.where(
+        Message.lane == _inline("lane", Message.lane.type),
+        Message.state == literal(state, Message.state.type, literal_execute=True),
+    )
 
 
 def _inline(name: str, type_=Integer()):
@@ -48,8 +56,12 @@ def _inline(name: str, type_=Integer()):
 
 
 def _values(filters: Filters, visible: set[int] | None) -> dict:
-    values = {"lane": filters.lane, "wanted": filters.page * PAGE_SIZE + 1,
-              "skip": (filters.page - 1) * PAGE_SIZE, "rows": PAGE_SIZE + 1}
+    values = {
+        "lane": filters.lane,
+        "wanted": filters.page * PAGE_SIZE + 1,
+        "skip": (filters.page - 1) * PAGE_SIZE,
+        "rows": PAGE_SIZE + 1,
+    }
     if visible is not None:
         values["visible"] = sorted(visible)
     if filters.role_id is not None:
@@ -66,6 +78,7 @@ def _values(filters: Filters, visible: set[int] | None) -> dict:
 @dataclass(frozen=True, slots=True)
 class Row:
     """One line of a lane: only what the list shows (no raw bytes, no full body)."""
+
     id: int
     subject: str | None
     snippet: str
@@ -81,10 +94,25 @@ class Row:
     who: str
 
 
-_ROW_COLUMNS = (Message.id, Message.subject, func.substr(Message.reply_text, 1, 140), Message.received_at,
-                Message.state, Message.lane, Message.intent, Message.reasons, Message.due_at,
-                JobRole.reference, JobRole.title, Application.stage, Candidate.name,
-                Message.original_from_name, Message.from_name, Message.original_from_address, Message.from_address)
+_ROW_COLUMNS = (
+    Message.id,
+    Message.subject,
+    func.substr(Message.reply_text, 1, 140),
+    Message.received_at,
+    Message.state,
+    Message.lane,
+    Message.intent,
+    Message.reasons,
+    Message.due_at,
+    JobRole.reference,
+    JobRole.title,
+    Application.stage,
+    Candidate.name,
+    Message.original_from_name,
+    Message.from_name,
+    Message.original_from_address,
+    Message.from_address,
+)
 
 
 def _row(values) -> Row:
@@ -104,34 +132,50 @@ def _lane_keys(filters: Filters, visible: set[int] | None, newest_first: bool):
     index in order, so PostgreSQL would sort every open message of the lane; a limited scan per
     state reads only offset + 51 entries of each.
     """
-    parts = [_filtered(select(Message.id, Message.received_at), filters, visible, None, state)
-             .order_by(*_order(Message.received_at, Message.id, newest_first)).limit(_inline("wanted")).subquery()
-             for state in OPEN_STATES]
+    parts = [
+        _filtered(select(Message.id, Message.received_at), filters, visible, None, state)
+        .order_by(*_order(Message.received_at, Message.id, newest_first))
+        .limit(_inline("wanted"))
+        .subquery()
+        for state in OPEN_STATES
+    ]
     return union_all(*(select(part) for part in parts)).subquery()
 
 
 def _search_keys(session: Session, filters: Filters, visible: set[int] | None):
     """Ids of one page of search results, newest first, across every lane and state."""
-    return (_filtered(select(Message.id, Message.received_at), filters, visible, search.matches(session, filters.q))
-            .order_by(Message.received_at.desc(), Message.id.desc()).limit(_inline("wanted")).subquery())
+    return (
+        _filtered(select(Message.id, Message.received_at), filters, visible, search.matches(session, filters.q))
+        .order_by(Message.received_at.desc(), Message.id.desc())
+        .limit(_inline("wanted"))
+        .subquery()
+    )
 
 
 def _named(keys, newest_first: bool):
     """The page's rows with their candidate, role and stage, joined to those 51 rows only."""
-    return (select(*_ROW_COLUMNS).select_from(keys).join(Message, Message.id == keys.c.id)
-            .outerjoin(Candidate, Candidate.id == Message.candidate_id)
-            .outerjoin(JobRole, JobRole.id == Message.role_id)
-            .outerjoin(Application, Application.id == Message.application_id)
-            .order_by(*_order(keys.c.received_at, keys.c.id, newest_first))
-            .offset(_inline("skip")).limit(_inline("rows")))
+    return (
+        select(*_ROW_COLUMNS)
+        .select_from(keys)
+        .join(Message, Message.id == keys.c.id)
+        .outerjoin(Candidate, Candidate.id == Message.candidate_id)
+        .outerjoin(JobRole, JobRole.id == Message.role_id)
+        .outerjoin(Application, Application.id == Message.application_id)
+        .order_by(*_order(keys.c.received_at, keys.c.id, newest_first))
+        .offset(_inline("skip"))
+        .limit(_inline("rows"))
+    )
 
 
 @lru_cache(maxsize=256)
-def _lane_page(newest_first: bool, by_visible: bool, by_role: bool, by_intent: bool, by_since: bool,
-               by_until: bool):
+def _lane_page(newest_first: bool, by_visible: bool, by_role: bool, by_intent: bool, by_since: bool, by_until: bool):
     """The lane-page statement for one combination of filters, built once (about 1 ms to build)."""
-    shape = Filters(role_id=0 if by_role else None, intent="x" if by_intent else None,
-                    since=date.min if by_since else None, until=date.min if by_until else None)
+    shape = Filters(
+        role_id=0 if by_role else None,
+        intent="x" if by_intent else None,
+        since=date.min if by_since else None,
+        until=date.min if by_until else None,
+    )
     return _named(_lane_keys(shape, set() if by_visible else None, newest_first), newest_first)
 
 
@@ -140,7 +184,13 @@ def list_messages(session: Session, filters: Filters, visible: set[int] | None) 
     if filters.searching:
         query = _named(_search_keys(session, filters, visible), newest_first=True)
     else:
-        query = _lane_page(filters.lane not in OLDEST_FIRST, visible is not None, filters.role_id is not None,
-                           bool(filters.intent), filters.since is not None, filters.until is not None)
+        query = _lane_page(
+            filters.lane not in OLDEST_FIRST,
+            visible is not None,
+            filters.role_id is not None,
+            bool(filters.intent),
+            filters.since is not None,
+            filters.until is not None,
+        )
     rows = [_row(r) for r in session.execute(query, _values(filters, visible))]
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE

@@ -1,4 +1,5 @@
 """One message: who, which role and stage, the timeline, the text, the sanitized original, actions."""
+
 from __future__ import annotations
 
 import logging
@@ -22,9 +23,11 @@ from triage.web.services import db
 log = logging.getLogger(__name__)
 
 # The iframe document: nothing may load or run; inline styles only; images only once asked for.
-ORIGINAL_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src {images}; "
-                "form-action 'none'; base-uri 'none'; frame-ancestors 'self'; "
-                "sandbox")  # opened on its own, the document is still sandboxed
+ORIGINAL_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src {images}; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'self'; "
+    "sandbox"
+)  # opened on its own, the document is still sandboxed
 
 
 def original_html(raw: bytes) -> str | None:
@@ -37,8 +40,9 @@ def original_html(raw: bytes) -> str | None:
 def show(message_id: int):
     session = db()
     # The candidate, role and application come in the same query as the message.
-    message = message_or_404(message_id, (joinedload(Message.candidate), joinedload(Message.role),
-                                          joinedload(Message.application)))
+    message = message_or_404(
+        message_id, (joinedload(Message.candidate), joinedload(Message.role), joinedload(Message.application))
+    )
     previous_id, next_id = neighbours(session, message, visible())
     html = original_html(message.raw) if message.has_html else None
     blocked = sanitize(html).blocked_images if html else 0
@@ -47,12 +51,26 @@ def show(message_id: int):
     new_text = message.reply_text if message.reply_text else body
     quoted = body if body.strip() and body.strip() != new_text.strip() else ""
     return render_template(
-        "inbox/message.html", message=message, candidate=message.candidate, role=message.role,
-        application=message.application, events=timeline(session, message), replies=replies_to(session, message.id),
-        new_text=new_text, quoted=quoted, has_original=bool(html), blocked_images=blocked,
-        previous_id=previous_id, next_id=next_id, lanes=LANES, intents=INTENTS,
-        stages=[s.value for s in AppStage], templates=templates, reply_subject=mime.reply_subject(message.subject),
-        now=utcnow())
+        "inbox/message.html",
+        message=message,
+        candidate=message.candidate,
+        role=message.role,
+        application=message.application,
+        events=timeline(session, message),
+        replies=replies_to(session, message.id),
+        new_text=new_text,
+        quoted=quoted,
+        has_original=bool(html),
+        blocked_images=blocked,
+        previous_id=previous_id,
+        next_id=next_id,
+        lanes=LANES,
+        intents=INTENTS,
+        stages=[s.value for s in AppStage],
+        templates=templates,
+        reply_subject=mime.reply_subject(message.subject),
+        now=utcnow(),
+    )
 
 
 @bp.get("/messages/<int:message_id>/original")
@@ -66,7 +84,8 @@ def original(message_id: int):
     response = make_response(document(body))
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     response.headers["Content-Security-Policy"] = ORIGINAL_CSP.format(
-        images="https: http:" if show_images else "'none'")
+        images="https: http:" if show_images else "'none'"
+    )
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,10 +2,11 @@
 
 One page of a lane or of search results: listing.py.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from sqlalchemy import String, and_, bindparam, func, literal, or_, select, type_coerce
@@ -15,8 +16,7 @@ from triage.db import Application, AppStage, AuditEvent, Message, Outbound, User
 from triage.inbox.operations import OPEN_STATES
 
 PAGE_SIZE = 50
-LANES = (("today", "Today"), ("feedback", "Feedback"), ("held", "Held for batch"), ("fyi", "FYI"),
-         ("review", "Review"))
+LANES = (("today", "Today"), ("feedback", "Feedback"), ("held", "Held for batch"), ("fyi", "FYI"), ("review", "Review"))
 # Work queues oldest first (Today: the oldest is the most overdue); informational lanes newest first.
 OLDEST_FIRST = {"today", "feedback", "review"}
 
@@ -37,8 +37,15 @@ class Filters:
 
     def args(self, **changes) -> dict:
         """The query-string form of these filters, for links."""
-        values = {"lane": self.lane, "role": self.role_id, "intent": self.intent, "q": self.q,
-                  "since": self.since, "until": self.until, "page": self.page}
+        values = {
+            "lane": self.lane,
+            "role": self.role_id,
+            "intent": self.intent,
+            "q": self.q,
+            "since": self.since,
+            "until": self.until,
+            "page": self.page,
+        }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "", 1) or (k == "page" and v != 1)}
 
@@ -55,9 +62,11 @@ class Counts:
 @lru_cache(maxsize=2)
 def _count_query(by_visible: bool):
     open_states = [literal(state, Message.state.type, literal_execute=True) for state in OPEN_STATES]
-    query = (select(Message.role_id, type_coerce(Message.lane, String), func.count())
-             .where(Message.state.in_(open_states), Message.lane.is_not(None))
-             .group_by(Message.role_id, Message.lane))
+    query = (
+        select(Message.role_id, type_coerce(Message.lane, String), func.count())
+        .where(Message.state.in_(open_states), Message.lane.is_not(None))
+        .group_by(Message.role_id, Message.lane)
+    )
     if by_visible:
         query = query.where(Message.role_id.in_(bindparam("visible", expanding=True)))
     return query
@@ -65,7 +74,9 @@ def _count_query(by_visible: bool):
 
 def lane_counts(session: Session, visible: set[int] | None) -> Counts:
     """Open messages per lane, across the visible roles and per role (one grouped query)."""
-    rows = session.execute(_count_query(visible is not None), {"visible": sorted(visible)} if visible is not None else {})
+    rows = session.execute(
+        _count_query(visible is not None), {"visible": sorted(visible)} if visible is not None else {}
+    )
     counts = Counts()
     empty = dict.fromkeys(counts.total, 0)
     for role_id, lane, n in rows:
@@ -76,7 +87,7 @@ def lane_counts(session: Session, visible: set[int] | None) -> Counts:
 
 
 def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def neighbours(session: Session, message: Message, visible: set[int] | None) -> tuple[int | None, int | None]:
@@ -87,10 +98,14 @@ def neighbours(session: Session, message: Message, visible: set[int] | None) -> 
     if visible is not None:
         base = base.where(Message.role_id.in_(visible))
     key = (Message.received_at, Message.id)
-    before = or_(Message.received_at < message.received_at,
-                 and_(Message.received_at == message.received_at, Message.id < message.id))
-    after = or_(Message.received_at > message.received_at,
-                and_(Message.received_at == message.received_at, Message.id > message.id))
+    before = or_(
+        Message.received_at < message.received_at,
+        and_(Message.received_at == message.received_at, Message.id < message.id),
+    )
+    after = or_(
+        Message.received_at > message.received_at,
+        and_(Message.received_at == message.received_at, Message.id > message.id),
+    )
     older = session.scalar(base.where(before).order_by(*(k.desc() for k in key)).limit(1))
     newer = session.scalar(base.where(after).order_by(*key).limit(1))
     if str(message.lane) in OLDEST_FIRST:
@@ -108,8 +123,13 @@ class Event:
     outbound: Outbound | None = None
 
 
-_ACTION_WORDS = {"message.archive": "archived", "message.snooze": "snoozed", "message.move": "moved",
-                 "message.hold": "held for the next batch update", "outbound.reply": "replied"}
+_ACTION_WORDS = {
+    "message.archive": "archived",
+    "message.snooze": "snoozed",
+    "message.move": "moved",
+    "message.hold": "held for the next batch update",
+    "outbound.reply": "replied",
+}
 
 
 def timeline(session: Session, message: Message) -> list[Event]:
@@ -123,32 +143,66 @@ def timeline(session: Session, message: Message) -> list[Event]:
         outbound = Outbound.candidate_id == message.candidate_id
     else:
         inbound, outbound = Message.id == message.id, Outbound.reply_to_message_id == message.id
-    rows = session.execute(select(Message.id, Message.received_at, Message.subject, Message.intent,
-                                  Message.lane, Message.state).where(inbound)
-                           .order_by(Message.received_at.desc()).limit(200))
+    rows = session.execute(
+        select(Message.id, Message.received_at, Message.subject, Message.intent, Message.lane, Message.state)
+        .where(inbound)
+        .order_by(Message.received_at.desc())
+        .limit(200)
+    )
     message_ids = []
     for mid, at, subject, intent, lane, state in rows:
         message_ids.append(mid)
-        events.append(Event(at, "inbound", subject or "(no subject)",
-                            f"{intent or 'unclassified'} · {lane or 'no lane'} · {state}", message_id=mid))
+        events.append(
+            Event(
+                at,
+                "inbound",
+                subject or "(no subject)",
+                f"{intent or 'unclassified'} · {lane or 'no lane'} · {state}",
+                message_id=mid,
+            )
+        )
     for out in session.scalars(select(Outbound).where(outbound).order_by(Outbound.created_at.desc()).limit(200)):
-        events.append(Event(out.sent_at or out.created_at, out.kind if out.kind in ("batch", "ack") else "reply",
-                            out.subject, str(out.state), outbound=out))
+        events.append(
+            Event(
+                out.sent_at or out.created_at,
+                out.kind if out.kind in ("batch", "ack") else "reply",
+                out.subject,
+                str(out.state),
+                outbound=out,
+            )
+        )
     targets = [and_(AuditEvent.target_type == "message", AuditEvent.target_id.in_(message_ids))] if message_ids else []
     if message.application_id is not None:
-        targets.append(and_(AuditEvent.target_type == "application",
-                            AuditEvent.target_id == message.application_id))
+        targets.append(and_(AuditEvent.target_type == "application", AuditEvent.target_id == message.application_id))
     if targets:
-        audits = session.execute(select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.user_id)
-                                 .where(or_(*targets)).order_by(AuditEvent.at.desc()).limit(200))
+        audits = session.execute(
+            select(AuditEvent, User.name)
+            .outerjoin(User, User.id == AuditEvent.user_id)
+            .where(or_(*targets))
+            .order_by(AuditEvent.at.desc())
+            .limit(200)
+        )
         for event, who in audits:
             who = who or "Triage"
             if event.action == "application.stage":
-                events.append(Event(event.at, "stage", f"Stage {event.details.get('from_stage')} → "
-                                    f"{event.details.get('to_stage')}", f"by {who}"))
+                events.append(
+                    Event(
+                        event.at,
+                        "stage",
+                        f"Stage {event.details.get('from_stage')} → {event.details.get('to_stage')}",
+                        f"by {who}",
+                    )
+                )
             elif event.action in _ACTION_WORDS:
-                events.append(Event(event.at, "action", f"{_ACTION_WORDS[event.action]} by {who}",
-                                    _action_detail(event), message_id=event.target_id))
+                events.append(
+                    Event(
+                        event.at,
+                        "action",
+                        f"{_ACTION_WORDS[event.action]} by {who}",
+                        _action_detail(event),
+                        message_id=event.target_id,
+                    )
+                )
     events.sort(key=lambda e: e.at)
     return events
 
@@ -168,8 +222,11 @@ def _action_detail(event: AuditEvent) -> str:
 
 
 def replies_to(session: Session, message_id: int) -> list[Outbound]:
-    return list(session.scalars(select(Outbound).where(Outbound.reply_to_message_id == message_id)
-                                .order_by(Outbound.created_at)))
+    return list(
+        session.scalars(
+            select(Outbound).where(Outbound.reply_to_message_id == message_id).order_by(Outbound.created_at)
+        )
+    )
 
 
 def role_overview(session: Session, role_ids: list[int], now: datetime) -> dict[int, dict]:
@@ -177,14 +234,17 @@ def role_overview(session: Session, role_ids: list[int], now: datetime) -> dict[
     out = {rid: {"stages": {s.value: 0 for s in AppStage}, "chasers_week": 0} for rid in role_ids}
     if not role_ids:
         return out
-    for rid, stage, n in session.execute(select(Application.role_id, Application.stage, func.count())
-                                         .where(Application.role_id.in_(role_ids))
-                                         .group_by(Application.role_id, Application.stage)):
+    for rid, stage, n in session.execute(
+        select(Application.role_id, Application.stage, func.count())
+        .where(Application.role_id.in_(role_ids))
+        .group_by(Application.role_id, Application.stage)
+    ):
         out[rid]["stages"][str(stage)] = n
     week = now - timedelta(days=7)
-    for rid, n in session.execute(select(Message.role_id, func.count())
-                                  .where(Message.role_id.in_(role_ids), Message.is_chaser.is_(True),
-                                         Message.received_at >= week)
-                                  .group_by(Message.role_id)):
+    for rid, n in session.execute(
+        select(Message.role_id, func.count())
+        .where(Message.role_id.in_(role_ids), Message.is_chaser.is_(True), Message.received_at >= week)
+        .group_by(Message.role_id)
+    ):
         out[rid]["chasers_week"] = n
     return out

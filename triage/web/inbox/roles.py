@@ -1,4 +1,5 @@
 """The roles page: each role's pipeline by stage, lanes, chasers this week, the next batch update."""
+
 from __future__ import annotations
 
 from flask import abort, render_template
@@ -17,8 +18,9 @@ from triage.web.services import db
 def _next_batches(role_ids: list[int]) -> dict[int, Batch]:
     """The earliest draft or scheduled batch update that covers each role."""
     found: dict[int, Batch] = {}
-    pending = db().scalars(select(Batch).where(Batch.state.in_((BatchState.draft, BatchState.scheduled)))
-                           .order_by(Batch.next_update_on))
+    pending = db().scalars(
+        select(Batch).where(Batch.state.in_((BatchState.draft, BatchState.scheduled))).order_by(Batch.next_update_on)
+    )
     wanted = set(role_ids)
     for batch in pending:
         for rid in batch.role_ids or []:
@@ -33,9 +35,15 @@ def roles():
     session = db()
     rows = users.roles_for(session, user())
     ids = [r.id for r in rows]
-    return render_template("inbox/roles.html", roles=rows, overview=role_overview(session, ids, utcnow()),
-                           counts=lane_counts(session, visible()), batches=_next_batches(ids),
-                           lanes=LANES, stages=[s.value for s in AppStage])
+    return render_template(
+        "inbox/roles.html",
+        roles=rows,
+        overview=role_overview(session, ids, utcnow()),
+        counts=lane_counts(session, visible()),
+        batches=_next_batches(ids),
+        lanes=LANES,
+        stages=[s.value for s in AppStage],
+    )
 
 
 def role(role_id: int):
@@ -44,6 +52,12 @@ def role(role_id: int):
     job = session.get(JobRole, role_id)
     if job is None or not users.can_see_role(session, user(), role_id):
         abort(404)  # a role you may not see looks like one that does not exist
-    return render_template("inbox/role.html", role=job, overview=role_overview(session, [role_id], utcnow())[role_id],
-                           counts=lane_counts(session, {role_id}), batch=_next_batches([role_id]).get(role_id),
-                           lanes=LANES, stages=[s.value for s in AppStage])
+    return render_template(
+        "inbox/role.html",
+        role=job,
+        overview=role_overview(session, [role_id], utcnow())[role_id],
+        counts=lane_counts(session, {role_id}),
+        batch=_next_batches([role_id]).get(role_id),
+        lanes=LANES,
+        stages=[s.value for s in AppStage],
+    )

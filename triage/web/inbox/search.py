@@ -1,4 +1,5 @@
 """Search: PostgreSQL full-text search over a message and its candidate; ILIKE on other databases."""
+
 from __future__ import annotations
 
 import re
@@ -14,9 +15,11 @@ from triage.db import Candidate, Message
 # are written into the SQL, not bound, so the planner can match a query to the index. The body is
 # capped because a tsvector holds at most 1 MB and an index expression that raised would refuse
 # the row at intake.
-MESSAGE_DOCUMENT = ("to_tsvector('simple'::regconfig, coalesce({t}subject, '') || ' ' || "
-                    "left(coalesce({t}body_text, ''), 100000) || ' ' || "
-                    "coalesce({t}original_from_name, '') || ' ' || coalesce({t}original_from_address, ''))")
+MESSAGE_DOCUMENT = (
+    "to_tsvector('simple'::regconfig, coalesce({t}subject, '') || ' ' || "
+    "left(coalesce({t}body_text, ''), 100000) || ' ' || "
+    "coalesce({t}original_from_name, '') || ' ' || coalesce({t}original_from_address, ''))"
+)
 CANDIDATE_DOCUMENT = "to_tsvector('simple'::regconfig, coalesce({t}name, '') || ' ' || {t}email)"
 MAX_WORDS = 8
 # Letters, digits and the joiners of addresses and hyphenated names; anything else separates
@@ -58,10 +61,13 @@ def _full_text(q: str) -> ColumnElement[bool]:
 
 def _substring(q: str) -> ColumnElement[bool]:
     pattern = f"%{_escape_like(q)}%"
-    candidates = select(Candidate.id).where(or_(Candidate.name.ilike(pattern, escape="\\"),
-                                                Candidate.email.ilike(pattern, escape="\\")))
-    return or_(Message.subject.ilike(pattern, escape="\\"),
-               Message.body_text.ilike(pattern, escape="\\"),
-               Message.original_from_address.ilike(pattern, escape="\\"),
-               Message.original_from_name.ilike(pattern, escape="\\"),
-               Message.candidate_id.in_(candidates))
+    candidates = select(Candidate.id).where(
+        or_(Candidate.name.ilike(pattern, escape="\\"), Candidate.email.ilike(pattern, escape="\\"))
+    )
+    return or_(
+        Message.subject.ilike(pattern, escape="\\"),
+        Message.body_text.ilike(pattern, escape="\\"),
+        Message.original_from_address.ilike(pattern, escape="\\"),
+        Message.original_from_name.ilike(pattern, escape="\\"),
+        Message.candidate_id.in_(candidates),
+    )
