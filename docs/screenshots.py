@@ -5,7 +5,8 @@
 Runs `triage up --demo` in a throwaway TRIAGE_VAR_DIR on free ports (SQLite, embedded Redis, the
 local sink, as `make run` does), waits until the demo's mail has gone through the pipeline, then
 drives Debian's Chromium (TRIAGE_CHROMIUM, default /usr/bin/chromium; nothing is downloaded) and
-writes docs/inbox.png, docs/message.png, docs/reply-preview.png and docs/roles.png.
+writes docs/inbox.png, docs/message.png, docs/reply-preview.png, docs/reply-template.png (the composer
+filled from the Status update template), docs/inbox-phone.png (390 px wide) and docs/roles.png.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
 DEMO_DONE = re.compile(r"demo: .* (\d+) emails through the HTTP intake \((\d+) failed\)")
 FEED_SECONDS = 900  # feeding ~770 emails through HTTP on a busy 2-core machine
 PROCESS_SECONDS = 600  # the worker finishing what was fed
@@ -195,6 +197,17 @@ def shoot(base_url: str, email: str, password: str, message_id: int) -> None:
         reply_preview(page)
         save(page, "reply-preview")
 
+        page.goto(f"{base_url}/messages/{message_id}")
+        page.locator("#template").select_option(label="status update · Status update")
+        expect(page.locator("#reply-body")).not_to_have_value("")
+        page.locator("#reply-title").evaluate("heading => heading.scrollIntoView({block: 'start'})")
+        save(page, "reply-template")
+
+        page.set_viewport_size(PHONE)
+        page.goto(base_url + "/?lane=today")
+        save(page, "inbox-phone")
+        page.set_viewport_size(VIEWPORT)
+
         page.goto(base_url + "/roles")
         save(page, "roles")
         browser.close()
@@ -247,7 +260,8 @@ def main() -> None:
         if not up.stop():
             raise SystemExit(f"triage up did not stop cleanly (status {up.process.returncode}):\n{up.tail()}")
     print('triage up stopped cleanly (it printed "Triage stopped.")')
-    print("wrote " + ", ".join(f"docs/{n}.png" for n in ("inbox", "message", "reply-preview", "roles")))
+    names = ("inbox", "message", "reply-preview", "reply-template", "inbox-phone", "roles")
+    print("wrote " + ", ".join(f"docs/{n}.png" for n in names))
 
 
 if __name__ == "__main__":

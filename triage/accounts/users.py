@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from triage.accounts.passwords import hash_password, hash_token, needs_rehash, new_token, verify_password
+from triage.accounts.passwords import hash_password, needs_rehash, new_token, verify_password
 from triage.config import Settings
 from triage.db import ApiToken, JobRole, LoginFailure, User, UserRole, audit, role_members
 from triage.db.base import utcnow
@@ -70,16 +70,6 @@ def create_token(session: Session, user: User, name: str) -> str:
     session.flush()
     audit.record(session, user.id, "token.create", "user", user.id, name=name)
     return token
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-    )
-    if row is None or not row.user.active:
-        return None
-    row.last_used_at = utcnow()
-    return row.user
 
 
 def visible_role_ids(session: Session, user: User) -> set[int] | None:
