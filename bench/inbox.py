@@ -179,7 +179,11 @@ def measure(url: str, n_requests: int, n_roles: int, seed: int = 11) -> dict[str
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as var:
         settings = config.load(
-            {"TRIAGE_VAR_DIR": var, "DATABASE_URL": url, "TRIAGE_SECRET_KEY": "bench-secret-key-0123456789"}
+            {
+                "TRIAGE_VAR_DIR": var,
+                "DATABASE_URL": url,
+                "TRIAGE_SECRET_KEY": "bench-secret-key-0123456789-abcdefghij-klmnop",
+            }
         )
         app = create_app(settings)
         database = app.extensions["triage.database"]

@@ -354,7 +354,7 @@ def main() -> None:
         "DATABASE_URL": url,
         "REDIS_URL": redis_url,
         "TRIAGE_VAR_DIR": str(var),
-        "TRIAGE_SECRET_KEY": "bench-secret-key-0123456789",
+        "TRIAGE_SECRET_KEY": "bench-secret-key-0123456789-abcdefghij-klmnop",
     }
     settings = config.load(env)
     runs = []

@@ -200,7 +200,7 @@ def main() -> None:
         REDIS_URL=redis_url,
         SMTP_URL=f"smtp://127.0.0.1:{sink.port}",
         TRIAGE_VAR_DIR=str(var),
-        TRIAGE_SECRET_KEY="bench-secret-key-0123456789",
+        TRIAGE_SECRET_KEY="bench-secret-key-0123456789-abcdefghij-klmnop",
         TRIAGE_FROM_ADDRESS="jobs@acme.example",
     )
     settings = config.load(env)

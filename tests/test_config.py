@@ -5,9 +5,11 @@ import pytest
 from triage import config
 from triage.errors import ConfigError
 
+KEY = "kq3W9v2LrT8mZ1xYb6NcP4sHd7JfGa0E"  # 32 characters, none repeated much: a fine key
+
 
 def load(tmp_path, **env):
-    return config.load({"TRIAGE_VAR_DIR": str(tmp_path), "TRIAGE_SECRET_KEY": "x" * 32, **env})
+    return config.load({"TRIAGE_VAR_DIR": str(tmp_path), "TRIAGE_SECRET_KEY": KEY, **env})
 
 
 def test_defaults_are_the_embedded_parts(tmp_path):
@@ -35,6 +37,7 @@ def test_postgresql_url_uses_psycopg3(tmp_path):
         ("TRIAGE_PORT", "70000", "out of range"),
         ("TRIAGE_MAX_MESSAGE_MB", "0", "out of range"),
         ("TRIAGE_SECRET_KEY", "short", "too short"),
+        ("TRIAGE_LOGIN_MAX_DELAY_SECONDS", "0", "out of range"),
         ("TRIAGE_INBOUND_ADDRESSES", "jobs@x.com, not-an-address", "not an email address"),
         ("TRIAGE_BASE_URL", "ftp://x", "must start with http"),
         ("TRIAGE_TLS_CERT", "/nonexistent/cert.pem", "no such file"),
@@ -57,6 +60,44 @@ def test_password_in_url_is_not_echoed(tmp_path):
 def test_generated_secret_key_survives_restart(tmp_path):
     first = config.load({"TRIAGE_VAR_DIR": str(tmp_path)}).secret_key
     assert config.load({"TRIAGE_VAR_DIR": str(tmp_path)}).secret_key == first
+
+
+def test_generated_secret_key_is_private_to_its_owner(tmp_path):
+    config.load({"TRIAGE_VAR_DIR": str(tmp_path)})
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "change-me-to-a-long-random-string",  # the old docker-compose.yml's
+        "please-CHANGE-ME-before-going-to-production",
+        "your-secret-key-here-0123456789abcdef",
+        "secret",
+        "changeme",
+    ],
+)
+def test_a_placeholder_secret_key_is_refused_naming_the_variable(tmp_path, key):
+    with pytest.raises(ConfigError, match="TRIAGE_SECRET_KEY"):
+        load(tmp_path, TRIAGE_SECRET_KEY=key)
+
+
+def test_a_secret_key_under_32_characters_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="TRIAGE_SECRET_KEY is too short"):
+        load(tmp_path, TRIAGE_SECRET_KEY=KEY[:31])
+
+
+def test_a_weak_key_in_the_key_file_is_refused_naming_the_variable(tmp_path):
+    (tmp_path / "secret_key").write_text("short")
+    with pytest.raises(ConfigError, match="TRIAGE_SECRET_KEY"):
+        config.load({"TRIAGE_VAR_DIR": str(tmp_path)})
+
+
+def test_the_compose_file_takes_the_secret_key_from_an_env_file():
+    from triage import ROOT
+
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "env_file: .env" in compose and "TRIAGE_SECRET_KEY:" not in compose
 
 
 def test_cli_reports_bad_setting_and_exits_2(tmp_path):

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from triage import config, create_app
 from triage.accounts import users as accounts
-from triage.accounts.passwords import hash_password
-from triage.db import User
+from triage.dates import moment
+from triage.db import User, UserRole
 from triage.errors import ConfigError, TriageError
 
 
@@ -107,17 +107,15 @@ def users() -> None:
     """Manage users and API tokens."""
 
 
+ROLES = click.Choice([role.value for role in UserRole])
+PASSWORD_HELP = "At least 10 characters, not a common password, not the email; prompted when omitted."
+
+
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default="")
-@click.option("--role", type=click.Choice(["admin", "recruiter", "line_manager"]), default="admin", show_default=True)
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="At least 10 characters; prompted when omitted.",
-)
+@click.option("--role", type=ROLES, default="admin", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help=PASSWORD_HELP)
 @click.option("--if-missing", is_flag=True, help="Succeed quietly when the user already exists.")
 @with_appcontext
 def users_create(email: str, name: str, role: str, password: str, if_missing: bool) -> None:
@@ -144,11 +142,87 @@ def users_list() -> None:
             click.echo(f"{user.id}\t{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
 
 
-@users.command("token")
+def _change_user(email: str, change, done: str) -> None:
+    """Apply `change(session, user)` to the user EMAIL and commit, or fail with the reason."""
+    with app_database().session() as session:
+        try:
+            user = accounts.by_email(session, email)
+            change(session, user)
+        except TriageError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(f"{user.email}: {done}")
+
+
+@users.command("password")
+@click.argument("email")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True, help=PASSWORD_HELP)
+@with_appcontext
+def users_password(email: str, password: str) -> None:
+    """Set EMAIL's password; their open sessions end."""
+    _change_user(email, lambda session, user: accounts.set_password(session, user, password), "password changed")
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=ROLES)
+@with_appcontext
+def users_role(email: str, role: str) -> None:
+    """Give EMAIL another ROLE; their open sessions end."""
+    _change_user(email, lambda session, user: accounts.set_role(session, user, role), f"now {role}")
+
+
+@users.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def users_deactivate(email: str) -> None:
+    """Stop EMAIL from logging in; their open sessions end and their API tokens stop working."""
+    _change_user(email, accounts.deactivate, "deactivated")
+
+
+@users.command("activate")
+@click.argument("email")
+@with_appcontext
+def users_activate(email: str) -> None:
+    """Let a deactivated EMAIL log in again."""
+    _change_user(email, accounts.activate, "active")
+
+
+@users.command("tokens")
+@click.argument("email")
+@with_appcontext
+def users_tokens(email: str) -> None:
+    """List EMAIL's API tokens: id, name, created, last used, revoked."""
+    with app_database().session() as session:
+        try:
+            user = accounts.by_email(session, email)
+        except TriageError as exc:
+            raise click.ClickException(str(exc)) from None
+        for token in accounts.tokens_of(session, user):
+            used = moment(token.last_used_at) if token.last_used_at else "never used"
+            state = f"revoked {moment(token.revoked_at)}" if token.revoked_at else "active"
+            click.echo(f"{token.id}\t{token.name}\tcreated {moment(token.created_at)}\t{used}\t{state}")
+
+
+class TokenGroup(click.Group):
+    """`token EMAIL [--name N]` still makes a token, as it did before `token revoke`."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] != "--help":
+            args = ["create", *args]
+        return super().parse_args(ctx, args)
+
+
+@users.group("token", cls=TokenGroup)
+def users_token() -> None:
+    """Make (`token EMAIL`) or revoke API bearer tokens."""
+
+
+@users_token.command("create")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True)
 @with_appcontext
-def users_token(email: str, name: str) -> None:
+def users_token_create(email: str, name: str) -> None:
     """Make an API bearer token for EMAIL (shown once)."""
 
     with app_database().session() as session:
@@ -158,6 +232,29 @@ def users_token(email: str, name: str) -> None:
         token = accounts.create_token(session, user, name)
         session.commit()
     click.echo(token)
+
+
+@users_token.command("revoke")
+@click.argument("token_id", required=False, type=int)
+@click.option("--email", help="With --name: the token's owner.")
+@click.option("--name", help="With --email: revoke the owner's unrevoked tokens of this name.")
+@with_appcontext
+def users_token_revoke(token_id: int | None, email: str | None, name: str | None) -> None:
+    """Revoke the token TOKEN_ID (see `triage users tokens EMAIL`), or --email E --name N.
+
+    Web processes remember a token for up to 10 seconds: it stops working within that.
+    """
+    if (token_id is None) == (email is None or name is None):
+        raise click.UsageError("give either TOKEN_ID or both --email and --name")
+    with app_database().session() as session:
+        try:
+            owner = accounts.by_email(session, email) if email else None
+            revoked = accounts.revoke_tokens(session, token_id=token_id, user=owner, name=name)
+        except TriageError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        for token in revoked:
+            click.echo(f"revoked token {token.id} ({token.name})")
 
 
 @users.command("demo-admin")
@@ -174,7 +271,7 @@ def users_demo_admin() -> None:
             if user is None:
                 accounts.create_user(session, email, "Demo Admin", password, "admin")
             else:
-                user.password_hash = hash_password(password)
+                accounts.set_password(session, user, password)
             session.commit()
             login_file.write_text(f"{email} {password}\n")
             login_file.chmod(0o600)

@@ -38,6 +38,7 @@ class Settings:
     session_idle_hours: int = 12
     login_max_attempts: int = 5
     login_window_seconds: int = 300
+    login_max_delay_seconds: int = 60
     models_dir: Path = Path("models")
     model_name: str | None = None
     tls_cert: Path | None = None
@@ -125,19 +126,62 @@ def _addresses(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
     return items
 
 
+# Keys that ship in examples, compose files and tutorials: anyone can sign a session with them.
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        "change-me-to-a-long-random-string",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "secretkey",
+        "supersecret",
+        "super-secret-key",
+        "your-secret-key",
+        "your-secret-key-here",
+        "dev",
+        "development",
+        "development-key",
+        "dev-secret-key",
+        "default",
+        "password",
+        "changeme",
+        "insecure",
+        "test",
+        "testing",
+    }
+)
+PLACEHOLDER_MARKERS = ("change-me", "change_me", "changeme", "change me", "replace-me", "replaceme", "your-secret")
+MIN_SECRET_KEY_LENGTH = 32  # token_urlsafe(48) gives 64 characters; a 32-character key is the floor
+
+
+def check_secret_key(key: str, origin: str = "TRIAGE_SECRET_KEY") -> str:
+    """Return `key`, or raise ConfigError when it is a placeholder, a known default or too short."""
+    lowered = key.strip().lower()
+    if lowered in KNOWN_SECRET_KEYS or any(marker in lowered for marker in PLACEHOLDER_MARKERS):
+        raise ConfigError(
+            f"{origin} is a placeholder or a well-known default; anyone could forge a login with it. "
+            "Generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"{origin} is too short (at least {MIN_SECRET_KEY_LENGTH} random characters). "
+            "Generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    return key
+
+
 def _secret_key(env: Mapping[str, str], var_dir: Path) -> str:
     configured = env.get("TRIAGE_SECRET_KEY")
     if configured:
-        if len(configured) < 16:
-            raise ConfigError("TRIAGE_SECRET_KEY is too short (at least 16 characters)")
-        return configured
+        return check_secret_key(configured)
     # One machine, no configuration: keep a generated key under var/ so sessions survive restarts.
     key_file = var_dir / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
+        return check_secret_key(key_file.read_text().strip(), f"TRIAGE_SECRET_KEY (unset, so {key_file})")
     key = secrets.token_urlsafe(48)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    # Created private (0600) from the start, never readable by others even for a moment.
+    with os.fdopen(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(key)
     return key
 
 
@@ -197,6 +241,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         session_idle_hours=_int(env, "TRIAGE_SESSION_IDLE_HOURS", 12, 1, 24 * 30),
         login_max_attempts=_int(env, "TRIAGE_LOGIN_MAX_ATTEMPTS", 5, 1, 1000),
         login_window_seconds=_int(env, "TRIAGE_LOGIN_WINDOW_SECONDS", 300, 1, 86400),
+        login_max_delay_seconds=_int(env, "TRIAGE_LOGIN_MAX_DELAY_SECONDS", 60, 1, 86400),
         outbox_give_up_hours=_float(env, "TRIAGE_OUTBOX_GIVE_UP_HOURS", 48.0, 0.01, 24 * 30),
         outbox_lease_seconds=_int(env, "TRIAGE_OUTBOX_LEASE_SECONDS", 30, 5, 3600),
         outbox_chunk=_int(env, "TRIAGE_OUTBOX_CHUNK", 100, 1, 10_000),

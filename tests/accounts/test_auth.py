@@ -43,7 +43,7 @@ def test_logout_ends_the_session(client, make_user, login):
     assert client.get("/").status_code == 302
 
 
-def test_throttling_after_repeated_failures(client, make_user, login, settings):
+def test_throttling_after_repeated_failures(client, make_user, login, settings, clock):
     user = make_user()
     for _ in range(settings.login_max_attempts):
         login(user, "wrong password!")
@@ -108,6 +108,38 @@ def test_login_redirect_stays_on_this_site(client, make_user):
         "/login?next=//evil.example.com/", data={"email": "r@example.com", "password": PASSWORD, "csrf_token": token}
     )
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "quoted_next",
+    [
+        "%2F%09%2Fevil.example",  # the audit's: "/<tab>/evil.example", which a browser reads as //evil.example
+        "%2F%0A%2Fevil.example",
+        "%2F%0D%2Fevil.example",
+        "%2F%5Cevil.example",  # "/\\evil.example"
+        "%5C%5Cevil.example",
+        "https%3A%2F%2Fevil.example%2F",
+        "javascript%3Aalert(1)",
+        "%2F%2F%2Fevil.example",
+    ],
+)
+def test_login_redirect_refuses_a_path_a_browser_reads_as_another_site(client, make_user, quoted_next):
+    make_user(email="r@example.com")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        f"/login?next={quoted_next}", data={"email": "r@example.com", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_login_redirect_follows_a_local_path(client, make_user):
+    make_user(email="r@example.com")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login?next=%2Froles%2F7%3Flane%3Dtoday",
+        data={"email": "r@example.com", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/roles/7?lane=today"
 
 
 class TestApiTokens:

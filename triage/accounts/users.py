@@ -1,25 +1,25 @@
-"""Users, logins, API tokens and who may see which role."""
+"""Users, their sessions and API tokens, and who may see which role."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage.accounts.passwords import hash_password, needs_rehash, new_token, verify_password
-from triage.config import Settings
-from triage.db import ApiToken, JobRole, LoginFailure, User, UserRole, audit, role_members
+from triage.accounts.passwords import check_policy, hash_password, new_token
+from triage.db import ApiToken, JobRole, User, UserRole, audit, role_members
 from triage.db.base import utcnow
-from triage.errors import BadInput, Forbidden
-
-
-class Throttled(Forbidden):
-    """Too many failed logins for this address or e-mail; try again later."""
+from triage.errors import BadInput, NotFound
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFound(f"no user {normalize_email(email)}")
+    return user
 
 
 def create_user(
@@ -30,6 +30,7 @@ def create_user(
         raise BadInput(f"{email!r} is not an email address")
     if session.scalar(select(User).where(User.email == email)):
         raise BadInput(f"a user {email} already exists")
+    check_policy(password, email)
     try:
         user = User(email=email, name=name.strip() or email, password_hash=hash_password(password), role=UserRole(role))
     except ValueError as exc:
@@ -40,27 +41,52 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, settings: Settings, email: str, password: str, remote_addr: str) -> User | None:
-    """Return the user for a correct login; record failures; raise Throttled when over the limit."""
-    email = normalize_email(email)
-    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    failures = session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.at >= since, (LoginFailure.email == email) | (LoginFailure.remote_addr == remote_addr))
-    )
-    if failures >= settings.login_max_attempts:
-        raise Throttled("too many failed logins; try again in a few minutes")
-    user = session.scalar(select(User).where(User.email == email))
-    if user is None or not user.active or not verify_password(user.password_hash if user else None, password):
-        session.add(LoginFailure(email=email, remote_addr=remote_addr))
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
-    audit.record(session, user.id, "user.login", "user", user.id)
-    return user
+def end_sessions(user: User) -> None:
+    """End every login session of `user` (each carries the version it was opened with)."""
+    # In SQL, not in Python: two changes at once still leave a version no session holds.
+    user.session_version = User.session_version + 1
+
+
+def set_password(session: Session, user: User, password: str, actor_id: int | None = None) -> None:
+    """Change the password (checked against the policy) and end the user's sessions."""
+    check_policy(password, user.email)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    session.flush()
+    audit.record(session, actor_id, "user.password", "user", user.id)
+
+
+def set_role(session: Session, user: User, role: UserRole | str, actor_id: int | None = None) -> None:
+    """Give `user` another role; open sessions end, so no page is served under the old one."""
+    try:
+        role = UserRole(role)
+    except ValueError:
+        raise BadInput(f"{role!r} is not a role ({', '.join(r.value for r in UserRole)})") from None
+    if role == user.role:
+        return
+    before = user.role
+    user.role = role
+    end_sessions(user)
+    session.flush()
+    audit.record(session, actor_id, "user.role", "user", user.id, before=str(before), after=str(role))
+
+
+def deactivate(session: Session, user: User, actor_id: int | None = None) -> None:
+    """Stop `user` from logging in and end the sessions already open (their tokens stop too)."""
+    if not user.active:
+        return
+    user.active = False
+    end_sessions(user)
+    session.flush()
+    audit.record(session, actor_id, "user.deactivate", "user", user.id)
+
+
+def activate(session: Session, user: User, actor_id: int | None = None) -> None:
+    if user.active:
+        return
+    user.active = True
+    session.flush()
+    audit.record(session, actor_id, "user.activate", "user", user.id)
 
 
 def create_token(session: Session, user: User, name: str) -> str:
@@ -72,14 +98,49 @@ def create_token(session: Session, user: User, name: str) -> str:
     return token
 
 
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def revoke_tokens(
+    session: Session,
+    token_id: int | None = None,
+    user: User | None = None,
+    name: str | None = None,
+    actor_id: int | None = None,
+) -> list[ApiToken]:
+    """Revoke one token by id, or every unrevoked token called `name` of `user`; return those revoked."""
+    if token_id is not None:
+        query = select(ApiToken).where(ApiToken.id == token_id)
+    elif user is not None and name:
+        query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.name == name)
+    else:
+        raise BadInput("say which token: its id, or the user's email and the token's name")
+    rows = [row for row in session.scalars(query.order_by(ApiToken.id)) if row.revoked_at is None]
+    if not rows:
+        raise NotFound("no such unrevoked token")
+    now = utcnow()
+    for row in rows:
+        row.revoked_at = now
+        audit.record(session, actor_id, "token.revoke", "api_token", row.id, owner_id=row.user_id, name=row.name)
+    session.flush()
+    return rows
+
+
 def visible_role_ids(session: Session, user: User) -> set[int] | None:
-    """The roles `user` may see: None means all (admins and recruiters)."""
+    """The roles `user` may see: None means all (admins and recruiters).
+
+    A line manager sees the messages, emails and batches of these roles only: in the web inbox
+    and the API alike, never a message with no role (an unknown sender, the Review lane), which
+    is the recruiters' to match.
+    """
     if user.role in (UserRole.admin, UserRole.recruiter):
         return None
     return set(session.scalars(select(role_members.c.role_id).where(role_members.c.user_id == user.id)))
 
 
-def can_see_role(session: Session, user: User, role_id: int) -> bool:
+def can_see_role(session: Session, user: User, role_id: int | None) -> bool:
+    """Whether `user` may see a role's objects; role_id None (no role) only for those who see all."""
     visible = visible_role_ids(session, user)
     return visible is None or role_id in visible
 

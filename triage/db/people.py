@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from triage.db.base import Base, utcnow
@@ -39,6 +39,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(Moment)
+    # Part of every login session; bumping it (logout, password or role change, deactivation)
+    # ends all of this user's sessions, copied cookies included.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     roles: Mapped[list[JobRole]] = relationship(secondary=role_members, back_populates="members")
 
@@ -63,17 +66,17 @@ class ApiToken(Base):
 
 
 class LoginFailure(Base):
-    """Failed logins, shared by every web process, for throttling."""
+    """Recent failed logins of one key (an account or a client address), shared by every web process.
+
+    One row per key, changed by compare-and-swap, so parallel guesses cannot all slip under the limit.
+    """
 
     __tablename__ = "login_failures"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320))
-    remote_addr: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
-    __table_args__ = (
-        Index("ix_login_failures_email_at", "email", "at"),
-        Index("ix_login_failures_addr_at", "remote_addr", "at"),
-    )
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # "account:<email>" / "address:<ip>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(Moment)
+    __table_args__ = (Index("ix_login_failures_last_failed_at", "last_failed_at"),)
 
 
 class JobRole(Base):

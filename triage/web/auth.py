@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
@@ -11,8 +12,8 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from triage.accounts import users
-from triage.db import User
+from triage.accounts import logins, throttle, users
+from triage.db import User, audit
 from triage.web.services import db, settings
 
 bp = Blueprint("auth", __name__)
@@ -35,7 +36,9 @@ class SessionUser:
         self.is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.row.id)
+        # What the session keeps: the id and the user's session version, so that bumping the
+        # version (logout, password or role change, deactivation) refuses every copy of the cookie.
+        return f"{self.row.id}:{self.row.session_version}"
 
     def __getattr__(self, name):
         return getattr(self.row, name)
@@ -50,9 +53,32 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    user = db().get(User, int(user_id)) if user_id.isdigit() else None
-    return SessionUser(user) if user and user.active else None
+def _load_user(session_id: str):
+    """The session's user, if still active and the session's version is the user's current one."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None  # also a cookie from before session versions: log in again
+    user = db().get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return SessionUser(user)
+
+
+def local_target(target: str) -> str | None:
+    """`target` if it is a path on this site, else None.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so "/", tab,
+    "/evil.example" leads to another site: control characters, whitespace and backslashes are
+    refused, as is anything with a scheme or a host.
+    """
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ch == "\\" or ch.isspace() or not ch.isprintable() for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def admin_required(view):
@@ -71,23 +97,24 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        session_db = db()
+        # Stale throttle rows go in a transaction of their own, never holding a login's rows.
+        logins.sweep(session_db, settings())
+        session_db.commit()
         try:
-            user = users.authenticate(
-                db(), settings(), form.email.data, form.password.data, request.remote_addr or "unknown"
-            )
-        except users.Throttled as exc:
-            db().commit()
-            return render_template("login.html", form=form, error=str(exc)), 429
-        db().commit()
+            attempt = logins.begin(session_db, settings(), form.email.data, request.remote_addr or "unknown")
+        except throttle.Throttled as exc:
+            session_db.rollback()
+            page = render_template("login.html", form=form, error=str(exc))
+            return page, 429, {"Retry-After": str(exc.retry_after)}
+        session_db.commit()  # the attempt counts before the password is checked: parallel guesses see it
+        user = logins.finish(session_db, settings(), attempt, form.password.data)
+        session_db.commit()
         if user:
             session.clear()
             session.permanent = True  # expires after the idle lifetime (12 h by default)
             login_user(SessionUser(user))
-            target = request.args.get("next", "")
-            # Only local paths: never redirect to another site after login.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("home.index")
-            return redirect(target)
+            return redirect(local_target(request.args.get("next", "")) or url_for("home.index"))
         flash("Wrong email or password.")
         status = 401
     elif request.method == "POST":
@@ -98,6 +125,11 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """End this session and every other copy of it (the user's session version moves on)."""
+    user = current_user.row
+    users.end_sessions(user)
+    audit.record(db(), user.id, "user.logout", "user", user.id)
+    db().commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

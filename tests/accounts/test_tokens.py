@@ -1,0 +1,82 @@
+"""API tokens from the command line: list, revoke by id or by name, audited; the API refuses a
+revoked token."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from triage.accounts import users
+from triage.cli import cli
+from triage.db import ApiToken, AuditEvent
+
+
+@pytest.fixture
+def issued(db_session, make_user):
+    """(user, clear token, token row) for a token called "ci"."""
+    user = make_user(email="rita@example.com")
+    clear = users.create_token(db_session, user, "ci")
+    db_session.commit()
+    return user, clear, db_session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_tokens_lists_each_token_with_its_id_and_name(runner, issued):
+    _, _, row = issued
+    result = runner.invoke(cli, ["users", "tokens", "rita@example.com"])
+    assert result.output.split("\t")[:2] == [str(row.id), "ci"]
+
+
+def test_revoke_by_id_revokes_the_token(runner, issued, db_session):
+    _, _, row = issued
+    runner.invoke(cli, ["users", "token", "revoke", str(row.id)])
+    db_session.expire_all()
+    assert db_session.get(ApiToken, row.id).revoked_at is not None
+
+
+def test_revoke_by_email_and_name_revokes_the_token(runner, issued, db_session):
+    _, _, row = issued
+    runner.invoke(cli, ["users", "token", "revoke", "--email", "rita@example.com", "--name", "ci"])
+    db_session.expire_all()
+    assert db_session.get(ApiToken, row.id).revoked_at is not None
+
+
+def test_revoking_a_token_is_audited(runner, issued, db_session):
+    _, _, row = issued
+    runner.invoke(cli, ["users", "token", "revoke", str(row.id)])
+    events = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "token.revoke")).all()
+    assert [(e.target_type, e.target_id) for e in events] == [("api_token", row.id)]
+
+
+def test_revoking_an_unknown_token_fails_with_the_reason(runner, issued):
+    result = runner.invoke(cli, ["users", "token", "revoke", "9999"])
+    assert result.exit_code == 1 and "no such unrevoked token" in result.output
+
+
+def test_token_with_an_email_still_makes_a_token(runner, issued):
+    result = runner.invoke(cli, ["users", "token", "rita@example.com", "--name", "deploy"])
+    assert result.output.startswith("trg_")
+
+
+def test_the_api_refuses_a_token_revoked_from_the_cli(client, runner, issued):
+    _, clear, row = issued
+    runner.invoke(cli, ["users", "token", "revoke", str(row.id)])
+    assert client.get("/api/v1/roles", headers=_bearer(clear)).status_code == 401
+
+
+def test_the_api_refuses_a_revoked_token_it_had_remembered_once_the_cache_expires(app, client, runner, issued):
+    from triage.web.api import TokenCache
+
+    _, clear, row = issued
+    app.extensions["triage.token_cache"] = TokenCache(ttl=0.2)
+    assert client.get("/api/v1/roles", headers=_bearer(clear)).status_code == 200  # now remembered
+    runner.invoke(cli, ["users", "token", "revoke", str(row.id)])
+    deadline = time.monotonic() + 10
+    while client.get("/api/v1/roles", headers=_bearer(clear)).status_code != 401:
+        assert time.monotonic() < deadline, "the revoked token still works"
+        time.sleep(0.05)
