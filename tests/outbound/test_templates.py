@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -80,10 +81,89 @@ def test_html_body_escapes_candidate_data(db_session, make_application):
     assert rendered.body_html == "<p>Hi &lt;b&gt;Eve&lt;/b&gt;</p>"
 
 
-def test_sandbox_blocks_python_internals(db_session, make_application):
-    template = save(db_session, body_text="{{ first_name.__class__.__mro__ }}")
-    with pytest.raises(BadInput):
+def test_sandbox_blocks_python_internals(db_session):
+    with pytest.raises(BadInput, match="attribute access"):
+        save(db_session, body_text="{{ first_name.__class__.__mro__ }}")
+
+
+# Each of these held a worker from seconds to minutes before templates were walked first.
+RUNAWAY = {
+    "power": ("{{ 9**(9**8) }}", r"the \*\* operator is not allowed"),
+    "nested loops": (
+        "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+        "loops .* are not allowed",
+    ),
+    "repeated string": ('{{ "x" * 10**9 }}', r"arithmetic \(the \* operator\) is not allowed"),
+    "multiplied string": ('{{ "x" * 1000000000 }}', "the number 1000000000 is too large"),
+    "huge literal": ("{{ " + "9" * 4000 + " }}", "is too large for an email template"),
+    "literal past Python's limit": ("{{ " + "9" * 5000 + " }}", "too large for an email template"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNAWAY))
+def test_validate_refuses_a_template_that_could_run_away(name):
+    source, reason = RUNAWAY[name]
+    errors = templates.validate("feedback", "Hi {{ first_name }}", source, None)
+    assert [e for e in errors if re.search(reason, e)], errors
+
+
+def test_calling_range_is_refused_by_name():
+    assert "text body: calling range() is not allowed in email templates" in templates.validate(
+        "feedback", "Hi", "{{ range(10) }}", None
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("{% set a = first_name %}{{ a }}", "{% set %} is not allowed"),
+        ("{{ first_name|center(1000000) }}", "the filter |center is not allowed"),
+        ("{{ first_name[0] }}", "indexing"),
+        ("{% autoescape false %}{{ first_name }}{% endautoescape %}", "{% autoescape %} is not allowed"),
+        ("{% macro m() %}x{% endmacro %}{{ m() }}", "macros are not allowed"),
+        ("{{ first_name + first_name }}", "arithmetic (the + operator)"),
+        ("{{ " + "(" * 200 + "first_name" + ")" * 200 + " }}", "nested too deeply"),
+    ],
+)
+def test_validate_refuses_what_an_email_template_does_not_need(source, reason):
+    assert any(reason in e for e in templates.validate("feedback", "Hi", source, None))
+
+
+def test_placeholders_conditions_and_simple_filters_are_allowed():
+    source = (
+        "{% if stage == 'interviewed' and first_name is defined %}Dear {{ first_name|title }}{% else %}Hello"
+        "{% endif %}, {{ role_title|upper ~ ' (' ~ role_reference ~ ')' }} {{ stage in ['offer', 'hired'] }}"
+    )
+    assert (
+        templates.validate("feedback", "Hi {{ first_name|default('there') }}", source, "<p>{{ full_name }}</p>") == []
+    )
+
+
+def test_a_stored_template_that_could_run_away_is_refused_at_render(db_session, make_application):
+    # Written straight to the table, as only a hand edit (or a row older than the walk) could be.
+    template = Template(name="runaway", kind="feedback", subject="Hi", body_text="{{ 9**(9**8) }}")
+    db_session.add(template)
+    db_session.commit()
+    with pytest.raises(BadInput, match=r"'runaway' cannot be rendered: text body: the \*\* operator is not allowed"):
         templates.render(template, templates.context_for(make_application()))
+
+
+def test_a_render_past_the_output_cap_is_refused(db_session, make_application):
+    template = save(db_session, body_text="{{ full_name }}" * 2000)
+    application = make_application(name="A" * 100)  # 2,000 × 100 characters: twice the cap
+    with pytest.raises(BadInput, match="would make a text body over 100 KB"):
+        templates.render(template, templates.context_for(application))
+
+
+def test_a_filter_given_arguments_it_cannot_use_is_refused_not_a_crash(db_session, make_application):
+    template = save(db_session, body_text="{{ first_name|truncate(1) }}")
+    with pytest.raises(BadInput, match="cannot fill its text body"):
+        templates.render(template, templates.context_for(make_application()))
+
+
+@pytest.mark.parametrize("kind", list(templates.DEFAULT_NAMES), ids=lambda kind: kind.value)
+def test_every_shipped_template_passes_the_walk(kind):
+    assert templates.validate(kind, *templates.read_default(kind)) == []
 
 
 FAR = date(2099, 12, 11)  # a Friday, never in the past for the reply checks

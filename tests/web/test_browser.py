@@ -68,8 +68,9 @@ class Watch:
 def browse(chromium, live_server):
     contexts = []
 
-    def open_as(user, password: str = PASSWORD):
-        context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    def open_as(user, password: str = PASSWORD, **options):
+        """Log `user` in; `options` go to the browser context (timezone_id="Pacific/Auckland"...)."""
+        context = chromium.new_context(viewport={"width": 1400, "height": 900}, **options)
         contexts.append(context)
         page = context.new_page()
         watch = Watch(page, live_server)
@@ -165,6 +166,14 @@ def test_line_manager_sees_only_their_roles(browse, make_user, make_role, make_m
     assert "Mine to answer" in text and "Not for you" not in text and theirs.reference not in text
     response = page.goto(f"{watch.origin}/messages/{other.id}")
     assert response.status == 404
+
+
+def test_the_batch_form_sends_the_browsers_time_zone(browse, make_user, make_role):
+    make_role("Staff Nurse")
+    page, watch = browse(make_user(), timezone_id="Pacific/Auckland")
+    page.goto(watch.origin + "/batches/")
+    expect(page.locator("#tz")).to_have_value("Pacific/Auckland")
+    assert watch.console == []  # a script the page policy blocked would say so here
 
 
 HOSTILE = {

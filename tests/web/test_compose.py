@@ -37,3 +37,24 @@ def test_a_shipped_template_with_the_next_update_date_opens_filled(open_composer
 def test_a_template_the_role_cannot_fill_says_which_value_is_missing(open_composer):
     status, page = open_composer("Status update", next_update_on=None)
     assert status == 200 and 'role="alert"' in page and "{{ next_update_date }}" in page and "Hello Grace" not in page
+
+
+def test_a_stored_template_that_could_run_away_is_refused_in_the_composer(
+    client, login, make_user, make_role, make_application, make_candidate, make_message, db_session
+):
+    # Written straight to the table: save() refuses it, but an old or hand-edited row must not run.
+    template = Template(name="Runaway", kind="reply", subject="Re", body_text="{{ 9**(9**8) }}")
+    db_session.add(template)
+    db_session.commit()
+    message = make_message(application=make_application(make_role(), make_candidate("Grace Hopper")))
+    login(make_user())
+    response = client.get(f"/messages/{message.id}/compose?template={template.id}", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "the ** operator is not allowed in email templates" in response.get_data(
+        as_text=True
+    )
+
+
+def test_a_template_choice_that_is_not_an_id_is_a_400(client, login, make_user, make_role, make_message):
+    message = make_message(role=make_role())
+    login(make_user())
+    assert client.get(f"/messages/{message.id}/compose?template=%C2%B2").status_code == 400

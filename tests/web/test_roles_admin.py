@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 
 def test_roles_page_shows_pipeline_chasers_and_next_update(
     client, login, make_user, make_role, make_application, make_message
@@ -50,6 +52,19 @@ def test_audit_page_shows_who_did_what(client, login, make_user, make_role, make
     client.post(f"/messages/{message.id}/archive", data={"csrf_token": csrf()})
     page = client.get("/admin/audit?action=message.").get_data(as_text=True)
     assert "<code>message.archive</code>" in page and admin.name in page and f"message {message.id}" in page
+
+
+def test_audit_page_filtered_by_a_user_keeps_that_user_selected(client, login, make_user):
+    admin = make_user("admin")
+    login(admin)
+    page = client.get(f"/admin/audit?user={admin.id}").get_data(as_text=True)
+    assert f'<option value="{admin.id}" selected>' in page
+
+
+@pytest.mark.parametrize("query", ["page=abc", "page=0", "user=²", "target=message:x"])
+def test_audit_page_refuses_a_bad_filter_with_a_400(client, login, make_user, query):
+    login(make_user("admin"))
+    assert client.get(f"/admin/audit?{query}").status_code == 400
 
 
 def test_users_page_lists_users(client, login, make_user):

@@ -4,7 +4,9 @@ Jinja2's SandboxedEnvironment with StrictUndefined rather than a home-made {plac
 syntax: it is a well-kept library, the .html body gets autoescaping (a candidate called
 "<b>Ann</b>" stays text), `jinja2.meta` lists every variable a template uses so an unknown
 placeholder is refused at save time, and the sandbox keeps an admin-edited template from
-reaching Python internals. Templates see plain strings only.
+reaching Python internals. Templates see plain strings only, and may only print them: outbound/
+sandbox.py refuses loops, calls, arithmetic and the rest before a template is saved or compiled,
+so no template can hold the server's CPU or memory.
 
 One placeholder set (PLACEHOLDERS) for every use: batches and acknowledgements fill it with
 `context_for(application)`, the reply composer with `reply_context(message, user)`. A value
@@ -26,8 +28,7 @@ import functools
 from dataclasses import dataclass
 from datetime import date
 
-from jinja2 import StrictUndefined, TemplateError, meta
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, meta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ from triage import ROOT, dates
 from triage.db import Application, JobRole, Message, Template, TemplateKind, User, audit
 from triage.db.base import utcnow
 from triage.errors import BadInput
-from triage.outbound import mime
+from triage.outbound import mime, sandbox
 
 PLACEHOLDERS: dict[str, str] = {
     "first_name": "the candidate's first name",
@@ -58,8 +59,7 @@ DEFAULT_NAMES = {
     TemplateKind.request_info: "Request for information",
 }
 
-_text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-_html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
+_text_env, _html_env = sandbox.TEXT, sandbox.HTML
 
 
 def validate(kind: str, subject: str, body_text: str, body_html: str | None) -> list[str]:
@@ -74,19 +74,14 @@ def validate(kind: str, subject: str, body_text: str, body_html: str | None) -> 
     if not body_text.strip():
         errors.append("the text body is empty")
     used: dict[str, set[str]] = {}
-    for part, source, env in (
-        ("subject", subject, _text_env),
-        ("text body", body_text, _text_env),
-        ("HTML body", body_html, _html_env),
-    ):
+    for part, source, env in _parts(subject, body_text, body_html):
         if not source:
             continue
-        try:
-            names = meta.find_undeclared_variables(env.parse(source))
-            env.from_string(source)  # unknown filters and tests only show when compiled
-        except TemplateError as exc:
-            errors.append(f"{part}: {exc.message or exc}")
+        tree, refused = sandbox.read(env, source)
+        errors.extend(f"{part}: {problem}" for problem in refused)
+        if refused:
             continue
+        names = meta.find_undeclared_variables(tree)  # only once the walk has refused what could run away
         used[part] = names
         for name in sorted(names - PLACEHOLDERS.keys()):
             errors.append(f"{part}: unknown placeholder {{{{ {name} }}}} (known: {', '.join(sorted(PLACEHOLDERS))})")
@@ -163,22 +158,34 @@ class Compiled:
         if missing:
             raise BadInput("; ".join(f"needs {' and '.join(names)}, but {why}" for why, names in missing.items()))
         return Rendered(
-            self.subject.render(context).strip(),
-            self.body_text.render(context),
-            self.body_html.render(context) if self.body_html is not None else None,
+            sandbox.fill(self.subject, context, "subject").strip(),
+            sandbox.fill(self.body_text, context, "text body"),
+            sandbox.fill(self.body_html, context, "HTML body") if self.body_html is not None else None,
         )
+
+
+def _parts(subject: str, body_text: str, body_html: str | None) -> tuple:
+    return (("subject", subject, _text_env), ("text body", body_text, _text_env), ("HTML body", body_html, _html_env))
 
 
 @functools.lru_cache(maxsize=64)
 def _compile(subject: str, body_text: str, body_html: str | None) -> Compiled:
-    sources = ((subject, _text_env), (body_text, _text_env), (body_html, _html_env))
-    uses = frozenset().union(*(meta.find_undeclared_variables(env.parse(source)) for source, env in sources if source))
-    return Compiled(
-        _text_env.from_string(subject),
-        _text_env.from_string(body_text),
-        _html_env.from_string(body_html) if body_html else None,
-        uses,
-    )
+    """Compile the parts that pass the same walk as `validate`: a row edited in the database gets no further."""
+    built: dict[str, object] = {}
+    uses: set[str] = set()
+    refused: list[str] = []
+    for part, source, env in _parts(subject, body_text, body_html):
+        if part == "HTML body" and not source:
+            continue
+        tree, problems = sandbox.read(env, source or "")
+        if problems:
+            refused.extend(f"{part}: {problem}" for problem in problems)
+            continue
+        uses |= meta.find_undeclared_variables(tree)
+        built[part] = env.from_string(tree)
+    if refused:
+        raise BadInput(f"cannot be rendered: {'; '.join(refused)}")
+    return Compiled(built["subject"], built["text body"], built.get("HTML body"), frozenset(uses))
 
 
 def compiled(template: Template) -> Compiled:

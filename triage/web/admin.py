@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from sqlalchemy import func, select
 
 from triage.db import AuditEvent, User
+from triage.web import params
 from triage.web.auth import admin_required
 from triage.web.services import db
 
@@ -24,9 +25,8 @@ def audit():
     action = request.args.get("action", "").strip()
     user_id = request.args.get("user", "")
     target = request.args.get("target", "").strip()
-    page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1 or (user_id and not user_id.isdigit()):
-        abort(400, "page and user must be numbers")
+    page = params.integer(request.args.get("page"), "page", default=1)
+    user_id = params.integer(user_id, "user")
     query = select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.user_id)
     if action:
         query = query.where(AuditEvent.action.startswith(action, autoescape=True))
@@ -35,12 +35,12 @@ def audit():
     if target:
         kind, _, target_id = target.partition(":")
         query = query.where(AuditEvent.target_type == kind)
-        if target_id.isdigit():
-            query = query.where(AuditEvent.target_id == int(target_id))
+        if target_id:
+            query = query.where(AuditEvent.target_id == params.integer(target_id, "target id"))
     rows = list(
         db().execute(
             query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-            .offset((int(page) - 1) * PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE + 1)
         )
     )
@@ -50,7 +50,7 @@ def audit():
         "admin/audit.html",
         rows=rows[:PAGE_SIZE],
         more=len(rows) > PAGE_SIZE,
-        page=int(page),
+        page=page,
         action=action,
         user_id=user_id,
         target=target,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -13,6 +14,7 @@ from triage.db import Application, AppStage, Batch, Template, TemplateKind, User
 from triage.errors import BadInput, TriageError
 from triage.outbound import batches, delivery, dispatch
 from triage.outbound import templates as email_templates  # `templates` is a view here
+from triage.web import params
 from triage.web.services import db, redis, settings
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
@@ -42,21 +44,20 @@ def _own(batch_id: int) -> Batch:
 
 def _form_choice() -> dict:
     form = request.form
-    role_ids = [int(r) for r in form.getlist("role_ids") if r.isdigit()]
+    role_ids = [params.integer(r, "role") for r in form.getlist("role_ids") if r]
     for role_id in role_ids:
         if not users.can_see_role(db(), _user(), role_id):
             abort(404)
-    try:
-        next_update = date.fromisoformat(form.get("next_update_on", ""))
-    except ValueError:
-        raise BadInput("choose the date of the next update") from None
-    template_id = form.get("template_id", "")
-    if not template_id.isdigit():
+    next_update = params.day(form.get("next_update_on"), "the date of the next update")
+    if next_update is None:
+        raise BadInput("choose the date of the next update")
+    template_id = params.integer(form.get("template_id"), "template")
+    if template_id is None:
         raise BadInput("choose a template")
     return {
         "role_ids": role_ids,
         "stages": form.getlist("stages"),
-        "template_id": int(template_id),
+        "template_id": template_id,
         "next_update_on": next_update,
         "override": form.get("override") == "on",
     }
@@ -124,10 +125,7 @@ def create():
         choice = _form_choice()
         batch = batches.create(db(), **choice, user_id=_user().id)
         if request.form.get("send_at"):
-            when = datetime.fromisoformat(request.form["send_at"])
-            if when.tzinfo is None:  # the browser sends local time with the offset it knows
-                offset = request.form.get("tz_offset_minutes", "")
-                when = _with_offset(when, offset)
+            when = _send_at(request.form)
             batches.schedule(db(), batch.id, when, _user().id)
             db().commit()
             dispatch.enqueue_scheduled(redis(), batch)
@@ -148,15 +146,39 @@ def _safe_choice() -> dict:
         return _page_defaults()
 
 
-def _with_offset(when: datetime, offset: str) -> datetime:
+def _send_at(form) -> datetime:
+    """The form's local time to send, in the browser's time zone (static/batches.js fills it in).
+
+    The zone's name comes first: an offset is only right for today's side of a daylight-saving
+    change. Without either (no JavaScript), the time is read in the server's zone, as the form says.
+    """
     try:
-        minutes = int(offset)
+        when = datetime.fromisoformat(form["send_at"])
     except ValueError:
-        return when.astimezone()  # the server's zone, as the form says when no offset came
-    return when.replace(tzinfo=timezone(timedelta(minutes=-minutes)))
+        raise BadInput("the time to send must look like 2026-12-11T09:00") from None
+    if not params.EARLIEST <= when.date() <= params.LATEST:
+        raise BadInput(f"the time to send must be from {params.EARLIEST} to {params.LATEST}")
+    if when.tzinfo is not None:
+        return when
+    zone = _zone(form.get("tz", ""))
+    if zone is not None:
+        return when.replace(tzinfo=zone)
+    minutes = params.integer(form.get("tz_offset_minutes"), "the time zone offset", low=-1439, high=1439)
+    if minutes is None:
+        return when.astimezone()
+    return when.replace(tzinfo=timezone(timedelta(minutes=-minutes)))  # getTimezoneOffset() is UTC − local
 
 
-@bp.get("/<int:batch_id>")
+def _zone(name: str) -> ZoneInfo | None:
+    if not name or len(name) > 64:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):  # not a zone this server knows: fall back to the offset
+        return None
+
+
+@bp.get(f"/<{params.ID}:batch_id>")
 @login_required
 def show(batch_id: int):
     batch = _own(batch_id)
@@ -168,14 +190,14 @@ def show(batch_id: int):
     )
 
 
-@bp.get("/<int:batch_id>/progress")
+@bp.get(f"/<{params.ID}:batch_id>/progress")
 @login_required
 def progress(batch_id: int):
     _own(batch_id)
     return render_template("batches/_progress.html", p=batches.progress(db(), batch_id))
 
 
-@bp.post("/<int:batch_id>/retry")
+@bp.post(f"/<{params.ID}:batch_id>/retry")
 @login_required
 def retry(batch_id: int):
     _own(batch_id)
@@ -186,7 +208,7 @@ def retry(batch_id: int):
     return redirect(url_for("batches.show", batch_id=batch_id))
 
 
-@bp.post("/<int:batch_id>/cancel")
+@bp.post(f"/<{params.ID}:batch_id>/cancel")
 @login_required
 def cancel(batch_id: int):
     _own(batch_id)
@@ -222,7 +244,7 @@ def templates():
 
 
 @bp.route("/templates/new", methods=["GET", "POST"], defaults={"template_id": None})
-@bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
+@bp.route(f"/templates/<{params.ID}:template_id>", methods=["GET", "POST"])
 @login_required
 def edit_template(template_id: int | None):
     template = db().get(Template, template_id) if template_id else None
@@ -268,11 +290,8 @@ def edit_template(template_id: int | None):
 def template_preview():
     """Live preview: the form as it stands, rendered for a real candidate (htmx fragment)."""
     fields = {k: request.form.get(k, "") for k in ("kind", "subject", "body_text", "body_html")}
-    application_id = request.form.get("application_id", "")
-    return render_template(
-        "batches/_template_preview.html",
-        preview=_render_preview(fields, int(application_id) if application_id.isdigit() else None),
-    )
+    application_id = params.integer(request.form.get("application_id"), "application_id")
+    return render_template("batches/_template_preview.html", preview=_render_preview(fields, application_id))
 
 
 def _render_preview(fields: dict, application_id: int | None) -> dict:

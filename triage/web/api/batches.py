@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import jsonify, request, url_for
 from sqlalchemy import select
@@ -11,32 +11,16 @@ from triage.accounts import users
 from triage.db import Batch
 from triage.errors import BadInput, NotFound
 from triage.outbound import batches, delivery, dispatch
+from triage.web import params
 from triage.web.api import api_user, bp, openapi, token_required
 from triage.web.services import db, redis, settings
 
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadInput("send a JSON object")
-    return data
+MAX_LIMIT = 500  # batches listed at once
+MAX_SAMPLES = 50  # emails rendered in a preview
 
 
-def _date(value, name: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise BadInput(f"{name} must be a date like 2026-12-11") from None
-
-
-def _moment(value, name: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput(f"{name} must be a date-time with a time zone, like 2026-12-11T09:00:00+01:00") from None
-    if when.tzinfo is None:
-        raise BadInput(f"{name} must carry a time zone")
-    return when
+def _body(*, required: bool = True) -> dict:
+    return params.json_object(request.get_json(silent=True), required=required)
 
 
 def _visible(role_ids: list[int]) -> list[int]:
@@ -49,27 +33,25 @@ def _visible(role_ids: list[int]) -> list[int]:
 def _choice(data: dict) -> dict:
     """The roles × stages × template × date a batch is about, from a request body."""
     if "roles" in data:
-        role_ids = batches.role_ids_for(db(), [str(r) for r in data["roles"]])
+        role_ids = batches.role_ids_for(db(), params.strings(data["roles"], "roles"))
+    elif "role_ids" in data:
+        role_ids = params.identifiers(data["role_ids"], "role_ids")
     else:
-        role_ids = data.get("role_ids")
-        if not isinstance(role_ids, list) or not all(isinstance(r, int) for r in role_ids):
-            raise BadInput("role_ids must be a list of role ids (or give roles: references)")
+        raise BadInput("give role_ids (role ids), or roles (references)")
     if "template" in data:
-        template_id = batches.template_named(db(), str(data["template"])).id
-    elif isinstance(data.get("template_id"), int):
-        template_id = data["template_id"]
+        template_id = batches.template_named(db(), params.text(data["template"], "template")).id
     else:
+        template_id = params.integer(data.get("template_id"), "template_id")
+    if template_id is None:
         raise BadInput("give template_id, or template (a name or a kind)")
-    stages = data.get("stages")
-    if not isinstance(stages, list) or not all(isinstance(s, str) for s in stages):
-        raise BadInput("stages must be a list of stage names")
-    if "next_update_on" not in data:
+    next_update_on = params.day(data.get("next_update_on"), "next_update_on")
+    if next_update_on is None:
         raise BadInput("next_update_on is required")
     return {
         "role_ids": _visible(role_ids),
-        "stages": stages,
+        "stages": params.strings(data.get("stages"), "stages"),
         "template_id": template_id,
-        "next_update_on": _date(data["next_update_on"], "next_update_on"),
+        "next_update_on": next_update_on,
         "override": bool(data.get("override", False)),
     }
 
@@ -88,10 +70,14 @@ def _own(batch_id: int) -> Batch:
     return batch
 
 
-def _start(batch: Batch, data: dict) -> tuple[dict, int]:
-    """Send now, or schedule when `send_at` is given; commit, then hand the work to RQ."""
-    if data.get("send_at"):
-        batches.schedule(db(), batch.id, _moment(data["send_at"], "send_at"), api_user().id)
+def _send_at(data: dict) -> datetime | None:
+    return params.moment(data["send_at"], "send_at") if data.get("send_at") else None
+
+
+def _start(batch: Batch, send_at: datetime | None) -> tuple[dict, int]:
+    """Send now, or schedule at `send_at`; commit, then hand the work to RQ."""
+    if send_at is not None:
+        batches.schedule(db(), batch.id, send_at, api_user().id)
         db().commit()
         dispatch.enqueue_scheduled(redis(), batch)
         return _progress(batch.id), 202
@@ -103,7 +89,7 @@ def _start(batch: Batch, data: dict) -> tuple[dict, int]:
 @token_required
 def preview_batch():
     data = _body()
-    limit = min(int(data.get("limit", 3)), 50)
+    limit = params.integer(data.get("limit"), "limit", default=3, high=MAX_SAMPLES)
     return jsonify(batches.preview(db(), **_choice(data), user_id=api_user().id, limit=limit))
 
 
@@ -111,10 +97,11 @@ def preview_batch():
 @token_required
 def create_batch():
     data = _body()
-    batch = batches.create(db(), **_choice(data), user_id=api_user().id)
+    choice, send_at = _choice(data), _send_at(data)  # both checked before the draft is committed
+    batch = batches.create(db(), **choice, user_id=api_user().id)
     db().commit()
-    if data.get("send") or data.get("send_at"):
-        body, status = _start(batch, data)
+    if data.get("send") or send_at is not None:
+        body, status = _start(batch, send_at)
     else:
         body, status = _progress(batch.id), 201
     return jsonify(body), status, {"Location": body["url"]}
@@ -123,26 +110,27 @@ def create_batch():
 @bp.get("/batches")
 @token_required
 def list_batches():
-    rows = db().scalars(select(Batch).order_by(Batch.id.desc()).limit(min(int(request.args.get("limit", 50)), 500)))
+    limit = params.integer(request.args.get("limit"), "limit", default=50, high=MAX_LIMIT)
+    rows = db().scalars(select(Batch).order_by(Batch.id.desc()).limit(limit))
     visible = users.visible_role_ids(db(), api_user())
     return jsonify(batches=[_progress(b.id) for b in rows if visible is None or set(b.role_ids) <= visible])
 
 
-@bp.get("/batches/<int:batch_id>")
+@bp.get(f"/batches/<{params.ID}:batch_id>")
 @token_required
 def get_batch(batch_id: int):
     _own(batch_id)
     return jsonify(_progress(batch_id))
 
 
-@bp.post("/batches/<int:batch_id>/send")
+@bp.post(f"/batches/<{params.ID}:batch_id>/send")
 @token_required
 def send_batch(batch_id: int):
-    body, status = _start(_own(batch_id), request.get_json(silent=True) or {})
+    body, status = _start(_own(batch_id), _send_at(_body(required=False)))
     return jsonify(body), status
 
 
-@bp.post("/batches/<int:batch_id>/retry")
+@bp.post(f"/batches/<{params.ID}:batch_id>/retry")
 @token_required
 def retry_batch(batch_id: int):
     _own(batch_id)
@@ -152,7 +140,7 @@ def retry_batch(batch_id: int):
     return jsonify({**_progress(batch_id), "retried": len(ids)}), 202
 
 
-@bp.post("/batches/<int:batch_id>/cancel")
+@bp.post(f"/batches/<{params.ID}:batch_id>/cancel")
 @token_required
 def cancel_batch(batch_id: int):
     _own(batch_id)
@@ -185,7 +173,17 @@ _ERRORS = {
 openapi.add_paths(
     {
         "/batches": {
-            "get": {"summary": "Recent batches with their progress", "responses": {"200": {"description": "batches"}}},
+            "get": {
+                "summary": "Recent batches with their progress, newest first",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+                    }
+                ],
+                "responses": {"200": {"description": "batches"}, "400": _ERRORS["400"], "401": _ERRORS["401"]},
+            },
             "post": {
                 "summary": "Create a batched status update; send it now (send: true) or at send_at",
                 "requestBody": {
@@ -219,7 +217,27 @@ openapi.add_paths(
                 "summary": "How many candidates a batch would write to, the skips and why, and the first emails",
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchChoice"}}},
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "allOf": [
+                                    {"$ref": "#/components/schemas/BatchChoice"},
+                                    {
+                                        "type": "object",
+                                        "properties": {
+                                            "limit": {
+                                                "type": "integer",
+                                                "minimum": 1,
+                                                "maximum": MAX_SAMPLES,
+                                                "default": 3,
+                                                "description": "how many emails to render",
+                                            }
+                                        },
+                                    },
+                                ]
+                            }
+                        }
+                    },
                 },
                 "responses": {
                     "200": {
@@ -252,6 +270,17 @@ openapi.add_paths(
             "post": {
                 "summary": "Send a draft now, or schedule it (body: {send_at})",
                 "parameters": _ID,
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"send_at": {"type": "string", "format": "date-time"}},
+                            }
+                        }
+                    },
+                },
                 "responses": {"202": {"description": "started", "content": _PROGRESS}, **_ERRORS},
             }
         },

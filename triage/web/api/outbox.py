@@ -7,9 +7,12 @@ from sqlalchemy import select
 
 from triage.accounts import users
 from triage.db import Outbound, OutboxState
-from triage.errors import BadInput, NotFound
+from triage.errors import NotFound
+from triage.web import params
 from triage.web.api import api_user, bp, openapi, token_required
 from triage.web.services import db
+
+MAX_LIMIT = 500
 
 
 def outbound_json(row: Outbound) -> dict:
@@ -40,22 +43,23 @@ def _visible(query):
 @bp.get("/outbox")
 @token_required
 def list_outbox():
+    args = request.args
     query = select(Outbound).order_by(Outbound.id.desc())
-    if request.args.get("state"):
-        try:
-            query = query.where(Outbound.state == OutboxState(request.args["state"]))
-        except ValueError:
-            raise BadInput(f"state must be one of {', '.join(s.value for s in OutboxState)}") from None
-    if request.args.get("batch_id", "").isdigit():
-        query = query.where(Outbound.batch_id == int(request.args["batch_id"]))
-    if request.args.get("before", "").isdigit():
-        query = query.where(Outbound.id < int(request.args["before"]))
-    limit = min(max(int(request.args.get("limit", "50") or 50), 1), 500)
+    state = params.choice(args.get("state"), "state", [s.value for s in OutboxState])
+    if state:
+        query = query.where(Outbound.state == OutboxState(state))
+    batch_id = params.integer(args.get("batch_id"), "batch_id")
+    if batch_id is not None:
+        query = query.where(Outbound.batch_id == batch_id)
+    before = params.integer(args.get("before"), "before")
+    if before is not None:
+        query = query.where(Outbound.id < before)
+    limit = params.integer(args.get("limit"), "limit", default=50, high=MAX_LIMIT)
     rows = list(db().scalars(_visible(query).limit(limit)))
     return jsonify(outbox=[outbound_json(r) for r in rows], next_before=rows[-1].id if len(rows) == limit else None)
 
 
-@bp.get("/outbox/<int:outbound_id>")
+@bp.get(f"/outbox/<{params.ID}:outbound_id>")
 @token_required
 def get_outbound(outbound_id: int):
     row = db().scalar(_visible(select(Outbound).where(Outbound.id == outbound_id)))
@@ -92,14 +96,18 @@ openapi.add_paths(
                         "in": "query",
                         "schema": {"type": "string", "enum": [s.value for s in OutboxState]},
                     },
-                    {"name": "batch_id", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "batch_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                     {
                         "name": "before",
                         "in": "query",
-                        "schema": {"type": "integer"},
+                        "schema": {"type": "integer", "minimum": 1},
                         "description": "page: ids below this",
                     },
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+                    },
                 ],
                 "responses": {
                     "200": {
@@ -116,7 +124,7 @@ openapi.add_paths(
                             }
                         },
                     },
-                    "400": {"description": "bad filter"},
+                    "400": {"description": "a parameter of the wrong type or out of range"},
                     "401": {"description": "no valid token"},
                 },
             }

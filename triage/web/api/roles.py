@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from triage.accounts import users
 from triage.db import Application, JobRole
 from triage.errors import NotFound
+from triage.web import params
 from triage.web.api import api_user, bp, token_required
 from triage.web.services import db
 
@@ -31,7 +32,7 @@ def list_roles():
     return jsonify(roles=[role_json(r) for r in users.roles_for(db(), api_user())])
 
 
-@bp.get("/roles/<int:role_id>")
+@bp.get(f"/roles/<{params.ID}:role_id>")
 @token_required
 def get_role(role_id: int):
     role = db().get(JobRole, role_id)

@@ -16,6 +16,7 @@ from triage.errors import BadInput
 from triage.inbox import operations
 from triage.outbound import dispatch, mime
 from triage.outbound import templates as email_templates  # `templates` is a list in the views
+from triage.web import params
 from triage.web.inbox import bp
 from triage.web.inbox.common import LANE_KEYS, filters_from_url, is_htmx, message_or_404, user, visible
 from triage.web.inbox.queries import LANES, lane_counts, neighbours
@@ -119,8 +120,9 @@ def compose(message_id: int):
     message = message_or_404(message_id)
     subject, body, problem = mime.reply_subject(message.subject), "", None
     template_id = request.args.get("template", "")
-    if template_id.isdigit():
-        template = db().get(Template, int(template_id))
+    chosen = params.integer(template_id, "template")
+    if chosen is not None:
+        template = db().get(Template, chosen)
         if template is None:
             abort(404)
         try:

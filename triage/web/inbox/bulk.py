@@ -8,6 +8,7 @@ from flask_login import login_required
 from triage.db.base import utcnow
 from triage.errors import BadInput
 from triage.inbox import operations
+from triage.web import params
 from triage.web.inbox import bp
 from triage.web.inbox.common import LANE_KEYS, user, visible
 from triage.web.services import db
@@ -24,7 +25,7 @@ _WORDS = {
 @bp.post("/messages/bulk")
 @login_required
 def bulk():
-    ids = [i for i in request.form.getlist("ids") if i.isdigit()]
+    ids = params.identifiers(request.form.getlist("ids"), "ids")
     if not ids:
         raise BadInput("select at least one message")
     if len(ids) > MAX_BULK:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, g, request, url_for
@@ -12,7 +11,9 @@ from werkzeug.exceptions import HTTPException
 
 from triage.accounts import users
 from triage.db import Message, User
+from triage.errors import BadInput
 from triage.inbox.operations import INTENTS
+from triage.web import params
 from triage.web.inbox.queries import LANES, PAGE_SIZE, Filters
 from triage.web.services import db
 
@@ -43,16 +44,6 @@ def message_or_404(message_id: int, options: tuple = ()) -> Message:
     return message
 
 
-def _date(args: MultiDict, name: str) -> date | None:
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"{name} must be a date like 2026-11-25")
-
-
 def filters_from_request() -> Filters:
     """Read lane, role, intent, q, since, until and page from the query string (400 when invalid)."""
     return _filters(request.args)
@@ -67,36 +58,22 @@ def filters_from_url(url: str | None) -> Filters | None:
         return None
     try:
         return _filters(MultiDict(parse_qsl(parts.query)))
-    except HTTPException:
+    except (BadInput, HTTPException):
         return None  # a hand-edited address: no lane to highlight
 
 
 def _filters(args: MultiDict) -> Filters:
-    lane = args.get("lane", "today")
-    if lane not in LANE_KEYS:
-        abort(400, f"unknown lane {lane!r}")
-    intent = args.get("intent") or None
-    if intent and intent not in INTENTS:
-        abort(400, f"unknown intent {intent!r}")
-    role_id = args.get("role") or None
-    if role_id is not None:
-        if not role_id.isdigit():
-            abort(400, "role must be a number")
-        role_id = int(role_id)
-        roles = visible()
-        if roles is not None and role_id not in roles:
-            abort(404)
-    page = args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 100_000 // PAGE_SIZE:
-        abort(400, "page out of range")
+    role_id = params.integer(args.get("role"), "role")
+    if role_id is not None and (roles := visible()) is not None and role_id not in roles:
+        abort(404)
     return Filters(
-        lane=lane,
+        lane=params.choice(args.get("lane"), "lane", LANE_KEYS, default="today"),
         role_id=role_id,
-        intent=intent,
-        q=args.get("q", "").strip()[:200],
-        since=_date(args, "since"),
-        until=_date(args, "until"),
-        page=int(page),
+        intent=params.choice(args.get("intent"), "intent", INTENTS),
+        q=args.get("q", "").replace("\x00", " ").strip()[:200],  # PostgreSQL takes no NUL in a string
+        since=params.day(args.get("since"), "since"),
+        until=params.day(args.get("until"), "until"),
+        page=params.integer(args.get("page"), "page", default=1, high=100_000 // PAGE_SIZE),
     )
 
 
