@@ -14,6 +14,7 @@ from triage.accounts import users
 from triage.db import Message
 from triage.errors import BadInput, Forbidden, NotFound, TooLarge
 from triage.intake import http
+from triage.web import params
 from triage.web.api import api_user, bp, openapi, token_required
 from triage.web.services import database, db, redis, settings
 
@@ -111,21 +112,14 @@ def _redis():
         return None
 
 
-@bp.get("/messages/<int:message_id>")
+@bp.get(f"/messages/<{params.ID}:message_id>")
 @token_required
 def get_message(message_id: int):
     message = db().get(Message, message_id)
-    if (
-        message is None
-        or (message.role_id is None and not _sees_all())
-        or (message.role_id is not None and not users.can_see_role(db(), api_user(), message.role_id))
-    ):
+    # As in the web inbox: a line manager sees their roles' messages, not those with no role.
+    if message is None or not users.can_see_role(db(), api_user(), message.role_id):
         raise NotFound(f"no message {message_id}")
     return jsonify(message_json(message))
-
-
-def _sees_all() -> bool:
-    return users.visible_role_ids(db(), api_user()) is None
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -247,7 +241,11 @@ openapi.add_paths(
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
                     },
                     "401": {"description": "no valid token"},
-                    "404": {"description": "no such message, or not yours", "content": _ERROR},
+                    "404": {
+                        "description": "no such message, or not yours (a line manager sees only their roles' "
+                        "messages, not those with no role)",
+                        "content": _ERROR,
+                    },
                 },
             }
         },

@@ -43,7 +43,8 @@ def show(message_id: int):
     message = message_or_404(
         message_id, (joinedload(Message.candidate), joinedload(Message.role), joinedload(Message.application))
     )
-    previous_id, next_id = neighbours(session, message, visible())
+    roles = visible()  # the timeline, the replies and the neighbours stay within the viewer's roles
+    previous_id, next_id = neighbours(session, message, roles)
     html = original_html(message.raw) if message.has_html else None
     blocked = sanitize(html).blocked_images if html else 0
     templates = list(session.scalars(select(Template).order_by(Template.kind, Template.name)))
@@ -56,8 +57,8 @@ def show(message_id: int):
         candidate=message.candidate,
         role=message.role,
         application=message.application,
-        events=timeline(session, message),
-        replies=replies_to(session, message.id),
+        events=timeline(session, message, roles),
+        replies=replies_to(session, message.id, roles),
         new_text=new_text,
         quoted=quoted,
         has_original=bool(html),

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from sqlalchemy import String, and_, bindparam, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from triage.db import Application, AppStage, AuditEvent, Message, Outbound, User
 from triage.inbox.operations import OPEN_STATES
@@ -132,8 +133,21 @@ _ACTION_WORDS = {
 }
 
 
-def timeline(session: Session, message: Message) -> list[Event]:
-    """Everything that happened with this candidate on this role, oldest first."""
+def _visible_outbound(visible: set[int], message_id: int) -> ColumnElement[bool]:
+    """The outgoing emails a line manager sees: their roles', and replies to this message with no role."""
+    return or_(
+        Outbound.role_id.in_(visible),
+        and_(Outbound.role_id.is_(None), Outbound.reply_to_message_id == message_id),
+    )
+
+
+def timeline(session: Session, message: Message, visible: set[int] | None) -> list[Event]:
+    """Everything that happened with this candidate on this role, oldest first.
+
+    Without an application the candidate's whole history is the timeline, and a candidate who
+    applied to several roles writes about each of them: only the roles in `visible` (None: all)
+    are shown, and never a message with no role to a line manager (see users.visible_role_ids).
+    """
     events: list[Event] = []
     if message.application_id is not None:
         inbound = Message.application_id == message.application_id
@@ -143,6 +157,9 @@ def timeline(session: Session, message: Message) -> list[Event]:
         outbound = Outbound.candidate_id == message.candidate_id
     else:
         inbound, outbound = Message.id == message.id, Outbound.reply_to_message_id == message.id
+    if visible is not None:
+        inbound = and_(inbound, Message.role_id.in_(visible))
+        outbound = and_(outbound, _visible_outbound(visible, message.id))
     rows = session.execute(
         select(Message.id, Message.received_at, Message.subject, Message.intent, Message.lane, Message.state)
         .where(inbound)
@@ -172,7 +189,7 @@ def timeline(session: Session, message: Message) -> list[Event]:
             )
         )
     targets = [and_(AuditEvent.target_type == "message", AuditEvent.target_id.in_(message_ids))] if message_ids else []
-    if message.application_id is not None:
+    if message.application_id is not None and (visible is None or message.application.role_id in visible):
         targets.append(and_(AuditEvent.target_type == "application", AuditEvent.target_id == message.application_id))
     if targets:
         audits = session.execute(
@@ -221,16 +238,19 @@ def _action_detail(event: AuditEvent) -> str:
     return ""
 
 
-def replies_to(session: Session, message_id: int) -> list[Outbound]:
-    return list(
-        session.scalars(
-            select(Outbound).where(Outbound.reply_to_message_id == message_id).order_by(Outbound.created_at)
-        )
-    )
+def replies_to(session: Session, message_id: int, visible: set[int] | None) -> list[Outbound]:
+    """Our replies to one message, oldest first, within the viewer's roles (None: all)."""
+    query = select(Outbound).where(Outbound.reply_to_message_id == message_id)
+    if visible is not None:
+        query = query.where(_visible_outbound(visible, message_id))
+    return list(session.scalars(query.order_by(Outbound.created_at)))
 
 
 def role_overview(session: Session, role_ids: list[int], now: datetime) -> dict[int, dict]:
-    """Per role: applications by stage and chasers received in the last 7 days."""
+    """Per role: applications by stage and chasers received in the last 7 days.
+
+    `role_ids` are roles the viewer may see (users.roles_for, or one checked with can_see_role).
+    """
     out = {rid: {"stages": {s.value: 0 for s in AppStage}, "chasers_week": 0} for rid in role_ids}
     if not role_ids:
         return out
