@@ -136,3 +136,55 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie waiting for init to reap it is gone too
         return stat.read().split(") ")[-1][0] != "Z"
+
+
+def _sleeper() -> list[str]:
+    return [sys.executable, "-c", "import time; time.sleep(60)"]
+
+
+def _supervising(children, restarts):
+    """Run up.supervise in a thread; return (thread, stop event, result holder)."""
+    import threading
+
+    from triage.runtime import up
+
+    stop, result = threading.Event(), {}
+    thread = threading.Thread(
+        target=lambda: result.update(status=up.supervise(children, dict(os.environ), stop.is_set, restarts)),
+        daemon=True,
+    )
+    thread.start()
+    return thread, stop, result
+
+
+def test_a_child_that_dies_is_started_again_and_the_others_keep_running():
+    from triage.runtime.up import Child, Restarts, _stop
+
+    sweeper = Child("outbox-sweeper", subprocess.Popen(_sleeper(), start_new_session=True), command=_sleeper())
+    web = Child("web", subprocess.Popen(_sleeper(), start_new_session=True), command=_sleeper())
+    first, web_pid = sweeper.process.pid, web.process.pid
+    thread, stop, _ = _supervising([sweeper, web], Restarts(first_pause=0.1))
+    try:
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (sweeper.process.pid == first or sweeper.process.poll() is not None):
+            time.sleep(0.05)
+        restarted = sweeper.process.pid != first and sweeper.process.poll() is None
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        _stop([sweeper, web])
+    assert restarted and web.process.pid == web_pid
+
+
+def test_a_child_that_keeps_dying_at_once_stops_everything():
+    from triage.runtime.up import Child, Restarts, _stop
+
+    failing = [sys.executable, "-c", "raise SystemExit(3)"]
+    broken = Child("smtp", subprocess.Popen(failing, start_new_session=True), command=failing)
+    web = Child("web", subprocess.Popen(_sleeper(), start_new_session=True), command=_sleeper())
+    thread, stop, result = _supervising([broken, web], Restarts(first_pause=0.01, max_pause=0.05, give_up=4))
+    thread.join(timeout=60)
+    stop.set()
+    _stop([broken, web])
+    assert result == {"status": 1}

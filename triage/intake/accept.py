@@ -330,12 +330,21 @@ def enqueue(redis: Redis, ids: Iterable[int]) -> bool:
 
 class Enqueuer:
     """Enqueue ids from a background thread, many per job, so a long-running listener can answer
-    as soon as the row is committed. Ids lost with the process are the sweeper's to find."""
+    as soon as the row is committed. Ids lost with the process are the sweeper's to find.
+
+    While Redis is down the thread does not wait on it for every message: after a failed enqueue
+    it leaves the ids that come in to the sweeper (they are stored) for a while, doubling up to
+    MAX_PAUSE, and then tries again; it never stops."""
+
+    MAX_PAUSE = 30.0
 
     def __init__(self, redis: Redis | None, linger: float = 0.05) -> None:
         self.redis = redis
         self.linger = linger
         self.pending: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self.paused_until = 0.0
+        self.pause = 0.0
+        self.left = 0  # ids left to the sweeper during the current outage
         self.thread = threading.Thread(target=self._run, name="enqueuer", daemon=True)
         self.thread.start()
 
@@ -355,9 +364,28 @@ class Enqueuer:
             time.sleep(self.linger)  # let a burst gather into one job
             ids, stop = _drain(self.pending, first, ENQUEUE_CHUNK)
             if self.redis is not None:
-                enqueue(self.redis, ids)
+                self._hand_over(ids)
             if stop:
                 return
+
+    def _hand_over(self, ids: list[int]) -> None:
+        now = time.monotonic()
+        if now < self.paused_until:
+            self.left += len(ids)
+            return
+        try:
+            ok = enqueue(self.redis, ids)
+        except Exception as exc:  # noqa: BLE001 - enqueue logs and returns False; this thread must not die
+            log.warning("enqueuer: %s", type(exc).__name__)
+            ok = False
+        if ok:
+            if self.left:
+                log.info("enqueuer: Redis is back; %d message(s) stored meanwhile wait for the sweeper", self.left)
+            self.pause, self.left = 0.0, 0
+            return
+        self.left += len(ids)
+        self.pause = min(self.MAX_PAUSE, max(1.0, self.pause * 2))
+        self.paused_until = now + self.pause
 
 
 def _drain(pending: queue.Queue, first, limit: int) -> tuple[list, bool]:

@@ -18,6 +18,7 @@ from triage.db import Database
 from triage.errors import ConfigError
 from triage.intake import files, imap, sweeper
 from triage.intake.smtp import Listener, connect_redis
+from triage.runtime import loop
 
 log = logging.getLogger(__name__)
 
@@ -161,15 +162,11 @@ def sweeper_command(interval: float, grace: float, once: bool) -> None:
     redis = connect_redis(settings)
     if redis is None:
         raise click.ClickException("no Redis client could be built from REDIS_URL")
-    stopped = threading.Event() if once else _wait_for_signal()
-    while True:
+    if once:
         try:
-            n = sweeper.sweep(database, redis, timedelta(seconds=grace))
-            if once:
-                click.echo(f"re-enqueued {n} message(s)")
-        except Exception as exc:  # noqa: BLE001 - a database outage must not end the sweeper
-            log.warning("sweep failed: %s", type(exc).__name__)
-            if once:
-                raise click.ClickException(f"sweep failed: {type(exc).__name__}") from None
-        if once or stopped.wait(interval):
-            return
+            click.echo(f"re-enqueued {sweeper.sweep(database, redis, timedelta(seconds=grace))} message(s)")
+        except Exception as exc:  # noqa: BLE001 - one line for the person at the terminal
+            raise click.ClickException(f"sweep failed: {type(exc).__name__}") from None
+        return
+    # Database and Redis outages are waited out (one line each, with backoff), never exited on.
+    loop.repeat("sweep", lambda: sweeper.sweep(database, redis, timedelta(seconds=grace)), interval, _wait_for_signal())

@@ -9,6 +9,7 @@ folder is read again from the start, and deduplication keeps that from making du
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import ssl
 import threading
@@ -145,6 +146,14 @@ def _aware(when) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def _describe(exc: BaseException) -> str:
+    """The error's type, with the server's or the socket's words; never a database error's text (it
+    carries the SQL's values: the mail being stored)."""
+    if isinstance(exc, (imaplib.IMAP4.error, OSError)):
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return type(exc).__name__
+
+
 def run(source: Source, database: Database, redis, interval: float, stop: threading.Event) -> None:
     """Poll until `stop` is set; connection failures and server restarts back off and retry."""
     backoff = 1.0
@@ -156,6 +165,6 @@ def run(source: Source, database: Database, redis, interval: float, stop: thread
             backoff = 1.0
             stop.wait(interval)
         except Exception as exc:  # noqa: BLE001 - keep polling through outages; say what happened
-            log.warning("IMAP poll failed (%s: %s); retrying in %.0f s", type(exc).__name__, str(exc)[:200], backoff)
+            log.warning("IMAP poll failed (%s); retrying in %.0f s", _describe(exc), backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)

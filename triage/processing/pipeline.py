@@ -3,6 +3,11 @@
 Idempotent: only rows still in state `received` are processed (on PostgreSQL they are locked
 with SKIP LOCKED, so two workers never process the same row), and the row, the application's
 stage and the audit trail change in one commit.
+
+One bad message fails alone: a batch that cannot be stored is processed again in halves (its
+readings kept), down to the message that fails, which is marked failed with the reason and put
+in Review. A database that is down or busy fails the whole job instead, for RQ to retry: an
+outage must not mark good mail failed.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rq.timeouts import BaseTimeoutException
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
 from triage.db import Application, AppStage, Database, JobRole, Lane, Message, MessageState, Team, audit, one_of
 from triage.db.base import utcnow
 from triage.db.enums import Intent
+from triage.errors import Unavailable
 from triage.outbound import dispatch
 from triage.outbound.acknowledge import acknowledge as acknowledge_chaser
 from triage.processing import routing
@@ -34,6 +42,12 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 COPY_FROM = 50  # rows from which one COPY beats an executemany UPDATE (PostgreSQL)
+# The search index (migrations 0004) reads the whole subject: a tsvector holds at most 1 MB, and a
+# folded Subject of a few MB made the row impossible to store. The body is capped in the index.
+SUBJECT_MAX = 2000
+# SQLSTATE classes that say the database, not this batch's data, is the problem: connection (08),
+# rollback/deadlock (40), resources (53), operator intervention (57), system (58), lock timeout.
+_OUTAGE_STATES = ("08", "40", "53", "57", "58", "55P03")
 
 _model = None
 _model_error: str | None = None
@@ -129,6 +143,7 @@ PENDING_ACKS = "triage.pending_acknowledgements"
 class Outcome:
     processed: int = 0
     skipped: int = 0  # already processed, or being processed elsewhere
+    failed: int = 0  # could not be stored or routed: marked failed, in Review with the reason
     lanes: dict[str, int] = field(default_factory=dict)
     acknowledgements: list[int] = field(default_factory=list)  # outbox ids, committed
 
@@ -148,6 +163,7 @@ def process(ids: list[int]) -> dict:
     return {
         "processed": outcome.processed,
         "skipped": outcome.skipped,
+        "failed": outcome.failed,
         "lanes": outcome.lanes,
         "acknowledged": len(outcome.acknowledgements),
     }
@@ -166,19 +182,93 @@ def run(
     """Process ids in batches, each in its own transaction; `mapper` may spread reading over processes,
     `read_ahead` may hold readings already made (the bulk import reads ahead in its pool)."""
     outcome = Outcome()
+    options = dict(mapper=mapper, raws=raws, acknowledge=acknowledge)
     for start in range(0, len(ids), BATCH):
-        chunk = list(ids[start : start + BATCH])
+        _run_batch(database, settings, list(ids[start : start + BATCH]), outcome, read_ahead, options)
+    return outcome
+
+
+def _run_batch(
+    database: Database,
+    settings: Settings,
+    ids: list[int],
+    outcome: Outcome,
+    read_ahead: dict[int, Analysed] | None,
+    options: dict,
+) -> None:
+    """Process one batch in one transaction; if it fails, its halves, until the failing message is alone."""
+    kept: dict[int, Analysed] = {}  # the readings made, so that the halves are not read again
+    try:
         with database.session() as session:
-            done = process_batch(
-                session, settings, chunk, mapper=mapper, raws=raws, acknowledge=acknowledge, read_ahead=read_ahead
-            )
+            done = process_batch(session, settings, ids, read_ahead=read_ahead, keep=kept, **options)
             session.commit()
             outcome.acknowledgements += session.info.pop(PENDING_ACKS, [])
-        outcome.processed += len(done)
-        outcome.skipped += len(chunk) - len(done)
-        for lane in done:
-            outcome.lanes[lane] = outcome.lanes.get(lane, 0) + 1
-    return outcome
+    except Exception as exc:  # noqa: BLE001 - narrowed below: an outage re-raises, a bad message fails alone
+        if _outage(exc, database):
+            if isinstance(exc, DBAPIError):  # its text carries the SQL's values: mail, for RQ's log
+                raise Unavailable(f"the database is unavailable ({_kind(exc)}); retry") from None
+            raise
+        if len(ids) == 1:
+            _mark_failed(database, ids[0], exc)
+            outcome.failed += 1
+            return
+        log.warning("a batch of %d message(s) failed (%s); processing it in halves", len(ids), _kind(exc))
+        known = {**(read_ahead or {}), **kept}
+        half = len(ids) // 2
+        for part in (ids[:half], ids[half:]):
+            ready = known if all(i in known for i in part) else None
+            _run_batch(database, settings, part, outcome, ready, options)
+        return
+    outcome.processed += len(done)
+    outcome.skipped += len(ids) - len(done)
+    for lane in done:
+        outcome.lanes[lane] = outcome.lanes.get(lane, 0) + 1
+
+
+def _outage(exc: BaseException, database: Database) -> bool:
+    """True when the database (or the job's time) is the problem rather than a message in the batch."""
+    if isinstance(exc, BaseTimeoutException):
+        return True  # RQ's job timeout: the job fails and is retried, no message is to blame
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        if state.startswith(_OUTAGE_STATES):
+            return True
+        if "database is locked" in str(exc.orig):  # SQLite's busy timeout
+            return True
+    try:
+        database.ping()
+    except Exception:  # noqa: BLE001 - any failure to answer is an outage
+        return True
+    return False
+
+
+def _kind(exc: BaseException) -> str:
+    """The exception's type, and the driver's when SQLAlchemy wraps one: what a log line may say."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return f"{type(exc).__name__}/{type(exc.orig).__name__}"
+    return type(exc).__name__
+
+
+def _reason(exc: BaseException) -> str:
+    """What Review shows: the error's type and the first line of its message (never the SQL or its values)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return clean(f"could not be processed: {type(cause).__name__}: {first}"[:500])
+
+
+def _mark_failed(database: Database, message_id: int, exc: BaseException) -> None:
+    """Put a message that cannot be processed in Review, failed, with the reason (the sweeper leaves it)."""
+    reason = _reason(exc)
+    with database.session() as session:
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.state == MessageState.received)
+            .values(state=MessageState.failed, lane=Lane.review, error=reason, reasons=[reason], processed_at=utcnow())
+        )
+        session.commit()
+    log.warning("message %s failed processing (%s); marked failed", message_id, _kind(exc))
 
 
 @dataclass
@@ -197,8 +287,11 @@ def process_batch(
     raws: dict[int, bytes] | None = None,
     acknowledge: bool = True,
     read_ahead: dict[int, Analysed] | None = None,
+    keep: dict[int, Analysed] | None = None,
 ) -> list[str]:
-    """Process the rows among ids still in state received; return their lanes. The caller commits."""
+    """Process the rows among ids still in state received; return their lanes. The caller commits.
+
+    `keep`, when given, receives the readings made (by id), for a retry of part of the batch."""
     started = time.perf_counter()
     ready = read_ahead if read_ahead is not None and all(i in read_ahead for i in ids) else None
     columns = [Message.id, Message.envelope_to, Message.received_at]
@@ -220,6 +313,8 @@ def process_batch(
     else:
         blobs = [raws[r.id] for r in rows] if raws is not None else [bytes(r[3]) for r in fetched]
         analysed = _analyse(blobs, team.addresses, mapper)
+    if keep is not None:
+        keep.update(zip((r.id for r in rows), analysed))
     readings = [a[0] for a in analysed]
     context = load_context(session, settings, team, readings)
     matches = [match(context, reading, row.envelope_to) for row, reading in zip(rows, readings)]
@@ -372,12 +467,12 @@ def _fields(reading: Reading, m: Match, team: TeamAddresses) -> dict:
         "original_from_address": reading.original_from_address,
         "original_from_name": reading.original_from_name,
         "forwarded_by_id": team.users.get(reading.forwarded_by) if reading.forwarded_by else None,
-        "subject": reading.subject,
+        "subject": reading.subject[:SUBJECT_MAX] if reading.subject else reading.subject,
         "sent_at": reading.sent_at,
         "body_text": reading.body_text,
         "reply_text": reading.reply_text,
         "has_html": reading.has_html,
-        "in_reply_to": reading.in_reply_to,
+        "in_reply_to": reading.in_reply_to[:998] if reading.in_reply_to else reading.in_reply_to,
         "references": list(reading.references),
         "auto_reply": reading.auto_reply,
         "attachments": list(reading.attachments),

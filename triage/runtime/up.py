@@ -3,6 +3,11 @@
 Children run in their own sessions so that the terminal's SIGINT reaches only us; we send each
 one SIGTERM (a graceful stop for gunicorn, RQ and the SMTP servers, and a quiet one for a child
 still starting up), then wait, then escalate.
+
+A child that dies is started again, after a pause that doubles while it keeps dying soon after
+starting (up to MAX_PAUSE); one that ran for STEADY seconds starts again at once. Only a child
+that dies at once GIVE_UP times in a row stops everything: an outage of the database or Redis
+must not take the web app and the SMTP intake down with the one process that noticed it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from triage.config import Settings
@@ -22,6 +28,10 @@ from triage.runtime import queues
 log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 15
+STEADY = 60.0  # a child that ran this long was working: its death is not "dying at once"
+FIRST_PAUSE = 1.0
+MAX_PAUSE = 30.0
+GIVE_UP = 8  # deaths in a row, each within STEADY of its start
 
 
 @dataclass
@@ -29,6 +39,20 @@ class Child:
     name: str
     process: subprocess.Popen
     oneshot: bool = False
+    command: list[str] | None = None  # what to run again when it dies (None: never restarted)
+    started: float = field(default_factory=time.monotonic)
+    quick_deaths: int = 0  # in a row, each within STEADY of its start
+    restart_at: float | None = None  # when it is dead and waiting to start again
+
+
+@dataclass
+class Restarts:
+    """How `triage up` restarts its children (the tests make it quick)."""
+
+    steady: float = STEADY
+    first_pause: float = FIRST_PAUSE
+    max_pause: float = MAX_PAUSE
+    give_up: int = GIVE_UP
 
 
 def _triage(*args: str) -> list[str]:
@@ -78,6 +102,11 @@ def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
     return commands
 
 
+def start(name: str, command: list[str], env: dict[str, str], oneshot: bool = False) -> Child:
+    process = subprocess.Popen(command, env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+    return Child(name, process, oneshot=oneshot, command=None if oneshot else command)
+
+
 def run(settings: Settings, workers: int = 2, demo: bool = False) -> int:
     stop = {"asked": False}
 
@@ -92,34 +121,16 @@ def run(settings: Settings, workers: int = 2, demo: bool = False) -> int:
     status = 0
     try:
         for name, command in plan(settings, workers):
-            children.append(
-                Child(name, subprocess.Popen(command, env=env, start_new_session=True, stdin=subprocess.DEVNULL))
-            )
+            children.append(start(name, command, env))
         if demo:
             # A one-shot child: waits for the web app, then feeds the demo mail through HTTP intake.
-            oneshot = subprocess.Popen(
-                _triage("demo", "--if-empty", "--wait"), env=env, start_new_session=True, stdin=subprocess.DEVNULL
-            )
-            children.append(Child("demo", oneshot, oneshot=True))
+            children.append(start("demo", _triage("demo", "--if-empty", "--wait"), env, oneshot=True))
         print(
             f"Triage is up at {settings.base_url}  (inbound SMTP on "
             f"{settings.smtp_listen_host}:{settings.smtp_listen_port}; Ctrl-C stops everything)",
             flush=True,
         )
-        while not stop["asked"]:
-            dead = [
-                c for c in children if c.process.poll() is not None and not (c.oneshot and c.process.returncode == 0)
-            ]
-            if dead:
-                for child in dead:
-                    print(
-                        f"triage up: {child.name} exited with status {child.process.returncode}; stopping the rest",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                status = 1
-                break
-            time.sleep(0.2)
+        status = supervise(children, env, lambda: stop["asked"])
     finally:
         _stop(children)
         if redis_process is not None:
@@ -127,6 +138,52 @@ def run(settings: Settings, workers: int = 2, demo: bool = False) -> int:
             redis_process.wait(timeout=GRACE_SECONDS)
     print("Triage stopped.", flush=True)
     return status
+
+
+def supervise(
+    children: list[Child], env: dict[str, str], stopped: Callable[[], bool], restarts: Restarts | None = None
+) -> int:
+    """Watch the children until `stopped()`, starting dead ones again; 1 when one keeps dying at once."""
+    restarts = restarts or Restarts()
+    while not stopped():
+        now = time.monotonic()
+        for child in children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.process = subprocess.Popen(
+                        child.command, env=env, start_new_session=True, stdin=subprocess.DEVNULL
+                    )
+                    child.started, child.restart_at = now, None
+                continue
+            code = child.process.poll()
+            if code is None:
+                continue
+            if child.oneshot:
+                if code != 0:
+                    _say(f"{child.name} exited with status {code}; the rest keeps running")
+                children.remove(child)
+                break  # the list changed; look again on the next turn
+            _signal_group(child.process.pid, signal.SIGTERM)  # what it left in its group
+            child.quick_deaths = child.quick_deaths + 1 if now - child.started < restarts.steady else 0
+            if child.command is None:
+                _say(f"{child.name} exited with status {code}; stopping the rest")
+                return 1
+            if child.quick_deaths >= restarts.give_up:
+                _say(f"{child.name} exited with status {code} {child.quick_deaths} times in a row; stopping the rest")
+                return 1
+            pause = 0.0 if child.quick_deaths == 0 else _pause(child.quick_deaths, restarts)
+            _say(f"{child.name} exited with status {code}; starting it again in {pause:.0f} s")
+            child.restart_at = now + pause
+        time.sleep(0.2)
+    return 0
+
+
+def _pause(deaths: int, restarts: Restarts) -> float:
+    return min(restarts.max_pause, restarts.first_pause * 2 ** min(deaths - 1, 30))
+
+
+def _say(text: str) -> None:
+    print(f"triage up: {text}", file=sys.stderr, flush=True)
 
 
 def _stop(children: list[Child]) -> None:

@@ -22,6 +22,9 @@ class TriageWorker(Worker):
     """Forks per job like rq's Worker; the child drops inherited DB connections first."""
 
     serves_mail = True  # False for a retrain-only worker: it never classifies, so it loads no model
+    # After a Redis outage rq retries its connection with a pause that doubles up to this (rq: 60 s);
+    # a scheduled batch the outbox sweep hands over must not wait a minute for the worker to look.
+    max_connection_wait_time = 10.0
 
     def execute_job(self, job, queue):
         # Before forking: a model activated since the last job is loaded once, here, and every
@@ -48,7 +51,11 @@ def build(settings: Settings, name: str | None = None, queue_names: Iterable[str
     serves_mail = names != (queues.RETRAIN,)
     if serves_mail:
         _preload()
-    w = TriageWorker([queues.queue(connection, n) for n in names], connection=connection, name=name)
+    # Maintenance also restarts rq's scheduler when an outage killed it (rq: every 10 min); the outbox
+    # sweep sends a late scheduled batch from the database anyway, this only makes it rarer.
+    w = TriageWorker(
+        [queues.queue(connection, n) for n in names], connection=connection, name=name, maintenance_interval=60
+    )
     w.serves_mail = serves_mail
     return w
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -13,7 +15,7 @@ from flask.cli import with_appcontext
 
 from triage.errors import TriageError
 from triage.outbound import batches, dispatch
-from triage.runtime import queues
+from triage.runtime import loop, queues
 
 
 def _settings():
@@ -107,8 +109,11 @@ def send(roles, stages, template_name, next_update, at, override, dry_run, wait,
             if when:
                 batches.schedule(session, batch.id, when, None)
                 session.commit()
-                dispatch.enqueue_scheduled(queues.connect(settings), batch)
-                click.echo(f"batch {batch.id} scheduled for {when.isoformat(timespec='minutes')}")
+                handed = dispatch.enqueue_scheduled(queues.connect(settings), batch)
+                click.echo(
+                    f"batch {batch.id} scheduled for {when.isoformat(timespec='minutes')}"
+                    + ("" if handed else " (Redis is down: `triage batch sweep` sends it at its time)")
+                )
             else:
                 result = dispatch.send_batch_now(session, settings, queues.connect(settings), batch.id)
                 click.echo(
@@ -195,12 +200,15 @@ def progress_command(batch_id: int) -> None:
 @click.option("--every", default=15.0, show_default=True, help="Seconds between passes.")
 @with_appcontext
 def sweep_command(once: bool, every: float) -> None:
-    """Reclaim outbox rows from dead workers and re-enqueue due retries (keep one running)."""
+    """Reclaim outbox rows from dead workers, re-enqueue due retries, send scheduled batches RQ's
+    scheduler missed (keep one running; it waits out database and Redis outages)."""
     settings, database = _settings(), _database()
     redis = queues.connect(settings)
-    while True:
+    if once:
         result = dispatch.sweep(database, redis, settings)
-        if once:
-            click.echo(f"reclaimed {result['reclaimed']}, enqueued {result['enqueued']}")
-            return
-        time.sleep(every)
+        click.echo(f"reclaimed {result['reclaimed']}, enqueued {result['enqueued']}, batches {result['batches']}")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    loop.repeat("outbox sweep", lambda: dispatch.sweep(database, redis, settings), every, stop)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select, update
@@ -105,8 +106,19 @@ def cancel(session: Session, batch_id: int, user_id: int | None, redis: Redis | 
 def _cancel_job(redis: Redis, batch_id: int) -> None:
     try:
         Job.fetch(job_id(batch_id), connection=redis).delete()
-    except NoSuchJobError:
-        pass  # already run or never enqueued: the job re-checks the state anyway
+    except (NoSuchJobError, RedisError):
+        pass  # already run, never enqueued, or Redis down: the job re-checks the state anyway
+
+
+def due_scheduled(session: Session, cutoff: datetime) -> list[int]:
+    """Ids of batches still scheduled for `cutoff` or earlier, oldest first."""
+    return list(
+        session.scalars(
+            select(Batch.id)
+            .where(Batch.state == BatchState.scheduled, Batch.scheduled_for <= cutoff)
+            .order_by(Batch.scheduled_for, Batch.id)
+        )
+    )
 
 
 def retry_failed(session: Session, settings: Settings, batch_id: int, user_id: int | None) -> list[int]:
