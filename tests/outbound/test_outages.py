@@ -12,7 +12,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.conftest import SECRET, free_port
 from tests.own_redis import serve, until
@@ -91,6 +91,14 @@ def test_a_batch_sent_while_redis_was_down_is_sent_by_the_sweep(down_client, aut
     dispatch.sweep(database, redis, settings, now=utcnow() + outbox.RESCUE_AFTER)
     worker.build(settings).work(burst=True)
     assert (_queued(database), len(sink.messages)) == (0, 3)
+
+
+def test_retrying_a_batch_while_redis_is_down_is_202(down_client, auth, role, db_session):
+    created = down_client.post("/api/v1/batches", json=choice(send=True), headers=auth)
+    db_session.execute(update(Outbound).values(state=OutboxState.failed, last_error="550 test"))
+    db_session.commit()
+    response = down_client.post(f"/api/v1/batches/{created.json['id']}/retry", headers=auth)
+    assert (response.status_code, response.json["retried"]) == (202, 3)
 
 
 def test_scheduling_a_batch_while_redis_is_down_is_202(down_client, auth, role):

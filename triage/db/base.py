@@ -77,7 +77,9 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        kwargs: dict = {"future": True}
+        # An error's text lands in logs and RQ's failed-job records: keep candidates' addresses and
+        # bodies (statement parameters) out of it.
+        kwargs: dict = {"future": True, "hide_parameters": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 10}
         else:

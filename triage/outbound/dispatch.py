@@ -58,6 +58,18 @@ def enqueue_delivery(redis: Redis, outbound_ids: list[int], chunk: int = deliver
     q.enqueue_many(jobs)
 
 
+def nudge_delivery(redis: Redis, outbound_ids: list[int], chunk: int = delivery.CHUNK) -> bool:
+    """Enqueue committed rows now; False when Redis is down (the outbox sweep sends them once due)."""
+    try:
+        enqueue_delivery(redis, outbound_ids, chunk)
+    except RedisError as exc:
+        log.warning(
+            "%s rows stored but not enqueued (%s); the outbox sweep sends them", len(outbound_ids), type(exc).__name__
+        )
+        return False
+    return True
+
+
 def enqueue_scheduled(redis: Redis, batch: Batch) -> bool:
     """Hand a committed scheduled batch to RQ's scheduler (the job re-checks the state).
 

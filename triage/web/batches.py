@@ -203,7 +203,7 @@ def retry(batch_id: int):
     _own(batch_id)
     ids = batches.retry_failed(db(), settings(), batch_id, _user().id)
     db().commit()
-    dispatch.enqueue_delivery(redis(), ids, delivery.chunk_size(settings()))
+    dispatch.nudge_delivery(redis(), ids, delivery.chunk_size(settings()))  # Redis down: the sweep sends them
     flash(f"Retrying {len(ids)} emails.")
     return redirect(url_for("batches.show", batch_id=batch_id))
 

@@ -136,7 +136,7 @@ def retry_batch(batch_id: int):
     _own(batch_id)
     ids = batches.retry_failed(db(), settings(), batch_id, api_user().id)
     db().commit()
-    dispatch.enqueue_delivery(redis(), ids, delivery.chunk_size(settings()))
+    dispatch.nudge_delivery(redis(), ids, delivery.chunk_size(settings()))  # Redis down: the sweep sends them
     return jsonify({**_progress(batch_id), "retried": len(ids)}), 202
 
 
