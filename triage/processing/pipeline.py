@@ -205,7 +205,7 @@ def _run_batch(
             outcome.acknowledgements += session.info.pop(PENDING_ACKS, [])
     except Exception as exc:  # noqa: BLE001 - narrowed below: an outage re-raises, a bad message fails alone
         if _outage(exc, database):
-            if isinstance(exc, DBAPIError):  # its text carries the SQL's values: mail, for RQ's log
+            if isinstance(exc, DBAPIError):  # its text holds the SQL statement: RQ's record needs only the kind
                 raise Unavailable(f"the database is unavailable ({_kind(exc)}); retry") from None
             raise
         if len(ids) == 1:

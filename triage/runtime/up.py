@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from triage.config import Settings
-from triage.runtime import queues
+from triage.runtime import loop, queues
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def supervise(
 
 
 def _pause(deaths: int, restarts: Restarts) -> float:
-    return min(restarts.max_pause, restarts.first_pause * 2 ** min(deaths - 1, 30))
+    return loop.backoff(deaths, restarts.first_pause, restarts.max_pause)
 
 
 def _say(text: str) -> None:
