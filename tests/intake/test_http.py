@@ -177,3 +177,15 @@ def test_line_manager_does_not_see_messages_of_other_roles(
 def test_openapi_documents_the_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert {"post"} <= set(paths["/messages"]) and {"get"} <= set(paths["/messages/{message_id}"])
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-01-02T03:04:05", "9999-12-31T00:00:00Z"])
+def test_a_bad_received_at_is_a_400_naming_it_and_stores_nothing(client, admin_auth, database, value):
+    response = client.post(
+        f"/api/v1/messages?received_at={value}",
+        data=make_raw(),
+        headers={**admin_auth, "Content-Type": "message/rfc822"},
+    )
+    with database.session() as s:
+        stored = s.scalar(select(func.count()).select_from(Message))
+    assert (response.status_code, "received_at" in response.json["error"], stored) == (400, True, 0)

@@ -84,14 +84,3 @@ def envelope(sender: str | None, recipient: str | None, envelope_json: str | Non
         except (ValueError, AttributeError, TypeError):
             raise BadInput("envelope is not a JSON object") from None
     return (str(sender) if sender else None), (str(recipient) if recipient else None)
-
-
-def received_at(value: str) -> datetime:
-    """A backfill's original receipt time: ISO 8601 with a time zone."""
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput(f"received_at {value!r} is not an ISO 8601 date-time") from None
-    if when.tzinfo is None:
-        raise BadInput("received_at needs a time zone (e.g. 2026-11-03T09:00:00+00:00)")
-    return when

@@ -101,7 +101,7 @@ def _received_at() -> datetime | None:
         return None
     if not api_user().is_admin:
         raise Forbidden("only admin tokens may set received_at")
-    return http.received_at(value)
+    return params.moment(value, "received_at")
 
 
 def _redis():
