@@ -28,9 +28,17 @@ EVERY_KEY = [
     ("acknowledge_once_per_days", 10, "acknowledge_once_per", 10 * DAY),
     ("acknowledge_max_age_days", 1, "acknowledge_max_age", DAY),
     ("batch_every_days", 14, "batch_every", 14 * DAY),
+    ("undo_send_seconds", 0, "undo_send_seconds", 0),
+    ("retention_closed_months", "3", "retention_closed_months", 3),
+    ("retention_hired_months", 36, "retention_hired_months", 36),
+    ("privacy_notice_url", " https://acme.example/privacy ", "privacy_notice_url", "https://acme.example/privacy"),
 ]
 
 BAD_VALUES = [
+    ("undo_send_seconds", 301),
+    ("undo_send_seconds", 2.5),
+    ("retention_closed_months", 0),
+    ("privacy_notice_url", "javascript:alert(1)"),
     ("waiting_window_days", 0),
     ("chaser_window_days", -1),
     ("today_due_hours", "soon"),

@@ -13,6 +13,10 @@ Team.policy keys, all optional (a missing key takes the default below):
     acknowledge_once_per_days  7     at most one acknowledgement per candidate and role in this period
     acknowledge_max_age_days   2     never acknowledge a chaser older than this (a backfilled import)
     batch_every_days           7     at most one batch update per candidate and role in this period
+    undo_send_seconds          10    a reply or batch can be cancelled this long after Send (0: off)
+    retention_closed_months    6     erase rejected/withdrawn candidates' data this long after their last activity
+    retention_hired_months     24    erase hired candidates' mail this long after their last activity
+    privacy_notice_url         ""    a link to the team's privacy notice, shown in acknowledgements and updates
 
 Validation: constructing a TeamPolicy with a bad value raises ValueError naming the field.
 `from_json` reads what a team stored and never fails: a bad value (wrong type, not positive,
@@ -59,6 +63,10 @@ class TeamPolicy:
     acknowledge_once_per: timedelta = timedelta(days=7)
     acknowledge_max_age: timedelta = timedelta(days=2)
     batch_every: timedelta = timedelta(days=7)
+    undo_send_seconds: int = 10
+    retention_closed_months: int = 6
+    retention_hired_months: int = 24
+    privacy_notice_url: str = ""
 
     def __post_init__(self) -> None:
         for name in _DURATIONS:
@@ -72,6 +80,15 @@ class TeamPolicy:
             raise ValueError(f"confidence_threshold must be a number in [0, 1], got {t!r}")
         if not isinstance(self.acknowledge_chasers, bool):
             raise ValueError(f"acknowledge_chasers must be true or false, got {self.acknowledge_chasers!r}")
+        if _not_count(self.undo_send_seconds, 0, 300):
+            raise ValueError(f"undo_send_seconds must be a whole number from 0 to 300, got {self.undo_send_seconds!r}")
+        for name in ("retention_closed_months", "retention_hired_months"):
+            if _not_count(getattr(self, name), 1, 120):
+                raise ValueError(f"{name} must be a whole number of months from 1 to 120, got {getattr(self, name)!r}")
+        if not isinstance(self.privacy_notice_url, str) or (
+            self.privacy_notice_url and not self.privacy_notice_url.startswith(("https://", "http://"))
+        ):
+            raise ValueError(f"privacy_notice_url must be empty or an http(s) address, got {self.privacy_notice_url!r}")
 
     @property
     def batch_every_days(self) -> int:
@@ -102,6 +119,29 @@ class TeamPolicy:
         """The policy of a role's team (a JobRole, or None: the defaults)."""
         team = role.team if role is not None else None
         return cls.from_json(team.policy if team is not None else None, default_threshold)
+
+
+def _not_count(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
+
+
+def _count(low: int, high: int) -> Callable[[Any], int]:
+    def read(raw: Any) -> int:
+        value = _number(raw)
+        if value != int(value) or not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}, got {raw!r}")
+        return int(value)
+
+    return read
+
+
+def _url(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"must be text, got {raw!r}")
+    raw = raw.strip()
+    if raw and not raw.startswith(("https://", "http://")):
+        raise ValueError(f"must be an http(s) address, got {raw!r}")
+    return raw
 
 
 def _number(raw: Any) -> float:
@@ -158,4 +198,8 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "acknowledge_once_per_days": ("acknowledge_once_per", _positive("days")),
     "acknowledge_max_age_days": ("acknowledge_max_age", _positive("days")),
     "batch_every_days": ("batch_every", _whole_days),
+    "undo_send_seconds": ("undo_send_seconds", _count(0, 300)),
+    "retention_closed_months": ("retention_closed_months", _count(1, 120)),
+    "retention_hired_months": ("retention_hired_months", _count(1, 120)),
+    "privacy_notice_url": ("privacy_notice_url", _url),
 }
