@@ -111,3 +111,13 @@ def test_cli_reports_bad_setting_and_exits_2(tmp_path):
         text=True,
     )
     assert result.returncode == 2 and "DATABASE_URL" in result.stderr
+
+
+def test_trusted_relays_are_read_lower_case(tmp_path):
+    settings = load(tmp_path, TRIAGE_TRUSTED_AUTHSERV_IDS="MX.Acme.example, relay2")
+    assert settings.trusted_authserv_ids == ("mx.acme.example", "relay2")
+
+
+def test_a_trusted_relay_must_be_a_host_name(tmp_path):
+    with pytest.raises(ConfigError, match="TRIAGE_TRUSTED_AUTHSERV_IDS"):
+        load(tmp_path, TRIAGE_TRUSTED_AUTHSERV_IDS="someone@acme.example")

@@ -33,7 +33,11 @@ class Settings:
     sink_port: int = 8025
     inbound_addresses: tuple[str, ...] = ("jobs@triage.localhost",)
     team_aliases: tuple[str, ...] = ()
+    # authserv-ids of the relays whose Authentication-Results header we believe (lower-case);
+    # empty: only our own DKIM check counts.
+    trusted_authserv_ids: tuple[str, ...] = ()
     from_address: str = "jobs@triage.localhost"
+    organisation_name: str = ""  # From: "Priya Shah via Acme Careers"; empty: the sender's name alone
     max_message_bytes: int = 25 * MB
     session_idle_hours: int = 12
     login_max_attempts: int = 5
@@ -123,6 +127,22 @@ def _addresses(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
         local, at, domain = item.partition("@")
         if not (local and at and domain and " " not in item):
             raise ConfigError(f"{name}: {item!r} is not an email address")
+    return items
+
+
+def _display_name(env: Mapping[str, str], name: str) -> str:
+    value = (env.get(name) or "").strip()
+    if len(value) > 100 or any(c in value for c in '\r\n<>@"'):
+        raise ConfigError(f"{name}: a display name of at most 100 characters, without line breaks, <, >, @ or quotes")
+    return value
+
+
+def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of host names, lower-cased; a name with a space or '@' is refused."""
+    items = tuple(n.strip().lower() for n in (env.get(name) or "").split(",") if n.strip())
+    for item in items:
+        if " " in item or "@" in item:
+            raise ConfigError(f"{name}: {item!r} is not a host name")
     return items
 
 
@@ -236,7 +256,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         sink_port=sink_port,
         inbound_addresses=inbound,
         team_aliases=_addresses(env, "TRIAGE_TEAM_ALIASES", ()),
+        trusted_authserv_ids=_names(env, "TRIAGE_TRUSTED_AUTHSERV_IDS"),
         from_address=_addresses(env, "TRIAGE_FROM_ADDRESS", (inbound[0],))[0],
+        organisation_name=_display_name(env, "TRIAGE_ORGANISATION_NAME"),
         max_message_bytes=_int(env, "TRIAGE_MAX_MESSAGE_MB", 25, 1, 1024) * MB,
         session_idle_hours=_int(env, "TRIAGE_SESSION_IDLE_HOURS", 12, 1, 24 * 30),
         login_max_attempts=_int(env, "TRIAGE_LOGIN_MAX_ATTEMPTS", 5, 1, 1000),

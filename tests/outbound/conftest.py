@@ -144,3 +144,26 @@ def start_worker(worker_env):
     for process in processes:
         if process.poll() is None:
             kill_worker(process)
+
+
+@pytest.fixture
+def instant_team(db_session):
+    """A team whose sends go at once (undo window 0): the tests that watch delivery don't wait 10 s."""
+    from triage.db import Team
+
+    team = Team(name="Sends at once", policy={"undo_send_seconds": 0})
+    db_session.add(team)
+    db_session.commit()
+    return team
+
+
+@pytest.fixture
+def make_role(make_role, instant_team):
+    """The suite's make_role, in a team with no undo window unless a team is given (tests of undo
+    send give their own)."""
+
+    def build(*args, **fields):
+        fields.setdefault("team_id", instant_team.id)
+        return make_role(*args, **fields)
+
+    return build

@@ -37,12 +37,13 @@ def choice(**kw):
 
 def test_preview_returns_count_and_samples(client, auth, role_with_candidates):
     response = client.post("/api/v1/batches/preview", json=choice(limit=2), headers=auth())
-    assert response.status_code == 200 and (response.json["count"], len(response.json["samples"])) == (3, 2)
+    first = [s["why"].split(",")[0] for s in response.json["samples"][:2]]
+    assert response.status_code == 200 and (response.json["count"], first) == (3, ["recipient 1", "recipient 2"])
 
 
 def test_create_send_and_progress(client, auth, settings, sink, role_with_candidates):
     headers = auth()
-    created = client.post("/api/v1/batches", json=choice(send=True), headers=headers)
+    created = client.post("/api/v1/batches", json=choice(send=True, confirm=3), headers=headers)
     assert created.status_code == 202 and created.json["queued"] == 3
     worker.build(settings).work(burst=True)
     progress = client.get(created.headers["Location"], headers=headers).json
@@ -53,14 +54,14 @@ def test_draft_then_send(client, auth, settings, role_with_candidates):
     headers = auth()
     draft = client.post("/api/v1/batches", json=choice(), headers=headers)
     assert draft.status_code == 201 and draft.json["state"] == "draft"
-    sent = client.post(f"/api/v1/batches/{draft.json['id']}/send", json={}, headers=headers)
+    sent = client.post(f"/api/v1/batches/{draft.json['id']}/send", json={"confirm": 3}, headers=headers)
     assert sent.status_code == 202 and sent.json["queued"] == 3
 
 
 def test_schedule_and_cancel(client, auth, role_with_candidates):
     headers = auth()
     at = (date.today() + timedelta(days=1)).isoformat() + "T09:00:00+00:00"
-    scheduled = client.post("/api/v1/batches", json=choice(send_at=at), headers=headers)
+    scheduled = client.post("/api/v1/batches", json=choice(send_at=at, confirm=3), headers=headers)
     assert scheduled.status_code == 202 and scheduled.json["state"] == "scheduled"
     cancelled = client.post(f"/api/v1/batches/{scheduled.json['id']}/cancel", headers=headers)
     assert cancelled.json["state"] == "cancelled"
@@ -69,7 +70,7 @@ def test_schedule_and_cancel(client, auth, role_with_candidates):
 def test_retry_failed(client, auth, settings, sink, role_with_candidates):
     headers = auth()
     sink.handler.mode = "permfail"
-    created = client.post("/api/v1/batches", json=choice(send=True), headers=headers)
+    created = client.post("/api/v1/batches", json=choice(send=True, confirm=3), headers=headers)
     worker.build(settings).work(burst=True)
     assert client.get(created.headers["Location"], headers=headers).json["failed"] == 3
     sink.handler.mode = "accept"
@@ -94,7 +95,7 @@ def test_token_required(client, role_with_candidates):
 
 def test_outbox_lists_rows_with_state(client, auth, settings, sink, role_with_candidates):
     headers = auth()
-    client.post("/api/v1/batches", json=choice(send=True), headers=headers)
+    client.post("/api/v1/batches", json=choice(send=True, confirm=3), headers=headers)
     worker.build(settings).work(burst=True)
     rows = client.get("/api/v1/outbox?state=sent", headers=headers).json["outbox"]
     assert len(rows) == 3 and {r["kind"] for r in rows} == {"batch"}

@@ -55,7 +55,8 @@ def test_preview_counts_and_renders_the_first_few(db_session, two_roles, templat
     result = batches.preview(
         db_session, role_ids=[a.id, b.id], stages=["interviewed"], template_id=template.id, next_update_on=NEXT, limit=2
     )
-    assert result["count"] == 3 and len(result["samples"]) == 2
+    first = [s["why"].split(",")[0] for s in result["samples"][:2]]
+    assert result["count"] == 3 and first == ["recipient 1", "recipient 2"]
     assert result["samples"][0]["subject"].startswith("Person") and "Data Analyst" in result["samples"][0]["subject"]
 
 

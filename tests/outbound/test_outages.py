@@ -81,12 +81,12 @@ def _queued(database) -> int:
 
 
 def test_sending_a_batch_while_redis_is_down_is_202(down_client, auth, role):
-    response = down_client.post("/api/v1/batches", json=choice(send=True), headers=auth)
+    response = down_client.post("/api/v1/batches", json=choice(send=True, confirm=3), headers=auth)
     assert (response.status_code, response.json["queued"]) == (202, 3)
 
 
 def test_a_batch_sent_while_redis_was_down_is_sent_by_the_sweep(down_client, auth, role, database, settings, sink):
-    down_client.post("/api/v1/batches", json=choice(send=True), headers=auth)
+    down_client.post("/api/v1/batches", json=choice(send=True, confirm=3), headers=auth)
     redis = queues.connect(settings)
     dispatch.sweep(database, redis, settings, now=utcnow() + outbox.RESCUE_AFTER)
     worker.build(settings).work(burst=True)
@@ -94,7 +94,7 @@ def test_a_batch_sent_while_redis_was_down_is_sent_by_the_sweep(down_client, aut
 
 
 def test_retrying_a_batch_while_redis_is_down_is_202(down_client, auth, role, db_session):
-    created = down_client.post("/api/v1/batches", json=choice(send=True), headers=auth)
+    created = down_client.post("/api/v1/batches", json=choice(send=True, confirm=3), headers=auth)
     db_session.execute(update(Outbound).values(state=OutboxState.failed, last_error="550 test"))
     db_session.commit()
     response = down_client.post(f"/api/v1/batches/{created.json['id']}/retry", headers=auth)
@@ -103,7 +103,7 @@ def test_retrying_a_batch_while_redis_is_down_is_202(down_client, auth, role, db
 
 def test_scheduling_a_batch_while_redis_is_down_is_202(down_client, auth, role):
     at = (date.today() + timedelta(days=1)).isoformat() + "T09:00:00+00:00"
-    response = down_client.post("/api/v1/batches", json=choice(send_at=at), headers=auth)
+    response = down_client.post("/api/v1/batches", json=choice(send_at=at, confirm=3), headers=auth)
     assert (response.status_code, response.json["state"]) == (202, "scheduled")
 
 
@@ -126,6 +126,7 @@ def test_the_batch_page_sends_while_redis_is_down(redis_down, make_user, role, d
             "stages": "interviewed",
             "template_id": str(template.id),
             "next_update_on": NEXT.isoformat(),
+            "confirm": "3",
         },
     )
     app.extensions["triage.database"].dispose()

@@ -70,7 +70,7 @@ def test_render_for_a_real_candidate(db_session, make_application, make_role):
     rendered = templates.render(
         template, templates.context_for(application, next_update_on=date(2026, 12, 11), recruiter_name="Rita")
     )
-    assert rendered.subject == "Ada, an update on Data Analyst (REQ-7)"
+    assert rendered.subject == "Ada, an update on the Data Analyst role (REQ-7)"
     assert "by Friday 11 December 2026" in rendered.body_text and "Rita" in rendered.body_text
 
 

@@ -40,6 +40,7 @@ def form(client, role, db_session, **extra):
         "stages": "interviewed",
         "template_id": str(template.id),
         "next_update_on": NEXT,
+        "confirm": "2",  # what the confirmation step carries: the count the sender was asked about
         **extra,
     }
 

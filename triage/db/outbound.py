@@ -61,6 +61,8 @@ class Outbound(Base):
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[list] = mapped_column(Json, default=list)
     from_address: Mapped[str] = mapped_column(String(320))
+    # The From display name, fixed with the row ("Priya Shah via Acme Careers"); None: rows made before it.
+    from_name: Mapped[str | None] = mapped_column(String(200))
     to_address: Mapped[str] = mapped_column(String(320))
     to_name: Mapped[str] = mapped_column(String(200), default="")
     subject: Mapped[str] = mapped_column(String(998))
@@ -73,6 +75,9 @@ class Outbound(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(Moment)
     leased_by: Mapped[str | None] = mapped_column(String(120))
+    # Set after the relay's 354, before the content, until its answer is recorded: a row that still
+    # has it after its worker died may have been accepted (see triage.outbound.delivery).
+    handed_over_at: Mapped[datetime | None] = mapped_column(Moment)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
     give_up_at: Mapped[datetime | None] = mapped_column(Moment)
@@ -94,3 +99,24 @@ class Suppression(Base):
     address: Mapped[str] = mapped_column(String(320), unique=True)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
+
+
+class Ask(Base):
+    """Something we asked a candidate for in an outgoing email (a reply with "asks" ticked, or a
+    batch with an asking template): when, and what (the template or the subject).
+
+    Kept apart from Application.last_update_*, which say only the latest contact: an ask is not a
+    status update, and the batch cadence never counts it as one."""
+
+    __tablename__ = "asks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_emails.id", ondelete="CASCADE"))
+    asked_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
+    what: Mapped[str] = mapped_column(String(998))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        Index("ix_asks_application_asked", "application_id", "asked_at"),
+        Index("ix_asks_outbound", "outbound_id"),
+    )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from triage.config import Settings
 from triage.db import Application, Batch, BatchState, JobRole, Lane, Message, Outbound, TemplateKind, audit
 from triage.db.base import utcnow
+from triage.errors import BadInput
 from triage.outbound import mime, outbox, templates
 from triage.processing.policy import TeamPolicy
 
@@ -132,22 +133,24 @@ def acknowledge(session: Session, message: Message, settings: Settings, now: dat
         log.info("no acknowledgement for message %s: role %s has no next update date", message.id, role.id)
         return None
     template = templates.default_template(session, TemplateKind.acknowledgement)
-    rendered = templates.render(
-        template,
-        templates.context_for(
-            application, next_update_on=when, original_subject=mime.clean_header_text(message.subject or "")
-        ),
-    )
     try:
+        rendered = templates.render(
+            template,
+            templates.context_for(
+                application, next_update_on=when, original_subject=mime.clean_header_text(message.subject or "")
+            ),
+        )
+        rendered = templates.with_privacy_notice(rendered, policy.privacy_notice_url)
         row = outbox.new_row(
             settings,
             kind="ack",
             to_address=to_address,
             to_name=application.candidate.name,
-            subject=mime.reply_subject(rendered.subject.removeprefix("Re:").strip() or message.subject),
+            subject=mime.reply_subject(rendered.subject or message.subject),
             body_text=rendered.body_text,
             body_html=rendered.body_html,
             now=now,
+            from_name=role.owner.name if role.owner else "",
             application_id=application.id,
             candidate_id=message.candidate_id,
             role_id=message.role_id,
@@ -157,6 +160,9 @@ def acknowledge(session: Session, message: Message, settings: Settings, now: dat
             **outbox.thread_under(message),
         )
     except mime.BadAddress:
+        return None
+    except BadInput as exc:  # an edited template with a hole in it: no acknowledgement beats a wrong one
+        log.warning("no acknowledgement for message %s: template %s refused: %s", message.id, template.id, exc)
         return None
     session.add(row)
     session.flush()

@@ -4,6 +4,16 @@
 `give_up_at`; a 5xx fails the row at once and suppresses the address. A killed worker leaves its
 rows leased until `reclaim_expired` puts them back.
 
+Exactly once, under SIGKILL. Each outcome is committed before the next message goes, and a row
+is marked `handed_over_at` (committed) after the relay's 354 and before its content: a relay
+accepts a message only at its final dot, so a row without the mark was certainly not delivered
+and is simply sent again, and a killed worker leaves at most one marked row without an outcome.
+The worker that next claims such a row asks the relay whether it took that Message-ID
+(relay.accepted): the local sink can tell, and the row is recorded as sent or sent now, never
+twice. A real SMTP relay cannot be asked, so the row is failed as "may have been sent" for a
+person to check and retry, instead of mailing the candidate a second time; the rule there is
+at most one duplicate per kill, and only when a person chooses to resend.
+
 Core statements on the tables, not ORM queries: this runs in a freshly forked RQ work horse for
 every job, where the first ORM statement would configure every mapper of the app (~35 ms a job),
 and a row here is only read, never changed through the session.
@@ -19,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, exists, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from triage.config import Settings
@@ -104,7 +114,10 @@ def _renew(conn: Connection, ids: list[int], worker: str, lease: timedelta) -> s
 
 
 def reclaim_expired(database: Database, now: datetime | None = None) -> list[int]:
-    """Put rows whose lease ran out (their worker died) back in the queue, due now."""
+    """Put rows whose lease ran out (their worker died) back in the queue, due now.
+
+    A row handed over to the relay keeps its mark: the worker that claims it next asks the relay
+    before sending it again (see the module's docstring)."""
     now = now or utcnow()
     t = _outbound.c
     statement = (
@@ -147,6 +160,7 @@ _ROW_COLUMNS = [
         "automatic",
         "attempts",
         "give_up_at",
+        "handed_over_at",
     )
 ]
 
@@ -169,7 +183,11 @@ def deliver(
     # Autocommit: each outcome is one statement and one round trip, committed on its own.
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         rows = conn.execute(
-            select(*_ROW_COLUMNS, _users.c.name.label("from_name"))
+            select(
+                *_ROW_COLUMNS,
+                # The name fixed when the row was made ("Priya Shah via Acme Careers"); older rows: the sender's.
+                func.coalesce(_outbound.c.from_name, _users.c.name).label("from_name"),
+            )
             .outerjoin(_users, _users.c.id == _outbound.c.created_by_id)
             .where(_outbound.c.id.in_(claimed))
             .order_by(_outbound.c.id)
@@ -179,6 +197,7 @@ def deliver(
             # worker cannot, and the send loop does not wait for a disk flush per email.
             conn.exec_driver_sql("SET synchronous_commit TO off")
         try:
+            rows = _settle_handed_over(conn, settings, rows, worker, tally)
             size = chunk_size(settings)
             renew = _Renewal(conn, worker, lease)
             for start in range(0, len(rows), size):
@@ -189,6 +208,35 @@ def deliver(
                 conn.exec_driver_sql("RESET synchronous_commit")
     log.info("outbox: %s claimed, %s", len(claimed), tally.as_dict())
     return tally
+
+
+IN_DOUBT = (
+    "may have been sent: the worker stopped after handing it to the relay and before recording the answer, "
+    "and the relay cannot be asked; check with the recipient or the relay's log before retrying"
+)
+
+
+def _settle_handed_over(conn: Connection, settings: Settings, rows: list, worker: str, tally: Tally) -> list:
+    """Settle the rows a killed worker left handed over to the relay; return the rows still to send."""
+    doubtful = [r for r in rows if r.handed_over_at is not None]
+    if not doubtful:
+        return rows
+    taken = relay.accepted(settings, [r.message_id for r in doubtful], min(r.handed_over_at for r in doubtful))
+    settled: set[int] = set()
+    for row in doubtful:
+        if taken is None:
+            log.warning("outbound %s may have been sent before its worker stopped: left for a person", row.id)
+            _fail(conn, row, worker, IN_DOUBT, suppress=False)
+            tally.failed += 1
+        elif row.message_id in taken:
+            at = row.handed_over_at
+            if conn.execute(_MARK_SENT, {"row_id": row.id, "worker": worker, "at": at}).rowcount:
+                log.info("outbound %s: the relay had accepted it before its worker stopped; not sent again", row.id)
+                tally.sent += 1
+        else:
+            continue  # the relay never took it: it goes now like any other row
+        settled.add(row.id)
+    return [r for r in rows if r.id not in settled]
 
 
 class _Renewal:
@@ -218,7 +266,24 @@ _MARK_SENT = (
         _outbound.c.leased_by == bindparam("worker"),
         _outbound.c.state == OutboxState.sending,
     )
-    .values(state=OutboxState.sent, sent_at=bindparam("at"), lease_until=None, leased_by=None, last_error=None)
+    .values(
+        state=OutboxState.sent,
+        sent_at=bindparam("at"),
+        lease_until=None,
+        leased_by=None,
+        last_error=None,
+        handed_over_at=None,
+    )
+)
+# After the relay's 354, before the content: from here on the relay may accept the message.
+_MARK_HANDED_OVER = (
+    update(_outbound)
+    .where(
+        _outbound.c.id == bindparam("row_id"),
+        _outbound.c.leased_by == bindparam("worker"),
+        _outbound.c.state == OutboxState.sending,
+    )
+    .values(handed_over_at=bindparam("at"))
 )
 
 
@@ -241,8 +306,12 @@ def _send_chunk(conn: Connection, settings: Settings, rows: list, later: list, r
                     return
                 if not renew.still_held(row, rows[index:] + later):  # connecting can take a while
                     continue
+            handed: list[bool] = []  # set once the mark is committed: from then on the relay may have it
             try:
-                relay.send_one(smtp, row, row.from_name or "")
+                relay.send_one(smtp, row, row.from_name or "", _hand_over(conn, row, worker, handed))
+            except relay.Withdrawn:
+                smtp = None  # the lease was lost before the content went: the new holder sends it
+                continue
             except mime.BadAddress as exc:
                 _fail(conn, row, worker, f"bad address: {exc}", suppress=False)
                 tally.failed += 1
@@ -255,7 +324,10 @@ def _send_chunk(conn: Connection, settings: Settings, rows: list, later: list, r
                 if smtp.sock is None:  # a 421: the relay closed the connection
                     smtp = None
             except (smtplib.SMTPException, *CONNECTION_ERRORS) as exc:
-                _count(tally, _defer(conn, row, worker, f"connection: {type(exc).__name__}: {exc}"))
+                # Lost after the content went (no answer to the final dot): the relay may have taken
+                # it, so the row keeps its mark and the next attempt asks before sending again.
+                reason = f"connection: {type(exc).__name__}: {exc}"
+                _count(tally, _defer(conn, row, worker, reason, handed_over=bool(handed)))
                 smtp = _drop(smtp)  # the next row gets a fresh connection
             except Exception as exc:
                 # A row that cannot be sent for a reason we did not foresee fails alone, at once: left to
@@ -267,13 +339,25 @@ def _send_chunk(conn: Connection, settings: Settings, rows: list, later: list, r
             else:
                 conn.execute(_MARK_SENT, {"row_id": row.id, "worker": worker, "at": utcnow()})
                 tally.sent += 1
-            # Committed per message: a worker killed now re-sends at most the message in flight.
+            # Committed before the next message's hand-over: a kill leaves at most one row in doubt.
     finally:
         if smtp is not None:
             try:
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
                 smtp.close()
+
+
+def _hand_over(conn: Connection, row, worker: str, handed: list[bool]):
+    """The mark committed between the relay's 354 and the content (noted in `handed`); False
+    (withdraw the message) when this worker no longer holds the row."""
+
+    def mark() -> bool:
+        if conn.execute(_MARK_HANDED_OVER, {"row_id": row.id, "worker": worker, "at": utcnow()}).rowcount:
+            handed.append(True)
+        return bool(handed)
+
+    return mark
 
 
 def _count(tally: Tally, gave_up: bool) -> None:
@@ -296,7 +380,9 @@ def _held(row, worker: str):
 
 def _fail(conn: Connection, row, worker: str, reason: str, suppress: bool) -> None:
     result = conn.execute(
-        _held(row, worker).values(state=OutboxState.failed, last_error=reason[:2000], lease_until=None, leased_by=None)
+        _held(row, worker).values(
+            state=OutboxState.failed, last_error=reason[:2000], lease_until=None, leased_by=None, handed_over_at=None
+        )
     )
     if not result.rowcount:
         return  # no longer ours: the worker that holds it records the outcome
@@ -329,8 +415,12 @@ def _insert_ignoring_duplicates(conn: Connection, table):
     return dialect_insert(table).on_conflict_do_nothing()
 
 
-def _defer(conn: Connection, row, worker: str, reason: str, now: datetime | None = None) -> bool:
-    """Schedule another attempt, or fail the row once the next one would be past give_up_at."""
+def _defer(
+    conn: Connection, row, worker: str, reason: str, now: datetime | None = None, handed_over: bool = False
+) -> bool:
+    """Schedule another attempt, or fail the row once the next one would be past give_up_at.
+
+    `handed_over`: the content went and no answer came; the mark stays for the next attempt."""
     now = now or utcnow()
     retry_at = now + backoff(row.attempts)
     if row.give_up_at is not None and retry_at > row.give_up_at:
@@ -343,6 +433,7 @@ def _defer(conn: Connection, row, worker: str, reason: str, now: datetime | None
             last_error=reason[:2000],
             lease_until=None,
             leased_by=None,
+            **({} if handed_over else {"handed_over_at": None}),  # else the relay answered: it did not take it
         )
     )
     return False

@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.job import Job
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import Batch
+from triage.db import Batch, Outbound
 from triage.db.base import Database, utcnow
 from triage.outbound import batches, delivery, outbox
 from triage.outbound.batches.lifecycle import due_scheduled
@@ -42,8 +43,11 @@ def chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(ids[start : start + size])
 
 
-def enqueue_delivery(redis: Redis, outbound_ids: list[int], chunk: int = delivery.CHUNK) -> None:
-    """Enqueue delivery jobs for committed rows, `chunk` rows per job.
+def enqueue_delivery(
+    redis: Redis, outbound_ids: list[int], chunk: int = delivery.CHUNK, at: datetime | None = None
+) -> None:
+    """Enqueue delivery jobs for committed rows, `chunk` rows per job; at `at` when the rows wait
+    out an undo window (RQ's scheduler moves the jobs then; the job re-checks every row's state).
 
     A job sends its rows over one SMTP connection per `chunk_size` rows; a batch passes bigger
     jobs (a forked work horse costs tens of milliseconds, whatever its size)."""
@@ -51,11 +55,34 @@ def enqueue_delivery(redis: Redis, outbound_ids: list[int], chunk: int = deliver
     ids = sorted(set(outbound_ids))
     if not ids:
         return
+    if at is not None and at > utcnow():
+        for part in chunks(ids, chunk):
+            q.enqueue_at(at, DELIVER_JOB, part, job_timeout=DELIVER_TIMEOUT, result_ttl=600, failure_ttl=7 * 86400)
+        return
     jobs = [
         q.prepare_data(DELIVER_JOB, args=(part,), timeout=DELIVER_TIMEOUT, result_ttl=600, failure_ttl=7 * 86400)
         for part in chunks(ids, chunk)
     ]
     q.enqueue_many(jobs)
+
+
+def enqueue_rows(session: Session, redis: Redis, outbound_ids: list[int], chunk: int = delivery.CHUNK) -> bool:
+    """Enqueue committed rows each at its due time (after its undo window); False when Redis is down
+    (the outbox sweep sends them once due)."""
+    due: dict[datetime, list[int]] = {}
+    for row_id, at in session.execute(
+        select(Outbound.id, Outbound.next_attempt_at).where(Outbound.id.in_(sorted(set(outbound_ids))))
+    ):
+        due.setdefault(at, []).append(row_id)
+    try:
+        for at, ids in sorted(due.items()):
+            enqueue_delivery(redis, ids, chunk, at=at)
+    except RedisError as exc:
+        log.warning(
+            "%s rows stored but not enqueued (%s); the outbox sweep sends them", len(outbound_ids), type(exc).__name__
+        )
+        return False
+    return True
 
 
 def nudge_delivery(redis: Redis, outbound_ids: list[int], chunk: int = delivery.CHUNK) -> bool:
@@ -91,6 +118,7 @@ def send_batch_now(
     batch_id: int,
     user_id: int | None = None,
     only_if_scheduled: bool = False,
+    confirm: int | None = None,
 ) -> batches.SendResult:
     """Write a batch's rows part by part, committing and enqueueing each part as it is written,
     so that workers send the first emails while the rest are still being rendered.
@@ -100,15 +128,22 @@ def send_batch_now(
 
     def commit_and_enqueue(ids: list[int]) -> None:
         session.commit()
-        if down:
+        if down or not ids:
             return  # Redis failed on an earlier part: don't wait on it again for every part
+        at = session.scalar(select(func.max(Outbound.next_attempt_at)).where(Outbound.id.in_(ids)))
         try:
-            enqueue_delivery(redis, ids, chunk=len(ids))  # one job per part: see batches.PART
+            enqueue_delivery(redis, ids, chunk=len(ids), at=at)  # one job per part: see batches.PART
         except RedisError as exc:
             down.append(type(exc).__name__)
 
     result = batches.send(
-        session, settings, batch_id, user_id=user_id, only_if_scheduled=only_if_scheduled, after_part=commit_and_enqueue
+        session,
+        settings,
+        batch_id,
+        user_id=user_id,
+        only_if_scheduled=only_if_scheduled,
+        after_part=commit_and_enqueue,
+        confirm=confirm,
     )
     session.commit()
     if down:

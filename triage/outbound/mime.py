@@ -247,7 +247,20 @@ def from_row(row) -> Draft:
     )
 
 
+_PREFIXES = re.compile(r"^(?:\s*(?:re|aw|sv|vs|antw|fwd?|wg)\s*(?:\[\d+\])?\s*:)+", re.IGNORECASE)
+
+
 def reply_subject(subject: str | None) -> str:
-    """'Re: ' once, never 'Re: Re: '."""
+    """'Re: ' once, never 'Re: Re: ' nor 'Re: AW: ', and never a bare 'Re:' (no subject)."""
     subject = clean_header_text(subject)
-    return subject if re.match(r"(?i)^re\s*:", subject) else f"Re: {subject}".strip()
+    rest = _PREFIXES.sub("", subject).strip()
+    return f"Re: {rest}" if rest else "Re: your message"
+
+
+def tidy_subject(subject: str | None) -> str:
+    """A subject a person wrote, with a run of reply prefixes ('Re: Re: AW:') said once as 'Re: '."""
+    subject = clean_header_text(subject)
+    match = _PREFIXES.match(subject)
+    if match and re.search(r"(?i)re|aw|sv|vs|antw", match.group(0)) and match.group(0).count(":") > 1:
+        return reply_subject(subject)
+    return subject

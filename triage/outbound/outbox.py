@@ -11,14 +11,16 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import Application, Message, MessageState, Outbound, OutboxState, Suppression, audit
+from triage.db import Application, Message, MessageState, Outbound, OutboxState, Suppression, User, audit
 from triage.db.base import Database, utcnow
+from triage.db.outbound import Ask
 from triage.errors import BadInput, NotFound
-from triage.outbound import mime
+from triage.outbound import mime, undo, unfilled
+from triage.processing.policy import TeamPolicy
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +44,24 @@ def row_values(
     body_text: str,
     body_html: str | None = None,
     now: datetime | None = None,
+    hold_seconds: int = 0,
+    from_name: str = "",
     **fields,
 ) -> dict:
     """The columns of one outgoing email, its Message-ID fixed now: the one way an outbox row is built.
 
-    A batch inserts thousands of these at once; `new_row` wraps one in an Outbound."""
+    The row is due `hold_seconds` after `now`: the undo window (TeamPolicy.undo_send_seconds) in
+    which `cancel` still stops it. A batch inserts thousands of these at once; `new_row` wraps one
+    in an Outbound. An unfilled placeholder or instruction is refused here, the last moment before
+    the row exists (triage.outbound.unfilled)."""
     now = now or utcnow()
     mime.check_address(to_address)  # an unusable address is refused before it becomes a row
+    unfilled.check(subject, body_text, body_html)
     return dict(
         message_id=mime.new_message_id(settings.from_address),
         kind=kind,
         from_address=settings.from_address,
+        from_name=sender_name(settings, from_name),
         to_address=to_address,
         to_name=mime.clean_header_text(to_name, 200),
         subject=mime.clean_header_text(subject),
@@ -60,11 +69,20 @@ def row_values(
         body_html=body_html,
         state=OutboxState.queued,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=now + timedelta(seconds=hold_seconds),
         created_at=now,
         give_up_at=now + give_up_after(settings),
         **fields,
     )
+
+
+def sender_name(settings: Settings, person: str | None) -> str:
+    """The From display name: "Priya Shah via Acme Careers", the person alone, or the organisation alone."""
+    organisation = settings.organisation_name.strip()
+    person = (person or "").strip()
+    if person and organisation:
+        return mime.clean_header_text(f"{person} via {organisation}", 200)
+    return mime.clean_header_text(person or organisation, 200)
 
 
 def new_row(settings: Settings, **values) -> Outbound:
@@ -101,16 +119,19 @@ def create_reply(
     if not body_text or not body_text.strip():
         raise BadInput("the reply is empty")
     to_address, to_name = _recipient(session, message)
+    user = session.get(User, user_id) if user_id else None
     try:
         row = new_row(
             settings,
             kind="reply",
             to_address=to_address,
             to_name=to_name,
-            subject=subject or mime.reply_subject(message.subject),
+            subject=mime.tidy_subject(subject) if subject else mime.reply_subject(message.subject),
             body_text=body_text,
             body_html=mime.text_to_html(body_text),
             now=now,
+            hold_seconds=TeamPolicy.of(message.role).undo_send_seconds,
+            from_name=user.name if user else "",
             application_id=message.application_id,
             candidate_id=message.candidate_id,
             role_id=message.role_id,
@@ -131,10 +152,53 @@ def create_reply(
         application.last_update_asked = asks_for_info
     message.state = MessageState.replied
     session.flush()
+    if asks_for_info and message.application_id is not None:
+        record_asks(session, [(message.application_id, row.id)], what=row.subject, user_id=user_id, now=now)
     audit.record(
         session, user_id, "outbound.reply", "message", message.id, outbound_id=row.id, asks_for_info=asks_for_info
     )
     return row
+
+
+def record_asks(
+    session: Session, pairs: list[tuple[int, int]], *, what: str, user_id: int | None, now: datetime
+) -> None:
+    """Record that the outgoing emails asked their applications for something: (application id, outbound id)."""
+    if pairs:
+        session.execute(
+            insert(Ask),
+            [
+                {"application_id": a, "outbound_id": o, "asked_at": now, "what": what[:998], "created_by_id": user_id}
+                for a, o in pairs
+            ],
+        )
+
+
+# --- undo send -------------------------------------------------------------------------------
+def cancel(session: Session, outbound_id: int, *, by_user: int | None) -> bool:
+    """Stop one outgoing email before it goes: True when it was still queued and now never will be.
+
+    The UPDATE only takes a queued row, and delivery only claims queued rows, so exactly one of
+    them wins: a row a worker has already taken goes, and this returns False. What the email did
+    is undone with it: the message it answered is open again, its ask is withdrawn, and the
+    application's latest contact is the latest email that still goes. The caller commits."""
+    row = session.get(Outbound, outbound_id)
+    if row is None:
+        raise NotFound(f"no outbound email {outbound_id}")
+    stopped = session.execute(
+        update(Outbound)
+        .where(Outbound.id == outbound_id, Outbound.state == OutboxState.queued)
+        .values(state=OutboxState.cancelled, last_error="cancelled before it was sent")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(row)
+    if not stopped:
+        audit.record(session, by_user, "outbound.cancel_refused", "outbound", row.id, state=str(row.state))
+        return False
+    undo.undo_effects(session, [row.id])
+    audit.record(session, by_user, "outbound.cancel", "outbound", row.id, kind=row.kind, batch_id=row.batch_id)
+    log.info("outbound %s cancelled before delivery", row.id)
+    return True
 
 
 def _recipient(session: Session, message: Message) -> tuple[str, str]:

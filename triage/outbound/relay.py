@@ -1,4 +1,5 @@
-"""Talking to the SMTP relay: the URL, one authenticated (TLS) connection, one message.
+"""Talking to the SMTP relay: the URL, one authenticated (TLS) connection, one message, and
+asking whether a message handed over before a crash was accepted.
 
 4xx replies and connection failures are Temporary, 5xx replies Permanent; the outbox decides
 what each means for the row.
@@ -6,10 +7,14 @@ what each means for the row.
 
 from __future__ import annotations
 
+import os
 import re
 import smtplib
 import ssl
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from triage.config import Settings
@@ -74,15 +79,23 @@ class Temporary(Exception):
     """Try this message again later (4xx, or the connection failed)."""
 
 
-def send_one(smtp: smtplib.SMTP, row, from_name: str = "") -> None:
+class Withdrawn(Exception):
+    """The sender took the message back after the relay's 354 and before its content went: the
+    connection is closed mid-DATA, so the relay discards what it has (RFC 5321 4.1.1.4)."""
+
+
+def send_one(smtp: smtplib.SMTP, row, from_name: str = "", before_content: Callable[[], bool] | None = None) -> None:
     """Send one outbox row (anything with an Outbound's columns); raise Permanent or Temporary
-    for a refusal, BadAddress for an address that cannot be written."""
+    for a refusal, BadAddress for an address that cannot be written, Withdrawn when
+    `before_content` (called once the relay is ready for the content) answers False."""
     draft = mime.from_row(row)
     if from_name:
         draft = mime.Draft(**{**draft.__dict__, "from_name": from_name})
     data = mime.to_bytes(draft)  # checks both addresses first
     try:
-        transaction(smtp, mime.ascii_address(row.from_address), mime.ascii_address(row.to_address), data)
+        transaction(
+            smtp, mime.ascii_address(row.from_address), mime.ascii_address(row.to_address), data, before_content
+        )
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
         raise_for(code, text, recipient=True)
@@ -90,8 +103,15 @@ def send_one(smtp: smtplib.SMTP, row, from_name: str = "") -> None:
         raise_for(exc.smtp_code, exc.smtp_error)
 
 
-def transaction(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+def transaction(
+    smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes, before_content: Callable[[], bool] | None = None
+) -> None:
     """MAIL, RCPT and DATA for one message to one recipient, raising as smtplib.sendmail does.
+
+    `before_content` runs between the relay's 354 and the content: the last moment at which
+    nothing can have been delivered (a relay accepts a message only at its final dot). Delivery
+    records there that the message is in the relay's hands; when it answers False (or raises)
+    the connection is closed before any content, which withdraws the message.
 
     sendmail re-parses both addresses with email.utils on every call (a fifth of a worker's
     time per email); ours were checked when the message was written (mime.check_address:
@@ -123,6 +143,15 @@ def transaction(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) ->
         raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
     code, reply = rest[1]
     if code == 354:
+        if before_content is not None:
+            try:
+                go = before_content()
+            except BaseException:
+                smtp.close()
+                raise
+            if not go:
+                smtp.close()
+                raise Withdrawn()
         code, reply = _content(smtp, data)
     if code != 250:
         _reset(smtp, code)
@@ -156,3 +185,52 @@ def raise_for(code: int, text: bytes | str, recipient: bool = False) -> None:
 
 
 CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, OSError)  # OSError covers timeouts, resets, TLS
+
+
+# --- after a crash: did the relay take it? -------------------------------------------------------
+# A worker killed between handing a message's content to the relay and recording the answer
+# leaves the row "handed over": the relay may or may not have accepted it. Sending it again
+# blindly would mail the candidate twice whenever it had. Only a relay that keeps a record we can
+# read can settle it: the local sink (`triage sink`) stores each message in its Maildir before
+# it answers 250, so a Message-ID found there was accepted and one missing was not. A real
+# relay keeps no such record for its clients; for it the answer is None and the row is left for
+# a person to decide ("may have been sent") rather than sent again.
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.IGNORECASE | re.MULTILINE)
+CLOCK_SLACK = timedelta(minutes=1)  # files older than the hand-over by more than this are not it
+HEAD_BYTES = 64 * 1024  # the headers of one of our messages, with room to spare
+
+
+def local_sink_folder(settings: Settings) -> Path | None:
+    """The Maildir of the local sink when SMTP_URL is that sink (as `triage up` decides), else None."""
+    parts = urlsplit(settings.smtp_url)
+    folder = settings.var_dir / "sink"
+    if parts.hostname in ("127.0.0.1", "localhost") and parts.port == settings.sink_port and folder.is_dir():
+        return folder
+    return None
+
+
+def accepted(settings: Settings, message_ids: Collection[str], since: datetime) -> set[str] | None:
+    """Which of `message_ids` (handed over at `since` or later) the relay accepted; None when the
+    relay cannot tell (any relay but the local sink)."""
+    folder = local_sink_folder(settings)
+    if folder is None:
+        return None
+    wanted, found = set(message_ids), set()
+    cutoff = (since - CLOCK_SLACK).timestamp()
+    for name in ("new", "cur"):  # a mail reader moves messages from new/ to cur/
+        try:
+            entries = list(os.scandir(folder / name))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    continue
+                with open(entry.path, "rb") as file:
+                    head = file.read(HEAD_BYTES)
+            except FileNotFoundError:
+                continue  # moved from new/ to cur/ after the listing: cur/ is listed next
+            match = _MESSAGE_ID.search(re.split(rb"\r?\n\r?\n", head, maxsplit=1)[0])
+            if match and match.group(1).decode("ascii", "replace") in wanted:
+                found.add(match.group(1).decode("ascii", "replace"))
+    return found

@@ -8,15 +8,24 @@ Enqueue through triage.outbound.dispatch, which names these functions.
 
 from __future__ import annotations
 
-from triage.outbound import delivery, dispatch
+from triage.outbound import checks, delivery, dispatch
 from triage.runtime import jobs
 
 
 def deliver(outbound_ids: list[int]) -> dict:
     """Send the due, queued rows among `outbound_ids`; the job that sends a batch's last row
-    marks the batch sent."""
+    marks the batch sent.
+
+    Right before sending, each row is read again: a cancelled one is not queued and is never
+    claimed, one with an unfilled placeholder fails with the reason, and one still inside its
+    undo window (a caller that enqueued it at once) is put back on RQ's schedule for its time."""
     rt = jobs.runtime()
-    return delivery.deliver(rt.database, rt.settings, outbound_ids).as_dict()
+    checks.refuse_unfilled(rt.database, outbound_ids)
+    tally = delivery.deliver(rt.database, rt.settings, outbound_ids).as_dict()
+    later = checks.not_yet_due(rt.database, outbound_ids)
+    for at, ids in later.items():
+        dispatch.enqueue_delivery(rt.redis, ids, at=at)
+    return {**tally, "later": sum(len(ids) for ids in later.values())}
 
 
 def sweep() -> dict:

@@ -28,6 +28,7 @@ import functools
 from dataclasses import dataclass
 from datetime import date
 
+import markupsafe
 from jinja2 import TemplateError, meta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -266,6 +267,22 @@ def render(template: Template, context: Context) -> Rendered:
         raise BadInput(f"template {template.name!r} cannot be rendered: {exc}") from None
     except BadInput as exc:
         raise BadInput(f"template {template.name!r} {exc}") from None
+
+
+PRIVACY_LINE = "How we look after your personal data: {url}"
+
+
+def with_privacy_notice(rendered: Rendered, url: str) -> Rendered:
+    """The email with a short line linking the team's privacy notice (TeamPolicy.privacy_notice_url), if any."""
+    if not url:
+        return rendered
+    html = rendered.body_html
+    if html is not None:
+        link = markupsafe.escape(url)
+        line = f'How we look after your personal data: <a href="{link}">{link}</a>'
+        html = f"{html.rstrip()}\n<p><small>{line}</small></p>\n"
+    text = f"{rendered.body_text.rstrip()}\n\n{PRIVACY_LINE.format(url=url)}\n"
+    return Rendered(rendered.subject, text, html)
 
 
 def read_default(kind: TemplateKind) -> tuple[str, str, str]:

@@ -75,15 +75,13 @@ def _page(**extra):
         stages=STAGES,
         templates=templates,
         recent=recent,
-        chosen={
-            "role_ids": [],
-            "stages": list(DEFAULT_STAGES),
-            "template_id": None,
-            "next_update_on": None,
-            "override": False,
-        },
+        chosen=_page_defaults(),
     )
     context.update(extra)
+    if not context["chosen"].get("template_id"):
+        # The status update, whatever order the list is in: the form is for batched status updates.
+        default = email_templates.default_template(db(), TemplateKind.status_update)
+        context["chosen"] = {**context["chosen"], "template_id": default.id if default else None}
     return render_template("batches/index.html", **context)
 
 
@@ -121,18 +119,33 @@ def _page_defaults() -> dict:
 @bp.post("/")
 @login_required
 def create():
+    """Send or schedule, only with `confirm` equal to the number of emails that would go.
+
+    Without it (or with a stale number) nothing is written: the page comes back with the preview
+    and the one question to confirm ("Send 77 emails to REQ-1045 candidates?")."""
     try:
         choice = _form_choice()
+        confirm = params.integer(request.form.get("confirm"), "confirm", low=0)
+        when = _send_at(request.form) if request.form.get("send_at") else None
         batch = batches.create(db(), **choice, user_id=_user().id)
-        if request.form.get("send_at"):
-            when = _send_at(request.form)
-            batches.schedule(db(), batch.id, when, _user().id)
+        confirm = batches.require_confirmation(db(), batch, confirm)
+        if when is not None:
+            batches.schedule(db(), batch.id, when, _user().id, confirm=confirm)
             db().commit()
             dispatch.enqueue_scheduled(redis(), batch)
-            flash(f"Batch scheduled for {when.isoformat(timespec='minutes')}.")
+            flash(f"Batch scheduled for {when.isoformat(timespec='minutes')}; you can cancel it until then.")
         else:
-            result = dispatch.send_batch_now(db(), settings(), redis(), batch.id, user_id=_user().id)
+            result = dispatch.send_batch_now(db(), settings(), redis(), batch.id, user_id=_user().id, confirm=confirm)
             flash(f"Sending {len(result.outbound_ids)} emails.")
+    except batches.NotConfirmed:
+        db().rollback()
+        choice = _safe_choice()
+        try:
+            shown = batches.preview(db(), **choice, user_id=_user().id, limit=3)
+        except TriageError as exc:
+            return _page(error=str(exc), chosen=choice), 400
+        db().rollback()
+        return _page(preview=shown, confirming=True, chosen=choice, send_at=request.form.get("send_at", "")), 409
     except (TriageError, ValueError) as exc:
         db().rollback()
         return _page(error=str(exc), chosen=_safe_choice()), 400
@@ -211,14 +224,23 @@ def retry(batch_id: int):
 @bp.post(f"/<{params.ID}:batch_id>/cancel")
 @login_required
 def cancel(batch_id: int):
+    """Cancel a scheduled batch, undo one still in its undo window, or stop what has not gone yet."""
     _own(batch_id)
-    result = batches.cancel(db(), batch_id, _user().id, redis())
+    try:
+        result = batches.cancel(db(), batch_id, _user().id, redis())
+    except TriageError as exc:
+        db().rollback()
+        flash(str(exc))
+        return redirect(url_for("batches.show", batch_id=batch_id))
     db().commit()
-    flash(
-        "Batch cancelled."
-        if result["state"] == "cancelled"
-        else f"Cancelled {result['cancelled_rows']} emails not yet sent."
-    )
+    if result["state"] == "cancelled":
+        flash(
+            f"Undone: none of the {result['cancelled_rows']} emails was sent."
+            if result["cancelled_rows"]
+            else "Batch cancelled."
+        )
+    else:
+        flash(f"Cancelled {result['cancelled_rows']} emails not yet sent.")
     return redirect(url_for("batches.show", batch_id=batch_id))
 
 

@@ -5,6 +5,7 @@ cap (recipients), rendering and writing the emails (sending). Enqueueing lives i
 triage.outbound.dispatch, the RQ jobs in triage.outbound.tasks.
 """
 
+from triage.outbound.batches.content import asks, get_template
 from triage.outbound.batches.lifecycle import (
     cancel,
     create,
@@ -12,11 +13,13 @@ from triage.outbound.batches.lifecycle import (
     job_id,
     mark_finished,
     progress,
+    recipient_count,
     retry_failed,
     role_ids_for,
     schedule,
     template_named,
 )
+from triage.outbound.batches.preview import NotConfirmed, preview, question, require_confirmation
 from triage.outbound.batches.recipients import (
     EVERY_DAYS,
     SKIP_BAD_ADDRESS,
@@ -27,16 +30,19 @@ from triage.outbound.batches.recipients import (
     every_days,
     select_recipients,
 )
-from triage.outbound.batches.sending import PART, SendResult, get_template, preview, send
+from triage.outbound.batches.sending import PART, SendResult, answered_note, send
 
 __all__ = [
     "EVERY_DAYS",
     "PART",
+    "NotConfirmed",
     "SKIP_BAD_ADDRESS",
     "SKIP_RECENT",
     "SKIP_SUPPRESSED",
     "Selection",
     "SendResult",
+    "answered_note",
+    "asks",
     "cancel",
     "check_choice",
     "create",
@@ -47,6 +53,9 @@ __all__ = [
     "mark_finished",
     "preview",
     "progress",
+    "question",
+    "recipient_count",
+    "require_confirmation",
     "retry_failed",
     "role_ids_for",
     "schedule",

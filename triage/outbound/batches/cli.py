@@ -118,7 +118,7 @@ def send(roles, stages, template_name, next_update, at, override, dry_run, wait,
                 result = dispatch.send_batch_now(session, settings, queues.connect(settings), batch.id)
                 click.echo(
                     f"batch {batch.id}: {len(result.outbound_ids)} emails queued, "
-                    f"{sum(result.skipped.values())} skipped, {result.answered} held chasers answered"
+                    f"{sum(result.skipped.values())} skipped, {result.answered} open status checks answered"
                 )
             batch_id = batch.id
     except TriageError as exc:

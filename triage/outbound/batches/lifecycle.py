@@ -9,16 +9,28 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import Batch, BatchState, JobRole, Outbound, OutboxState, Template, TemplateKind, audit
+from triage.db import (
+    Batch,
+    BatchState,
+    JobRole,
+    Message,
+    MessageState,
+    Outbound,
+    OutboxState,
+    Template,
+    TemplateKind,
+    audit,
+)
 from triage.db.base import utcnow
 from triage.errors import BadInput, NotFound
-from triage.outbound import outbox, templates
-from triage.outbound.batches.recipients import check_choice
-from triage.outbound.batches.sending import get_template
+from triage.outbound import outbox, templates, undo
+from triage.outbound.batches.content import asks, get_template
+from triage.outbound.batches.preview import check_confirmed
+from triage.outbound.batches.recipients import check_choice, select_recipients
 
 
 def job_id(batch_id: int) -> str:
@@ -66,9 +78,16 @@ def get(session: Session, batch_id: int) -> Batch:
 
 
 def schedule(
-    session: Session, batch_id: int, when: datetime, user_id: int | None, now: datetime | None = None
+    session: Session,
+    batch_id: int,
+    when: datetime,
+    user_id: int | None,
+    now: datetime | None = None,
+    *,
+    confirm: int | None = None,
 ) -> Batch:
-    """Mark a draft batch to go at `when`; after the commit call `dispatch.enqueue_scheduled`."""
+    """Mark a draft batch to go at `when` (with `confirm`, only if it is the number of emails it would send now);
+    after the commit call `dispatch.enqueue_scheduled`. Cancel it (`cancel`) until its time."""
     batch = get(session, batch_id)
     if batch.state not in (BatchState.draft, BatchState.scheduled):
         raise BadInput(f"batch {batch.id} is {batch.state}; only a draft can be scheduled")
@@ -76,6 +95,8 @@ def schedule(
         raise BadInput("the time to send must carry a time zone")
     if when <= (now or utcnow()):
         raise BadInput("the time to send is in the past; send it now instead")
+    if confirm is not None:
+        check_confirmed(session, batch.role_ids, recipient_count(session, batch), confirm)
     batch.state, batch.scheduled_for = BatchState.scheduled, when
     audit.record(session, user_id, "batch.schedule", "batch", batch.id, at=when.isoformat())
     return batch
@@ -90,17 +111,50 @@ def cancel(session: Session, batch_id: int, user_id: int | None, redis: Redis | 
         if redis is not None:
             _cancel_job(redis, batch.id)
     elif batch.state == BatchState.sending:
-        result = session.execute(
-            update(Outbound)
-            .where(Outbound.batch_id == batch.id, Outbound.state == OutboxState.queued)
-            .values(state=OutboxState.cancelled)
-            .execution_options(synchronize_session=False)
+        # Only queued rows: delivery claims only queued rows, so a row is either taken or stopped.
+        stopped = list(
+            session.execute(
+                update(Outbound)
+                .where(Outbound.batch_id == batch.id, Outbound.state == OutboxState.queued)
+                .values(state=OutboxState.cancelled, last_error="cancelled before it was sent")
+                .returning(Outbound.id, Outbound.candidate_id)
+                .execution_options(synchronize_session=False)
+            )
         )
-        cancelled_rows = result.rowcount or 0
+        cancelled_rows = len(stopped)
+        _reopen_answered(session, batch, {candidate_id for _, candidate_id in stopped})
+        undo.undo_effects(session, [row_id for row_id, _ in stopped])
+        if not session.scalar(
+            select(Outbound.id).where(Outbound.batch_id == batch.id, Outbound.state != OutboxState.cancelled).limit(1)
+        ):
+            batch.state = BatchState.cancelled  # stopped before a single email went: undone
     else:
         raise BadInput(f"batch {batch.id} is {batch.state}; there is nothing left to cancel")
     audit.record(session, user_id, "batch.cancel", "batch", batch.id, rows=cancelled_rows)
     return {"state": str(batch.state), "cancelled_rows": cancelled_rows}
+
+
+def _reopen_answered(session: Session, batch: Batch, candidate_ids: set[int]) -> None:
+    """The status checks this batch answered for candidates whose email was stopped are open again."""
+    if not candidate_ids:
+        return
+    for message in session.scalars(
+        select(Message).where(
+            Message.answered_by_batch_id == batch.id,
+            Message.state == MessageState.answered,
+            Message.candidate_id.in_(sorted(candidate_ids)),
+        )
+    ):
+        message.state = undo.reopened_state(message)
+        message.answered_by_batch_id = None
+        message.reasons = [r for r in message.reasons or [] if not r.startswith("answered by the status update")]
+
+
+def recipient_count(session: Session, batch: Batch) -> int:
+    """How many emails the batch would send now."""
+    template = get_template(session, batch.template_id)
+    override = batch.override_frequency or asks(template)
+    return len(select_recipients(session, batch.role_ids, batch.stages, override=override).applications)
 
 
 def _cancel_job(redis: Redis, batch_id: int) -> None:
@@ -162,7 +216,24 @@ def progress(session: Session, batch_id: int, failures: int = 50) -> dict:
         "role_ids": batch.role_ids,
         "stages": batch.stages,
         "failures": [{"outbound_id": i, "to": to, "reason": error or ""} for i, to, error in failed_rows],
+        "undo_until": _undo_until(session, batch),
     }
+
+
+def _undo_until(session: Session, batch: Batch) -> str | None:
+    """Until when the whole batch can still be undone: its rows wait out the undo window untouched."""
+    if batch.state == BatchState.scheduled:
+        return batch.scheduled_for.isoformat() if batch.scheduled_for else None
+    if batch.state != BatchState.sending:
+        return None
+    o = Outbound
+    started = session.scalar(
+        select(o.id).where(o.batch_id == batch.id, or_(o.state != OutboxState.queued, o.attempts > 0)).limit(1)
+    )
+    if started is not None:
+        return None
+    until = session.scalar(select(func.min(o.next_attempt_at)).where(o.batch_id == batch.id))
+    return until.isoformat() if until is not None and until > utcnow() else None
 
 
 def mark_finished(session: Session, batch_id: int) -> bool:

@@ -1,9 +1,11 @@
 """Sending a batch: a personal email to each recipient, previewed first, then written as outbox rows.
 
 Each candidate gets their own email in their own thread (never a shared To or CC), threaded
-under their latest held chaser for the role; sending marks the role's held chasers from those
-candidates answered by the batch. `preview` renders the first few with the same template,
-context and sender as `send`, so what the recruiter sees is what goes.
+under their latest open status check for the role; sending answers the open status checks of those
+candidates for the role (every held chaser, and the status checks waiting in Feedback; never a
+feedback request). A batch from an asking template (request_info) is recorded as an ask instead:
+it answers nothing and does not count towards the batch cadence. `preview` (batches/preview.py)
+renders with the same `render_for` as `send`, so what the recruiter sees is what goes.
 """
 
 from __future__ import annotations
@@ -11,78 +13,37 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from triage import dates
 from triage.config import Settings
 from triage.db import (
     Application,
     Batch,
     BatchState,
     JobRole,
+    Lane,
     Message,
     MessageState,
     Outbound,
     Template,
     Thread,
-    User,
     audit,
 )
 from triage.db.base import one_of, utcnow
+from triage.db.enums import Intent
 from triage.errors import BadInput, NotFound
-from triage.outbound import mime, outbox, templates
+from triage.outbound import outbox
+from triage.outbound.batches.content import asks, get_template, policy_for, render_for, sender_name
+from triage.outbound.batches.preview import check_confirmed
 from triage.outbound.batches.recipients import select_recipients
 
 log = logging.getLogger(__name__)
 
 PART = 250  # rows per part: outbox_jobs.send_now commits each part and enqueues it as one delivery job
-
-
-def get_template(session: Session, template_id: int) -> Template:
-    template = session.get(Template, template_id)
-    if template is None:
-        raise NotFound(f"no template {template_id}")
-    return template
-
-
-def _sender_name(session: Session, user_id: int | None) -> str:
-    user = session.get(User, user_id) if user_id else None
-    return user.name if user else ""
-
-
-def preview(
-    session: Session,
-    *,
-    role_ids: list[int],
-    stages: list[str],
-    template_id: int,
-    next_update_on: date,
-    override: bool = False,
-    user_id: int | None = None,
-    limit: int = 3,
-) -> dict:
-    """The count, the skips, and the first `limit` emails rendered exactly as they would go."""
-    template = get_template(session, template_id)
-    selection = select_recipients(session, role_ids, stages, override=override)
-    sender = _sender_name(session, user_id)
-    samples = []
-    for application in selection.applications[:limit]:
-        rendered = templates.render(
-            template, templates.context_for(application, next_update_on=next_update_on, recruiter_name=sender)
-        )
-        samples.append(
-            {
-                "to": application.candidate.email,
-                "to_name": application.candidate.name,
-                "role_id": application.role_id,
-                "subject": mime.clean_header_text(rendered.subject),
-                "body_text": rendered.body_text,
-                "body_html": rendered.body_html,
-            }
-        )
-    return {"count": len(selection.applications), "skipped": dict(selection.skipped), "samples": samples}
 
 
 @dataclass
@@ -113,13 +74,17 @@ def send(
     now: datetime | None = None,
     after_part: Callable[[list[int]], None] | None = None,
     part_size: int = PART,
+    confirm: int | None = None,
 ) -> SendResult:
     """Write one outbox row per recipient and mark their held chasers answered.
 
     Without `after_part` it is one transaction: the caller commits, then enqueues `outbound_ids`.
     With it, `after_part(ids)` runs after each `part_size` rows are written, so the caller can
     commit and enqueue them while the rest is rendered (workers start sending at once). Safe to
-    call twice: only a draft (or scheduled) batch sends.
+    call twice: only a draft (or scheduled) batch sends. With `confirm`, a draft sends only if it is
+    the number of emails that would go (the web form and the API always pass it, see
+    `require_confirmation`; scripts and the CLI say what they send in code).
+    Rows are due after the roles' undo window (TeamPolicy.undo_send_seconds).
     """
     now = now or utcnow()
     batch = session.scalar(select(Batch).where(Batch.id == batch_id).with_for_update())
@@ -131,12 +96,18 @@ def send(
             return SendResult(batch.id, [], batch.skipped or {}, 0, str(batch.state))
         raise BadInput(f"batch {batch.id} is {batch.state}; it cannot be sent again (retry the failed instead)")
     template = get_template(session, batch.template_id)
-    compiled = templates.compiled(template)
-    selection = select_recipients(session, batch.role_ids, batch.stages, override=batch.override_frequency, now=now)
-    sender = _sender_name(session, batch.created_by_id)
-    chasers = _latest_held_chasers(session, batch.role_ids)
-    for role in session.scalars(select(JobRole).where(JobRole.id.in_(batch.role_ids))):
-        role.next_update_on = batch.next_update_on  # what acknowledgements will promise
+    asking = asks(template)
+    selection = select_recipients(
+        session, batch.role_ids, batch.stages, override=batch.override_frequency or asking, now=now
+    )
+    if batch.state == BatchState.draft and confirm is not None:
+        check_confirmed(session, batch.role_ids, len(selection.applications), confirm)
+    sender = sender_name(session, batch.created_by_id)
+    policy = policy_for(session, batch.role_ids)
+    chasers = _latest_open_checks(session, batch.role_ids)
+    if not asking:
+        for role in session.scalars(select(JobRole).where(JobRole.id.in_(batch.role_ids))):
+            role.next_update_on = batch.next_update_on  # what acknowledgements will promise
     batch.state, batch.sent_at, batch.skipped = BatchState.sending, now, dict(selection.skipped)
     ids: list[int] = []
     answered = 0
@@ -147,9 +118,7 @@ def send(
         threads = _threads(session, [(a.candidate_id, a.role_id) for a in recipients], now)
         for application in recipients:
             key = (application.candidate_id, application.role_id)
-            rendered = compiled.render(
-                templates.context_for(application, next_update_on=batch.next_update_on, recruiter_name=sender)
-            )
+            rendered = render_for(template, application, batch.next_update_on, sender, policy.privacy_notice_url)
             rows.append(
                 outbox.row_values(
                     settings,
@@ -160,6 +129,8 @@ def send(
                     body_text=rendered.body_text,
                     body_html=rendered.body_html,
                     now=now,
+                    hold_seconds=policy.undo_send_seconds,
+                    from_name=sender,
                     batch_id=batch.id,
                     application_id=application.id,
                     candidate_id=application.candidate_id,
@@ -167,13 +138,16 @@ def send(
                     thread_id=threads[key],
                     created_by_id=batch.created_by_id,
                     automatic=False,
-                    asks_for_info=False,
+                    asks_for_info=asking,
                     **outbox.thread_under(chasers.get(key)),
                 )
             )
         part = _insert_rows(session, batch.id, rows)
-        answered += _answer_chasers(session, batch, part)
-        _record_updates(session, part, now)
+        if asking:  # a question is not an update: it answers no status check and leaves the cadence alone
+            _record_asks(session, part, template, batch.created_by_id, now)
+        else:
+            answered += _answer_checks(session, batch, part, now)
+            _record_updates(session, part, now)
         ids.extend(part)
         if after_part is not None:
             after_part(part)
@@ -242,19 +216,38 @@ def _threads(session: Session, pairs: list[tuple[int, int]], now: datetime) -> d
     return found
 
 
-def _latest_held_chasers(session: Session, role_ids: list[int]) -> dict[tuple[int, int], Message]:
+def _open_checks(role_ids: list[int]):
+    """Open status checks of the roles that a batch update answers: every held chaser, and the
+    status checks waiting in Feedback; never a feedback request (it deserves a personal answer)."""
+    return and_(
+        Message.role_id.in_(role_ids),
+        Message.candidate_id.is_not(None),
+        or_(
+            Message.state == MessageState.held,
+            and_(
+                Message.state == MessageState.triaged,
+                Message.lane == Lane.feedback,
+                Message.intent == Intent.status_check.value,
+            ),
+        ),
+    )
+
+
+def _latest_open_checks(session: Session, role_ids: list[int]) -> dict[tuple[int, int], Message]:
+    """Each candidate's latest open status check per role: the batch email threads under it."""
     chasers: dict[tuple[int, int], Message] = {}
-    for message in session.scalars(
-        select(Message)
-        .where(Message.role_id.in_(role_ids), Message.state == MessageState.held, Message.candidate_id.is_not(None))
-        .order_by(Message.received_at)
-    ):
+    for message in session.scalars(select(Message).where(_open_checks(role_ids)).order_by(Message.received_at)):
         chasers[(message.candidate_id, message.role_id)] = message
     return chasers
 
 
-def _answer_chasers(session: Session, batch: Batch, part: list[int]) -> int:
-    """Held chasers of the batch's roles, from candidates this part writes to, are answered by it."""
+def answered_note(sent_at: datetime) -> str:
+    """What an answered message says: 'answered by the status update of 3 Dec'."""
+    return f"answered by the status update of {dates.short_day(sent_at)}"
+
+
+def _answer_checks(session: Session, batch: Batch, part: list[int], now: datetime) -> int:
+    """The open status checks of the batch's roles, from candidates this part writes to, are answered by it."""
     if not part:
         return 0
     written = exists().where(
@@ -262,13 +255,22 @@ def _answer_chasers(session: Session, batch: Batch, part: list[int]) -> int:
         Outbound.candidate_id == Message.candidate_id,
         Outbound.role_id == Message.role_id,
     )
-    result = session.execute(
-        update(Message)
-        .where(Message.role_id.in_(batch.role_ids), Message.state == MessageState.held, written)
-        .values(state=MessageState.answered, answered_by_batch_id=batch.id)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+    note = answered_note(now)
+    answered = list(session.execute(select(Message.id, Message.reasons).where(_open_checks(batch.role_ids), written)))
+    if answered:
+        session.execute(
+            update(Message),
+            [
+                {
+                    "id": mid,
+                    "state": MessageState.answered,
+                    "answered_by_batch_id": batch.id,
+                    "reasons": [*(reasons or []), note],
+                }
+                for mid, reasons in answered
+            ],
+        )
+    return len(answered)
 
 
 def _record_updates(session: Session, part: list[int], now: datetime) -> None:
@@ -279,5 +281,28 @@ def _record_updates(session: Session, part: list[int], now: datetime) -> None:
         update(Application)
         .where(written)
         .values(last_update_at=now, last_update_kind="batch", last_update_asked=False, last_batch_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _record_asks(session: Session, part: list[int], template: Template, user_id: int | None, now: datetime) -> None:
+    """An asking batch is the applications' latest contact, and an ask; never their batch update."""
+    if not part:
+        return
+    rows = list(
+        session.execute(
+            select(Outbound.application_id, Outbound.id, Outbound.subject).where(one_of(session, Outbound.id, part))
+        )
+    )
+    for application_id, outbound_id, subject in rows:
+        if application_id is not None:
+            outbox.record_asks(
+                session, [(application_id, outbound_id)], what=f"{template.name}: {subject}", user_id=user_id, now=now
+            )
+    written = exists().where(one_of(session, Outbound.id, part), Outbound.application_id == Application.id)
+    session.execute(
+        update(Application)
+        .where(written)
+        .values(last_update_at=now, last_update_kind="batch", last_update_asked=True)
         .execution_options(synchronize_session=False)
     )

@@ -74,14 +74,26 @@ def _send_at(data: dict) -> datetime | None:
     return params.moment(data["send_at"], "send_at") if data.get("send_at") else None
 
 
-def _start(batch: Batch, send_at: datetime | None) -> tuple[dict, int]:
-    """Send now, or schedule at `send_at`; commit, then hand the work to RQ."""
-    if send_at is not None:
-        batches.schedule(db(), batch.id, send_at, api_user().id)
-        db().commit()
-        dispatch.enqueue_scheduled(redis(), batch)
-        return _progress(batch.id), 202
-    dispatch.send_batch_now(db(), settings(), redis(), batch.id, user_id=api_user().id)
+def _confirm(data: dict) -> int | None:
+    return params.integer(data.get("confirm"), "confirm", low=0)
+
+
+def _start(batch: Batch, send_at: datetime | None, confirm: int | None) -> tuple[dict, int]:
+    """Send now, or schedule at `send_at`, once `confirm` is the number of emails that would go;
+    commit, then hand the work to RQ. Unconfirmed: 409 with the count and the question, nothing sent."""
+    try:
+        confirm = batches.require_confirmation(db(), batch, confirm)
+        if send_at is not None:
+            batches.schedule(db(), batch.id, send_at, api_user().id, confirm=confirm)
+            db().commit()
+            dispatch.enqueue_scheduled(redis(), batch)
+            return _progress(batch.id), 202
+        dispatch.send_batch_now(db(), settings(), redis(), batch.id, user_id=api_user().id, confirm=confirm)
+    except batches.NotConfirmed as exc:
+        db().rollback()
+        question = batches.question(db(), batch.role_ids, exc.count)
+        body = {**_progress(batch.id), "error": str(exc), "status": 409, "count": exc.count, "question": question}
+        return body, 409
     return _progress(batch.id), 202
 
 
@@ -101,7 +113,7 @@ def create_batch():
     batch = batches.create(db(), **choice, user_id=api_user().id)
     db().commit()
     if data.get("send") or send_at is not None:
-        body, status = _start(batch, send_at)
+        body, status = _start(batch, send_at, _confirm(data))
     else:
         body, status = _progress(batch.id), 201
     return jsonify(body), status, {"Location": body["url"]}
@@ -126,7 +138,8 @@ def get_batch(batch_id: int):
 @bp.post(f"/batches/<{params.ID}:batch_id>/send")
 @token_required
 def send_batch(batch_id: int):
-    body, status = _start(_own(batch_id), _send_at(_body(required=False)))
+    data = _body(required=False)
+    body, status = _start(_own(batch_id), _send_at(data), _confirm(data))
     return jsonify(body), status
 
 
@@ -143,6 +156,8 @@ def retry_batch(batch_id: int):
 @bp.post(f"/batches/<{params.ID}:batch_id>/cancel")
 @token_required
 def cancel_batch(batch_id: int):
+    """Cancel a scheduled batch until its time; undo a sent one within its undo window (nothing
+    goes; state cancelled); later, stop the emails that have not gone yet."""
     _own(batch_id)
     result = batches.cancel(db(), batch_id, api_user().id, redis())
     db().commit()
@@ -160,6 +175,28 @@ _CHOICE = {
         "template": {"type": "string", "description": "a template name, or a kind such as status_update"},
         "next_update_on": {"type": "string", "format": "date"},
         "override": {"type": "boolean", "description": "send even to candidates updated in the last N days"},
+    },
+}
+_CONFIRM = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "required to send or schedule: the number of emails that would go (a preview's count); "
+    "a missing or different number sends nothing and answers 409",
+}
+_UNCONFIRMED = {
+    "description": "not confirmed, or the count changed: nothing was sent; the body has count and question "
+    '("Send 77 emails to REQ-1045 candidates?"); send again with confirm: count',
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "error": {"type": "string"},
+                    "count": {"type": "integer"},
+                    "question": {"type": "string"},
+                },
+            }
+        }
     },
 }
 _ID = [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
@@ -185,7 +222,8 @@ openapi.add_paths(
                 "responses": {"200": {"description": "batches"}, "400": _ERRORS["400"], "401": _ERRORS["401"]},
             },
             "post": {
-                "summary": "Create a batched status update; send it now (send: true) or at send_at",
+                "summary": "Create a batched status update; send it now (send: true) or at send_at, "
+                "with confirm: the number of emails (else 409 with count and question, nothing sent)",
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -198,6 +236,7 @@ openapi.add_paths(
                                         "properties": {
                                             "send": {"type": "boolean"},
                                             "send_at": {"type": "string", "format": "date-time"},
+                                            "confirm": _CONFIRM,
                                         },
                                     },
                                 ]
@@ -208,6 +247,7 @@ openapi.add_paths(
                 "responses": {
                     "201": {"description": "draft created", "content": _PROGRESS},
                     "202": {"description": "sending or scheduled", "content": _PROGRESS},
+                    "409": _UNCONFIRMED,
                     **_ERRORS,
                 },
             },
@@ -249,7 +289,15 @@ openapi.add_paths(
                                     "properties": {
                                         "count": {"type": "integer"},
                                         "skipped": {"type": "object", "additionalProperties": {"type": "integer"}},
-                                        "samples": {"type": "array", "items": {"type": "object"}},
+                                        "samples": {
+                                            "type": "array",
+                                            "items": {"type": "object"},
+                                            "description": "the first emails and the outliers "
+                                            "(shortest, longest, no name); each says why in `why`",
+                                        },
+                                        "question": {"type": "string"},
+                                        "asks": {"type": "boolean"},
+                                        "undo_seconds": {"type": "integer"},
                                     },
                                 }
                             }
@@ -268,7 +316,7 @@ openapi.add_paths(
         },
         "/batches/{batch_id}/send": {
             "post": {
-                "summary": "Send a draft now, or schedule it (body: {send_at})",
+                "summary": "Send a draft now, or schedule it (body: {confirm, send_at})",
                 "parameters": _ID,
                 "requestBody": {
                     "required": False,
@@ -276,12 +324,19 @@ openapi.add_paths(
                         "application/json": {
                             "schema": {
                                 "type": "object",
-                                "properties": {"send_at": {"type": "string", "format": "date-time"}},
+                                "properties": {
+                                    "send_at": {"type": "string", "format": "date-time"},
+                                    "confirm": _CONFIRM,
+                                },
                             }
                         }
                     },
                 },
-                "responses": {"202": {"description": "started", "content": _PROGRESS}, **_ERRORS},
+                "responses": {
+                    "202": {"description": "started", "content": _PROGRESS},
+                    "409": _UNCONFIRMED,
+                    **_ERRORS,
+                },
             }
         },
         "/batches/{batch_id}/retry": {
@@ -293,7 +348,8 @@ openapi.add_paths(
         },
         "/batches/{batch_id}/cancel": {
             "post": {
-                "summary": "Cancel a scheduled batch, or its emails not yet sent",
+                "summary": "Cancel a scheduled batch, undo a sent one within its undo window, "
+                "or cancel its emails not yet sent",
                 "parameters": _ID,
                 "responses": {"200": {"description": "cancelled", "content": _PROGRESS}, **_ERRORS},
             }
@@ -326,6 +382,11 @@ openapi.add_paths(
                     },
                 },
                 "scheduled_for": {"type": ["string", "null"], "format": "date-time"},
+                "undo_until": {
+                    "type": ["string", "null"],
+                    "format": "date-time",
+                    "description": "until when cancel stops every email of the batch (undo send)",
+                },
                 "url": {"type": "string"},
             },
         },

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from triage.accounts import users
 from triage.db import Outbound, OutboxState
 from triage.errors import NotFound
+from triage.outbound import outbox
 from triage.web import params
 from triage.web.api import api_user, bp, openapi, token_required
 from triage.web.services import db
@@ -68,6 +69,22 @@ def get_outbound(outbound_id: int):
     return jsonify(outbound_json(row))
 
 
+@bp.post(f"/outbox/<{params.ID}:outbound_id>/cancel")
+@token_required
+def cancel_outbound(outbound_id: int):
+    """Undo send: stop one email that has not gone yet (a reply in its undo window, a queued retry)."""
+    row = db().scalar(_visible(select(Outbound).where(Outbound.id == outbound_id)))
+    if row is None:
+        raise NotFound(f"no outbound email {outbound_id}")
+    stopped = outbox.cancel(db(), outbound_id, by_user=api_user().id)
+    db().commit()
+    db().refresh(row)
+    body = {**outbound_json(row), "cancelled": stopped}
+    if not stopped:
+        body["error"] = f"outbound email {outbound_id} is {row.state}; it can no longer be cancelled"
+    return jsonify(body), 200 if stopped else 409
+
+
 _ROW = {
     "type": "object",
     "properties": {
@@ -126,6 +143,20 @@ openapi.add_paths(
                     },
                     "400": {"description": "a parameter of the wrong type or out of range"},
                     "401": {"description": "no valid token"},
+                },
+            }
+        },
+        "/outbox/{outbound_id}/cancel": {
+            "post": {
+                "summary": "Undo send: stop an email that has not gone yet",
+                "parameters": [{"name": "outbound_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {
+                        "description": "stopped: it will never be sent (cancelled: true)",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outbound"}}},
+                    },
+                    "409": {"description": "already sent, being sent, failed or cancelled (cancelled: false)"},
+                    "404": {"description": "no such row"},
                 },
             }
         },

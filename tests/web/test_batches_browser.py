@@ -1,0 +1,100 @@
+"""The batch page in real Chromium: status update by default, nothing goes without the one
+confirmation, confirming sends exactly the count, and undo within the window sends nothing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.web import test_browser
+from triage.db import Application, Candidate, Outbound, OutboxState, Team
+from triage.db.base import utcnow
+from triage.outbound import dispatch
+from triage.runtime import queues, worker
+
+pytestmark = pytest.mark.browser
+expect = test_browser.expect
+chromium, browse = test_browser.chromium, test_browser.browse  # the suite's Chromium fixtures, shared
+NEXT = (date.today() + timedelta(days=10)).isoformat()
+
+
+@pytest.fixture
+def settings(make_settings, redis_client, sink):
+    """The suite's settings, sending to this test's sink."""
+    return make_settings(SMTP_URL=f"smtp://127.0.0.1:{sink.port}", TRIAGE_FROM_ADDRESS="jobs@acme.example")
+
+
+def _role(db_session, make_role, make_application, undo_seconds: int, n: int = 3):
+    team = Team(name=f"Team undo {undo_seconds}", policy={"undo_send_seconds": undo_seconds})
+    db_session.add(team)
+    db_session.commit()
+    role = make_role(title="QA Engineer", reference="REQ-1045", team_id=team.id)
+    for _ in range(n):
+        make_application(role)
+    return role
+
+
+def _fill(page, role) -> None:
+    page.get_by_label(f"{role.reference} · {role.title}").check()
+    page.locator("input[name=next_update_on]").fill(NEXT)
+
+
+def _rows(db_session) -> int:
+    db_session.expire_all()
+    return db_session.scalar(select(func.count()).select_from(Outbound))
+
+
+def _open(browse, make_user):
+    page, watch = browse(make_user("recruiter"))
+    page.goto(watch.origin + "/batches/")
+    return page, watch
+
+
+def test_the_batch_form_defaults_to_the_status_update(browse, make_user, make_role):
+    make_role("QA Engineer")
+    page, _ = _open(browse, make_user)
+    selected = page.locator("select[name=template_id] option:checked")
+    expect(selected).to_contain_text("status update")
+
+
+def test_send_without_confirming_sends_nothing(browse, make_user, make_role, make_application, db_session, sink):
+    role = _role(db_session, make_role, make_application, undo_seconds=0)
+    page, _ = _open(browse, make_user)
+    _fill(page, role)
+    page.locator("#send").click()
+    expect(page.locator("#confirm-question")).to_have_text("Send 3 emails to REQ-1045 candidates?")
+    assert (_rows(db_session), len(sink.messages)) == (0, 0)
+
+
+def test_confirming_sends_exactly_the_count(browse, make_user, make_role, make_application, db_session, sink, settings):
+    role = _role(db_session, make_role, make_application, undo_seconds=0)
+    page, _ = _open(browse, make_user)
+    _fill(page, role)
+    page.locator("#send").click()
+    page.locator("#confirm-send").click()
+    expect(page.locator("h1")).to_contain_text("Batch #")
+    worker.build(settings).work(burst=True)  # burst: returns once every queued job has run
+    wanted = db_session.scalars(select(Candidate.email).join(Application).where(Application.role_id == role.id))
+    assert sorted(e.rcpt_tos[0] for e in sink.messages) == sorted(wanted)
+
+
+def test_undo_within_the_window_leaves_the_sink_empty(
+    browse, make_user, make_role, make_application, db_session, sink, settings
+):
+    role = _role(db_session, make_role, make_application, undo_seconds=60)
+    page, _ = _open(browse, make_user)
+    _fill(page, role)
+    page.locator("#send").click()
+    page.locator("#confirm-send").click()
+    page.locator("#undo-batch").click()
+    expect(page.locator("body")).to_contain_text("Undone")
+    # The window is over and every job runs: a cancelled row is never claimed.
+    db_session.execute(update(Outbound).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db_session.commit()
+    ids = list(db_session.scalars(select(Outbound.id)))
+    dispatch.enqueue_delivery(queues.connect(settings), ids)
+    worker.build(settings).work(burst=True)
+    states = set(db_session.scalars(select(Outbound.state)))
+    assert (len(ids), states, len(sink.messages)) == (3, {OutboxState.cancelled}, 0)
