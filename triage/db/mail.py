@@ -76,6 +76,13 @@ class Message(Base):
     due_at: Mapped[datetime | None] = mapped_column(Moment)
     snoozed_until: Mapped[datetime | None] = mapped_column(Moment)
     answered_by_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id", ondelete="SET NULL"))
+    # A team member's forward: when the forward arrived (received_at is when the candidate wrote).
+    forwarded_at: Mapped[datetime | None] = mapped_column(Moment)
+    # Sender authenticity, when a state change hung on it ("dkim=pass (example.org)", "no DKIM signature").
+    authenticity: Mapped[str | None] = mapped_column(String(300))
+    # A state change the mail asked for but could not make alone (not authenticated, or a new
+    # address): "withdraw", until a recruiter confirms it on the message page.
+    proposal: Mapped[str | None] = mapped_column(String(32))
 
     candidate = relationship("Candidate")
     application = relationship("Application")

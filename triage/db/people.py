@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from triage.db.base import Base, utcnow
@@ -42,6 +42,8 @@ class User(Base):
     # Part of every login session; bumping it (logout, password or role change, deactivation)
     # ends all of this user's sessions, copied cookies included.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # After archive or Send, the inbox opens the next conversation (the person's own choice).
+    advance_after_action: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     roles: Mapped[list[JobRole]] = relationship(secondary=role_members, back_populates="members")
 
@@ -61,6 +63,22 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(Moment)
     revoked_at: Mapped[datetime | None] = mapped_column(Moment)
+
+    user: Mapped[User] = relationship()
+
+
+class ForwardingAddress(Base):
+    """Another address a team member forwards candidate mail from (a private or old work address).
+
+    It counts as the member's own only once verified (`verified_at`): the link mailed to it was opened.
+    """
+
+    __tablename__ = "forwarding_addresses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # normalized: lower-case
+    created_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(Moment)
 
     user: Mapped[User] = relationship()
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import email.utils
 import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from dateutil import parser as date_parser
 
 from triage.mail.addresses import Mailbox
 from triage.mail.autoreply import is_auto_reply
@@ -16,6 +13,7 @@ from triage.mail.forwarded import unwrap_message
 from triage.mail.html_quotes import html_reply_text
 from triage.mail.message import ParsedMail
 from triage.mail.parse import parse
+from triage.mail.printed_dates import read_date
 from triage.mail.quotes import reply_text
 from triage.mail.signatures import split_signature
 from triage.mail.threading import normalize_subject
@@ -29,14 +27,8 @@ def _iso(value: datetime | str | None) -> str | None:
         return None
     if isinstance(value, datetime):
         return value.isoformat()
-    try:
-        return email.utils.parsedate_to_datetime(value).isoformat()
-    except Exception:
-        pass
-    try:
-        return date_parser.parse(value, fuzzy=True).isoformat()
-    except Exception:  # localised dates ("26. října 2021") are kept raw in original_date_raw
-        return None
+    when = read_date(value)  # localized ("26. října 2021 14:25:08 GMT+3") too; the text stays in original_date_raw
+    return when.isoformat() if when is not None else None
 
 
 def _box(box: Mailbox) -> dict[str, str | None]:

@@ -6,7 +6,6 @@ picklable Reading.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from triage.mail.forwarded import Forward, unwrap_message
 from triage.mail.html_quotes import html_reply_text
 from triage.mail.message import ParsedMail
 from triage.mail.parse import parse
+from triage.mail.printed_dates import read_date
 from triage.mail.quotes import reply_text
 from triage.mail.signatures import split_signature
 from triage.mail.threading import strip_prefixes
@@ -46,6 +46,9 @@ class Reading:
     attachments: tuple[dict, ...] = ()
     defects: tuple[str, ...] = ()
     error: str | None = None  # set when the message is unreadable: it goes to Review with this
+    # Who seems to have forwarded it, when someone outside the team sent what looks like a
+    # forward of another person's mail (a team member's unregistered address, most likely).
+    unregistered_forward: str | None = None
 
 
 def normalize_address(address: str | None) -> str | None:
@@ -71,12 +74,14 @@ def _read(raw: bytes, team: frozenset[str]) -> Reading:
     mail = parse(raw)
     sender = normalize_address(mail.sender.address)
     forward = _team_forward(mail, sender, team)
+    looks_forwarded = None
     if forward is not None:
         original, subject, body = forward.sender, forward.subject or _outer_subject(mail), forward.body
         sent_at = _date(forward.date) or _aware(mail.date)
     else:
         original, subject, body = mail.sender, mail.subject, mail.text
         sent_at = _aware(mail.date)
+        looks_forwarded = _looks_forwarded(mail, sender)
     if forward is None and mail.text_from_html and mail.html:
         # No text part: cut the quote containers out of the HTML first, as `triage parse` does; the
         # rendered text has lost the marks of a quote that has no "On … wrote:" line above it.
@@ -111,6 +116,7 @@ def _read(raw: bytes, team: frozenset[str]) -> Reading:
         ),
         defects=tuple(clean(d[:300]) for d in mail.defects[:50]),
         error=_unreadable(mail),
+        unregistered_forward=_cap(looks_forwarded, 200) if forward is None else None,
     )
 
 
@@ -124,6 +130,19 @@ def _team_forward(mail: ParsedMail, sender: str | None, team: frozenset[str]) ->
         if normalize_address(level.sender.address) not in team:
             return level if level.sender.address else None
     return None
+
+
+def _looks_forwarded(mail: ParsedMail, sender: str | None) -> str | None:
+    """The sender's name when the mail carries forward headers of someone else's message, else None."""
+    if sender is None:
+        return None
+    chain = unwrap_message(mail, max_depth=1)
+    if not chain:
+        return None
+    inner = normalize_address(chain[0].sender.address)
+    if inner is None or inner == sender:
+        return None  # a forward of one's own mail is one's own
+    return (mail.sender.name or "").strip() or sender
 
 
 def _unreadable(mail: ParsedMail) -> str | None:
@@ -142,22 +161,8 @@ def _outer_subject(mail: ParsedMail) -> str:
 
 
 def _date(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return _aware(email.utils.parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError):
-        pass
-    try:
-        return _aware(datetime.fromisoformat(text))
-    except ValueError:
-        pass
-    try:
-        from dateutil import parser as date_parser
-
-        return _aware(date_parser.parse(text, fuzzy=True))
-    except (ValueError, OverflowError, TypeError):
-        return None
+    """The original's printed date, in any language; a date without a zone is taken as UTC."""
+    return _aware(read_date(text))
 
 
 def _aware(when: datetime | None) -> datetime | None:

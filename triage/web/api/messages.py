@@ -139,6 +139,7 @@ def message_json(m: Message) -> dict:
         "original_from": {"name": m.original_from_name, "address": m.original_from_address},
         "forwarded": m.forwarded_by_id is not None,
         "forwarded_by_id": m.forwarded_by_id,
+        "forwarded_at": _iso(m.forwarded_at),  # when the forward reached us; received_at is the candidate's date
         "subject": m.subject,
         "sent_at": _iso(m.sent_at),
         "body_text": m.body_text,
@@ -159,6 +160,8 @@ def message_json(m: Message) -> dict:
         "reasons": m.reasons or [],
         "is_chaser": m.is_chaser,
         "due_at": _iso(m.due_at),
+        "proposal": m.proposal,  # a state change the mail asked for but was not trusted to make
+        "authenticity": m.authenticity,
         "error": m.error,
     }
 
@@ -273,6 +276,7 @@ openapi.add_paths(
                 "from": {"$ref": "#/components/schemas/Mailbox"},
                 "original_from": {"$ref": "#/components/schemas/Mailbox"},
                 "forwarded": {"type": "boolean"},
+                "forwarded_at": {"type": ["string", "null"], "format": "date-time"},
                 "subject": _NULLABLE_STRING,
                 "body_text": _NULLABLE_STRING,
                 "reply_text": _NULLABLE_STRING,
@@ -287,6 +291,8 @@ openapi.add_paths(
                 "reasons": {"type": "array", "items": {"type": "string"}},
                 "is_chaser": {"type": "boolean"},
                 "due_at": {"type": ["string", "null"], "format": "date-time"},
+                "proposal": _NULLABLE_STRING,
+                "authenticity": _NULLABLE_STRING,
                 "error": _NULLABLE_STRING,
             },
         },
