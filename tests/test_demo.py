@@ -1,5 +1,6 @@
 """`triage demo`: roles and applicants set up, the mail fed through the real HTTP intake."""
 
+import os
 from collections import Counter
 
 import pytest
@@ -39,3 +40,19 @@ def test_demo_mail_is_triaged_into_several_lanes(seeded, settings, database):
 
 def test_demo_refuses_a_database_with_roles(seeded, settings):
     assert not demo.is_empty(settings.database_url)
+
+
+def test_the_demo_login_is_the_last_word_after_the_demo_finishes(settings, capsys):
+    import sys
+
+    from triage.runtime import up
+
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    (settings.var_dir / "demo-login.txt").write_text("admin@triage.localhost s3cret-Pass\n")
+    child = up.start("demo", [sys.executable, "-c", "print('demo: 8 roles')"], dict(os.environ), oneshot=True)
+    child.done = lambda: print(up.demo_login(settings), flush=True)
+    children = [child]
+    up.supervise(children, dict(os.environ), lambda: not children)
+    last = capsys.readouterr().out.strip().splitlines()[-4:]
+    assert "admin@triage.localhost with password s3cret-Pass" in last[1] and "demo-login.txt" in last[2]
+    assert last[0] == last[3] == "=" * 72

@@ -70,7 +70,8 @@ def browse(chromium, live_server):
 
     def open_as(user, password: str = PASSWORD, **options):
         """Log `user` in; `options` go to the browser context (timezone_id="Pacific/Auckland"...)."""
-        context = chromium.new_context(viewport={"width": 1400, "height": 900}, **options)
+        options.setdefault("viewport", {"width": 1400, "height": 900})
+        context = chromium.new_context(**options)
         contexts.append(context)
         page = context.new_page()
         watch = Watch(page, live_server)
@@ -281,4 +282,9 @@ def test_screenshots_of_the_main_screens(
     page.keyboard.press("?")
     assert page.locator("dialog#help").is_visible()
     _shot(page, "shortcuts")
+    phone, _ = browse(make_user(), viewport={"width": 390, "height": 844})
+    phone.locator("tr.msg-row").first.wait_for()
+    _shot(phone, "phone-inbox")
+    phone.goto(f"{watch.origin}/messages/{sample.id}")
+    _shot(phone, "phone-message")
     assert watch.console == [] and watch.foreign() == []

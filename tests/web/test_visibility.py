@@ -141,6 +141,11 @@ def teams(db_session, make_user, make_role, make_candidate, make_application, ma
             "outbound_id": [o.id for o in mine_out],
             "batch_id": [batch_a.id],
             "template_id": [template.id],  # templates belong to no role
+            "application_id": [app_a.id],
+            # Admin-only pages (a line manager is refused them whatever the id): the marker must not show.
+            "candidate_id": [ada.id],
+            "team_id": [1],
+            "token": ["not-a-real-link"],  # a forwarding-address confirmation link: public, says nothing
         },
         theirs={
             "message_id": [m.id for m in theirs + no_role],
@@ -148,6 +153,10 @@ def teams(db_session, make_user, make_role, make_candidate, make_application, ma
             "outbound_id": [o.id for o in theirs_out],
             "batch_id": [batch_b.id],
             "template_id": [],
+            "application_id": [app_b.id],
+            "candidate_id": [],
+            "team_id": [],
+            "token": [],
         },
     )
 

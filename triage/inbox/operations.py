@@ -16,6 +16,7 @@ from triage.config import Settings
 from triage.db import Application, AppStage, Correction, Lane, Message, MessageState, User, audit
 from triage.db.enums import Intent
 from triage.errors import BadInput
+from triage.inbox import conversations
 from triage.outbound import outbox
 from triage.processing.policy import TeamPolicy
 
@@ -84,12 +85,15 @@ def move(
         raise BadInput(f"{new_intent!r} is not an intent")
     if new_lane == message.lane and new_intent == message.intent:
         return None
+    # A lane move that keeps the intent teaches the classifier nothing: the row keeps the lanes
+    # (the trail) but no intent, and training reads only rows with a to_intent.
+    relabelled = new_intent != message.intent
     correction = Correction(
         message_id=message.id,
         user_id=user.id,
         at=now,
-        from_intent=message.intent,
-        to_intent=new_intent,
+        from_intent=message.intent if relabelled else None,
+        to_intent=new_intent if relabelled else None,
         from_lane=str(message.lane) if message.lane else None,
         to_lane=str(new_lane),
     )
@@ -107,13 +111,14 @@ def move(
         message.id,
         from_lane=correction.from_lane,
         to_lane=correction.to_lane,
-        from_intent=correction.from_intent,
-        to_intent=correction.to_intent,
+        from_intent=message.intent,
+        to_intent=new_intent,
     )
     message.lane, message.intent = new_lane, new_intent
     message.reasons = [*(message.reasons or []), f"moved by {user.name}: {', '.join(changes)}"]
     message.is_chaser = new_lane == Lane.held
-    if message.state in OPEN_STATES or message.state == MessageState.snoozed:
+    # Moving a message out of the Archived or Snoozed view brings it back to its new lane.
+    if message.state in (*OPEN_STATES, MessageState.snoozed, MessageState.archived):
         message.state = _open_state(new_lane)
         message.snoozed_until = None
     if new_lane == Lane.today and message.due_at is None:
@@ -238,6 +243,8 @@ def reply(
         raise BadInput("the reply is empty")
     if not subject.strip():
         raise BadInput("the reply needs a subject")
+    # A reply answers the whole conversation: the candidate's other open messages about the role.
+    others = conversations.siblings(session, message, same_lane=False)[1:]
     # create_reply marks the message replied and records the audit event itself.
     outbound = outbox.create_reply(
         session,
@@ -249,4 +256,16 @@ def reply(
         asks_for_info=asks_for_info,
     )
     message.snoozed_until = None
+    for other in others:
+        other.state, other.snoozed_until = MessageState.replied, None
+        audit.record(session, user.id, "message.answered", "message", other.id, outbound_id=outbound.id)
     return outbound
+
+
+def retry_failed(session: Session, message: Message, user: User) -> None:
+    """Send a message whose processing failed through the pipeline again (the caller enqueues it)."""
+    if message.state != MessageState.failed:
+        raise BadInput("only a message whose processing failed can be retried")
+    audit.record(session, user.id, "message.retry", "message", message.id, error=(message.error or "")[:200])
+    message.state = MessageState.received
+    message.error = None

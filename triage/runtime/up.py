@@ -43,6 +43,7 @@ class Child:
     started: float = field(default_factory=time.monotonic)
     quick_deaths: int = 0  # in a row, each within STEADY of its start
     restart_at: float | None = None  # when it is dead and waiting to start again
+    done: Callable[[], None] | None = None  # a one-shot's last word once it succeeded
 
 
 @dataclass
@@ -75,6 +76,8 @@ def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
     commands.append(("smtp", _triage("smtp")))
     commands.append(("sweeper", _triage("sweeper")))
     commands.append(("outbox-sweeper", _triage("batch", "sweep")))
+    # Keeps tomorrow's retention run waiting in RQ's scheduler (idempotent: one job id per day).
+    commands.append(("retention-scheduler", _triage("retention", "schedule")))
     # gthread: concurrent requests in one process share the intake's group commits.
     commands.append(
         (
@@ -125,6 +128,8 @@ def run(settings: Settings, workers: int = 2, demo: bool = False) -> int:
         if demo:
             # A one-shot child: waits for the web app, then feeds the demo mail through HTTP intake.
             children.append(start("demo", _triage("demo", "--if-empty", "--wait"), env, oneshot=True))
+            # The login comes last, after the demo's own output, where it does not scroll away unseen.
+            children[-1].done = lambda: print(demo_login(settings), flush=True)
         print(
             f"Triage is up at {settings.base_url}  (inbound SMTP on "
             f"{settings.smtp_listen_host}:{settings.smtp_listen_port}; Ctrl-C stops everything)",
@@ -161,6 +166,8 @@ def supervise(
             if child.oneshot:
                 if code != 0:
                     _say(f"{child.name} exited with status {code}; the rest keeps running")
+                elif child.done is not None:
+                    child.done()
                 children.remove(child)
                 break  # the list changed; look again on the next turn
             _signal_group(child.process.pid, signal.SIGTERM)  # what it left in its group
@@ -180,6 +187,20 @@ def supervise(
 
 def _pause(deaths: int, restarts: Restarts) -> float:
     return loop.backoff(deaths, restarts.first_pause, restarts.max_pause)
+
+
+def demo_login(settings: Settings) -> str:
+    """The demo admin's login as the last thing `make run` prints (kept in var/demo-login.txt)."""
+    login_file = settings.var_dir / "demo-login.txt"
+    try:
+        email, password = login_file.read_text().split()
+    except (OSError, ValueError):
+        return f"Demo ready at {settings.base_url} (no demo admin login in {login_file}: run `triage users demo-admin`)"
+    rule = "=" * 72
+    return (
+        f"{rule}\nDemo ready. Log in at {settings.base_url}/login as {email} with password {password}\n"
+        f"(kept in {login_file}; the team's logins are in {settings.var_dir / 'demo-users.txt'})\n{rule}"
+    )
 
 
 def _say(text: str) -> None:

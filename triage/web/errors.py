@@ -23,11 +23,25 @@ def status_for(exc: TriageError) -> int:
     return 500
 
 
-def _reply(status: int, message: str):
+# What a person reads on an error page: a heading in words, and what to do next.
+PAGES = {
+    400: ("That did not work", "Something in the request was not right; nothing was changed."),
+    403: ("Not yours to open", "Your account may not see this. Ask an admin if you need it."),
+    404: ("Nothing here", "This page or message does not exist, or it belongs to a role you do not see."),
+    405: ("That did not work", "This page cannot be used that way; go back and use its buttons."),
+    413: ("Too large", "That upload is larger than Triage accepts."),
+    429: ("Slow down", "Too many tries in a short time; wait a minute and try again."),
+    500: ("Something went wrong on our side", "The problem is logged; nothing you did caused it. Try again shortly."),
+    503: ("Triage is unavailable", "A part of Triage is down for the moment; try again shortly."),
+}
+
+
+def _reply(status: int, message: str | None):
+    heading, advice = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        response = jsonify(error=message, status=status)
+        response = jsonify(error=message or advice, status=status)
     else:
-        response = render_template("error.html", status=status, message=message)
+        response = render_template("error.html", status=status, heading=heading, message=message, advice=advice)
     return response, status
 
 
@@ -47,4 +61,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return _reply(exc.code or 500, exc.description or exc.name)
+        # Werkzeug's stock sentence ("The requested URL was not found on the server…") is replaced
+        # by our own words; a description a view chose itself is kept.
+        stock = exc.description == type(exc).description
+        return _reply(exc.code or 500, None if stock else exc.description)

@@ -30,7 +30,7 @@ HEADERS = {
 
 
 def init_app(app: Flask) -> None:
-    from triage.web.inbox import actions, bulk, lanes, message, roles  # noqa: F401 - routes register on import
+    from triage.web.inbox import actions, bulk, lanes, message, queries, recover, roles  # noqa: F401 - routes register on import
 
     app.register_blueprint(bp)
     app.after_request(security_headers)
@@ -38,7 +38,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(when)
     app.add_template_filter(ago)
     app.add_template_filter(nl2br)
-    app.jinja_env.globals["lane_names"] = dict(lanes.LANES)
+    app.jinja_env.globals["lane_names"] = {**dict(lanes.LANES), **queries.STATE_VIEWS}
+    app.jinja_env.globals["state_views"] = queries.STATE_VIEWS
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
 

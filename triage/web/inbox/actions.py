@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -13,8 +14,8 @@ from triage import dates
 from triage.db import Outbound, Template
 from triage.db.base import utcnow
 from triage.errors import BadInput
-from triage.inbox import operations
-from triage.outbound import dispatch, mime
+from triage.inbox import conversations, operations, undo
+from triage.outbound import dispatch, mime, outbox
 from triage.outbound import templates as email_templates  # `templates` is a list in the views
 from triage.web import params
 from triage.web.inbox import bp
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 SNOOZE_HOURS = {"4": 4, "24": 24, "72": 72, "168": 168}
 
 
-def _back(message_id: int | None = None):
+def go_back(message_id: int | None = None):
     """Where to go after an action: the page the form named (local only), else the inbox."""
     target = request.form.get("next", "")
     if not target.startswith("/") or target.startswith("//"):
@@ -35,31 +36,60 @@ def _back(message_id: int | None = None):
     return redirect(target)
 
 
-def _done(message, what: str, next_id: int | None):
-    """After an action on one message: htmx gets the counts, a browser goes on to the next one."""
+def _done(message, what: str, next_id: int | None, event=None):
+    """After an action on one message: htmx gets the counts, a browser goes on to the next one.
+
+    `event` is the undoable record of the action: the flash message offers Undo.
+    """
     db().commit()
+    category = f"undo:{event.id}" if event is not None else "message"
     if is_htmx():
-        # The row disappears (empty swap) and the lane counts refresh out of band, the lane
-        # the page shows still marked as current.
+        # The row disappears (empty swap) and the lane counts and the flash refresh out of band,
+        # the lane the page shows still marked as current.
         return render_template(
             "inbox/_counts_oob.html",
             counts=lane_counts(db(), visible()),
             lanes=LANES,
             filters=filters_from_url(request.headers.get("HX-Current-URL")),
+            flashes=[(category, what)],
+            undo_next=_local(request.headers.get("HX-Current-URL")),
         )
-    flash(what)
-    if request.form.get("next") == "message" and next_id:
-        return redirect(url_for("inbox.show", message_id=next_id))
-    return _back()
+    flash(what, category)
+    if request.form.get("next") == "message":
+        if next_id and user().advance_after_action:
+            return redirect(url_for("inbox.show", message_id=next_id))
+        return redirect(url_for("inbox.show", message_id=message.id))
+    return go_back()
+
+
+def _local(url: str | None) -> str:
+    """The path and query of the page an htmx request came from (where Undo returns to)."""
+    parts = urlsplit(url or "")
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path or url_for("home.index")
+
+
+def plural(n: int, word: str = "message") -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 @bp.post("/messages/<int:message_id>/archive")
 @login_required
 def archive(message_id: int):
+    """Archive the message and the rest of its conversation in the lane."""
     message = message_or_404(message_id)
     _, next_id = neighbours(db(), message, visible())
-    operations.archive(db(), message, user())
-    return _done(message, "Archived.", next_id)
+    group = conversations.siblings(db(), message)
+    before = undo.snapshot(group)
+    for one in group:
+        operations.archive(db(), one, user())
+    what = "Archived." if len(group) == 1 else f"Archived the conversation ({plural(len(group))})."
+    return _done(message, what, _next_outside(next_id, group), undo.remember(db(), user(), "archive", before))
+
+
+def _next_outside(next_id: int | None, group) -> int | None:
+    """The next message to show once a conversation is done: not one of the conversation's own."""
+    ids = {m.id for m in group}
+    return None if next_id in ids else next_id
 
 
 @bp.post("/messages/<int:message_id>/snooze")
@@ -77,8 +107,12 @@ def snooze(message_id: int):
         until = now + timedelta(hours=SNOOZE_HOURS[request.form["hours"]])
     else:
         raise BadInput("choose how long to snooze")
-    operations.snooze(db(), message, user(), until, now)
-    return _done(message, f"Snoozed until {dates.moment(until)} UTC.", next_id)
+    group = conversations.siblings(db(), message)
+    before = undo.snapshot(group)
+    for one in group:
+        operations.snooze(db(), one, user(), until, now)
+    what = f"Snoozed {plural(len(group))} until {dates.moment(until)} UTC."
+    return _done(message, what, _next_outside(next_id, group), undo.remember(db(), user(), "snooze", before))
 
 
 @bp.post("/messages/<int:message_id>/move")
@@ -88,22 +122,32 @@ def move(message_id: int):
     lane, intent = request.form.get("lane") or None, request.form.get("intent") or None
     if lane and lane not in LANE_KEYS:
         raise BadInput(f"unknown lane {lane!r}")
-    if lane == "held":
-        operations.hold_for_batch(db(), message, user(), utcnow())
-    else:
-        operations.move(db(), message, user(), lane=lane, intent=intent, now=utcnow())
+    group = conversations.siblings(db(), message)
+    before = undo.snapshot(group)
+    relabelled = bool(intent) and intent != message.intent
+    for one in group:
+        if lane == "held":
+            operations.hold_for_batch(db(), one, user(), utcnow())
+        else:
+            operations.move(db(), one, user(), lane=lane, intent=intent, now=utcnow())
+    event = undo.remember(db(), user(), "move", before)
     db().commit()
-    flash("Moved; the correction will train the next model.")
+    moved = "Moved." if len(group) == 1 else f"Moved the conversation ({plural(len(group))})."
+    flash(f"{moved} The new intent will train the next model." if relabelled else moved, f"undo:{event.id}")
     return redirect(url_for("inbox.show", message_id=message.id))
 
 
 @bp.post("/messages/<int:message_id>/stage")
 @login_required
 def stage(message_id: int):
+    """Change the stage of the message's application, on the day it happened (`on`/`at`: backdated; default now)."""
+    # Imported here: the dated stage form belongs to the hiring pages (one form for both), not to the inbox.
+    from triage.web.hiring.candidates import change_stage_from_form
+
     message = message_or_404(message_id)
     if message.application is None:
         raise BadInput("this message is not linked to an application")
-    changed = operations.change_stage(db(), message.application, user(), request.form.get("stage", ""), utcnow())
+    changed = change_stage_from_form(message.application)
     db().commit()
     flash(f"Stage changed to {message.application.stage}." if changed else "The stage was already that.")
     return redirect(url_for("inbox.show", message_id=message.id))
@@ -163,11 +207,17 @@ def reply(message_id: int):
             asks_for_info=asks,
             preview={"subject": subject, "body": body, "to": _recipient(message)},
         )
+    _, next_id = neighbours(db(), message, visible())  # before the reply takes the message out of its lane
+    group = conversations.siblings(db(), message, same_lane=False)
     outbound = operations.reply(db(), settings(), message, user(), subject=subject, body_text=body, asks_for_info=asks)
     db().commit()
     _enqueue(outbound.id)
-    flash("Reply queued.")
-    target = url_for("inbox.show", message_id=message.id, sent=outbound.id, _anchor="replies")
+    flash("Reply queued.", f"undo-send:{outbound.id}")
+    next_id = _next_outside(next_id, group)
+    if next_id and user().advance_after_action:
+        target = url_for("inbox.show", message_id=next_id, sent=outbound.id)
+    else:
+        target = url_for("inbox.show", message_id=message.id, sent=outbound.id, _anchor="replies")
     if is_htmx():
         return "", 200, {"HX-Redirect": target}  # a full page load shows the new status
     return redirect(target)
@@ -186,6 +236,20 @@ def _enqueue(outbound_id: int) -> None:
     except Exception as exc:  # noqa: BLE001 - the row is committed; only the nudge failed
         log.warning("enqueue of outbound %d failed: %s", outbound_id, type(exc).__name__)
         flash("The queue is unavailable; the reply is saved and will be sent when it is back.")
+
+
+@bp.post("/outbound/<int:outbound_id>/cancel")
+@login_required
+def cancel_outbound(outbound_id: int):
+    """Undo send: stop a reply still in its undo window (see outbox.cancel)."""
+    outbound = db().get(Outbound, outbound_id)
+    if outbound is None or outbound.reply_to_message_id is None:
+        abort(404)
+    message = message_or_404(outbound.reply_to_message_id)
+    stopped = outbox.cancel(db(), outbound_id, by_user=user().id)
+    db().commit()
+    flash("Not sent: the reply was cancelled." if stopped else "Too late to cancel: the reply has already gone.")
+    return redirect(url_for("inbox.show", message_id=message.id, _anchor="reply"))
 
 
 @bp.get("/outbound/<int:outbound_id>/status")

@@ -14,7 +14,7 @@ from triage.db import Message, User
 from triage.errors import BadInput
 from triage.inbox.operations import INTENTS
 from triage.web import params
-from triage.web.inbox.queries import LANES, PAGE_SIZE, Filters
+from triage.web.inbox.queries import LANES, PAGE_SIZE, STATE_VIEWS, Filters
 from triage.web.services import db
 
 LANE_KEYS = tuple(lane for lane, _ in LANES)
@@ -67,7 +67,7 @@ def _filters(args: MultiDict) -> Filters:
     if role_id is not None and (roles := visible()) is not None and role_id not in roles:
         abort(404)
     return Filters(
-        lane=params.choice(args.get("lane"), "lane", LANE_KEYS, default="today"),
+        lane=params.choice(args.get("lane"), "lane", (*LANE_KEYS, *STATE_VIEWS), default="today"),
         role_id=role_id,
         intent=params.choice(args.get("intent"), "intent", INTENTS),
         q=args.get("q", "").replace("\x00", " ").strip()[:200],  # PostgreSQL takes no NUL in a string

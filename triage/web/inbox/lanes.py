@@ -16,8 +16,8 @@ from triage.inbox.operations import BULK_ACTIONS, INTENTS
 from triage.web.inbox import bp
 from triage.web.inbox.common import IdUrl, filters_from_request, is_htmx, user, visible
 from triage.web.inbox.listing import list_messages
-from triage.web.inbox.queries import LANES, Counts, Filters, lane_counts
-from triage.web.services import db
+from triage.web.inbox.queries import LANES, Counts, Filters, failed_messages, lane_counts
+from triage.web.services import db, settings
 
 __all__ = ["index", "LANES", "row_links"]
 
@@ -67,6 +67,8 @@ def index():
     roles = users.roles_for(session, user())
     counts = lane_counts(session, visible())
     messages, more = list_messages(session, filters, visible())
+    show_failed = filters.lane == "review" and not filters.searching and filters.page == 1 and user().is_admin
+    failed = failed_messages(session, visible()) if show_failed else []
     context = dict(
         filters=filters,
         roles=roles,
@@ -74,6 +76,8 @@ def index():
         counts=counts,
         messages=messages,
         more=more,
+        failed=failed,
+        forward_to=settings().inbound_addresses,
         now=now,
         lanes=LANES,
         intents=INTENTS,

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Integer, bindparam, func, literal, select, union_all
+from sqlalchemy import Integer, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from triage.db import Application, AppStage, Candidate, JobRole, Lane, Message, MessageState
 from triage.inbox.operations import OPEN_STATES
 from triage.web.inbox import search
-from triage.web.inbox.queries import OLDEST_FIRST, PAGE_SIZE, Filters, day_start
+from triage.web.inbox.queries import OLDEST_FIRST, PAGE_SIZE, STATE_VIEWS, Filters, day_start
 
 
 def _filtered(
@@ -39,9 +39,11 @@ def _filtered(
         query = query.where(Message.received_at < bindparam("until", type_=Message.received_at.type))
     if match is not None:
         return query.where(match)
+    if state is not None:  # the Archived and Snoozed views: one state, every lane
+        return query.where(Message.state == literal(state, Message.state.type, literal_execute=True))
     return query.where(
         Message.lane == _inline("lane", Message.lane.type),
-        Message.state == literal(state, Message.state.type, literal_execute=True),
+        Message.state.in_([literal(s, Message.state.type, literal_execute=True) for s in OPEN_STATES]),
     )
 
 
@@ -92,6 +94,7 @@ class Row:
     role_title: str | None
     stage: AppStage | None
     who: str
+    count: int = 1  # open messages in this conversation (candidate and role) in the lane
 
 
 _ROW_COLUMNS = (
@@ -116,36 +119,71 @@ _ROW_COLUMNS = (
 
 
 def _row(values) -> Row:
-    *head, name, ofn, fn, ofa, fa = values
+    *head, name, ofn, fn, ofa, fa, count = values
     mid, subject, snippet, *rest = head
-    return Row(mid, subject, snippet or "", *rest, who=name or ofn or fn or ofa or fa or "Unknown sender")
+    return Row(mid, subject, snippet or "", *rest, who=name or ofn or fn or ofa or fa or "Unknown sender", count=count)
 
 
 def _order(received_at, message_id, newest_first: bool) -> tuple:
     return (received_at.desc(), message_id.desc()) if newest_first else (received_at, message_id)
 
 
-def _lane_keys(filters: Filters, visible: set[int] | None, newest_first: bool):
-    """Ids of one lane page (+1 to tell if there is more), merged from one range scan per open state.
+def conversation_key():
+    """What makes two messages one conversation: the same candidate about the same role.
 
-    `state IN (triaged, held) ORDER BY received_at` cannot walk the (lane, state, received_at)
-    index in order, so PostgreSQL would sort every open message of the lane; a limited scan per
-    state reads only offset + 51 entries of each.
+    A message with no candidate is a conversation of its own (its negative id cannot be a candidate's).
     """
-    parts = [
-        _filtered(select(Message.id, Message.received_at), filters, visible, None, state)
-        .order_by(*_order(Message.received_at, Message.id, newest_first))
+    return func.coalesce(Message.candidate_id, -Message.id), func.coalesce(Message.role_id, 0)
+
+
+def _lane_keys(filters: Filters, visible: set[int] | None, newest_first: bool):
+    """One lane page of conversations (+1 to tell if there is more): each one's latest message and count.
+
+    A work queue (oldest first) is ordered by each conversation's oldest open message, the one
+    whose clock runs out first; an informational lane by its newest.
+    """
+    key = conversation_key()
+    latest = (Message.received_at.desc(), Message.id.desc())
+    inner = _filtered(
+        select(
+            Message.id,
+            Message.received_at,
+            func.row_number().over(partition_by=key, order_by=latest).label("rank"),
+            func.count().over(partition_by=key).label("n"),
+            (func.max if newest_first else func.min)(Message.received_at).over(partition_by=key).label("sort_at"),
+        ),
+        filters,
+        visible,
+        None,
+    ).subquery()
+    return (
+        select(inner.c.id, inner.c.sort_at.label("received_at"), inner.c.n)
+        .where(inner.c.rank == 1)
+        .order_by(*_order(inner.c.sort_at, inner.c.id, newest_first))
         .limit(_inline("wanted"))
         .subquery()
-        for state in OPEN_STATES
-    ]
-    return union_all(*(select(part) for part in parts)).subquery()
+    )
+
+
+def _state_keys(filters: Filters, visible: set[int] | None, state: MessageState):
+    """Ids of one page of the Archived or Snoozed view, newest first, one row per message."""
+    return (
+        _filtered(select(Message.id, Message.received_at, literal(1).label("n")), filters, visible, None, state)
+        .order_by(Message.received_at.desc(), Message.id.desc())
+        .limit(_inline("wanted"))
+        .subquery()
+    )
 
 
 def _search_keys(session: Session, filters: Filters, visible: set[int] | None):
     """Ids of one page of search results, newest first, across every lane and state."""
     return (
-        _filtered(select(Message.id, Message.received_at), filters, visible, search.matches(session, filters.q))
+        _filtered(
+            select(Message.id, Message.received_at, literal(1).label("n")),
+            filters,
+            visible,
+            search.matches(session, filters.q),
+        )
         .order_by(Message.received_at.desc(), Message.id.desc())
         .limit(_inline("wanted"))
         .subquery()
@@ -155,7 +193,7 @@ def _search_keys(session: Session, filters: Filters, visible: set[int] | None):
 def _named(keys, newest_first: bool):
     """The page's rows with their candidate, role and stage, joined to those 51 rows only."""
     return (
-        select(*_ROW_COLUMNS)
+        select(*_ROW_COLUMNS, keys.c.n)
         .select_from(keys)
         .join(Message, Message.id == keys.c.id)
         .outerjoin(Candidate, Candidate.id == Message.candidate_id)
@@ -183,6 +221,8 @@ def list_messages(session: Session, filters: Filters, visible: set[int] | None) 
     """One page of a lane or of search results (and whether there is a next page), in one statement."""
     if filters.searching:
         query = _named(_search_keys(session, filters, visible), newest_first=True)
+    elif filters.lane in STATE_VIEWS:
+        query = _named(_state_keys(filters, visible, MessageState(filters.lane)), newest_first=True)
     else:
         query = _lane_page(
             filters.lane not in OLDEST_FIRST,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from flask import make_response, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from triage.db import AppStage, Message, Template
+from triage.db import AppStage, Message, Template, User
 from triage.db.base import utcnow
 from triage.inbox.operations import INTENTS
+from triage.mail import forwarded
 from triage.mail.parse import parse
 from triage.outbound import mime
-from triage.web.inbox import bp
+from triage.web.inbox import bp, thread
 from triage.web.inbox.common import message_or_404, visible
 from triage.web.inbox.queries import LANES, neighbours, replies_to, timeline
 from triage.web.inbox.sanitize import document, sanitize
@@ -35,6 +37,32 @@ def original_html(raw: bytes) -> str | None:
     return parse(raw).html
 
 
+@dataclass(frozen=True)
+class ForwardView:
+    """A forward as the recruiter reads it: who forwarded it, their note, the candidate's whole message."""
+
+    by: str
+    note: str | None
+    body: str | None  # the innermost original's text (also of an attached message/rfc822)
+
+
+def forward_view(session, message: Message) -> ForwardView | None:
+    """Who forwarded the message and what they wrote above it; None when it is not a team member's forward."""
+    if message.forwarded_by_id is None:
+        return None
+    forwarder = session.get(User, message.forwarded_by_id)
+    try:
+        chain = forwarded.unwrap_message(parse(message.raw))
+    except Exception as exc:  # noqa: BLE001 - a raw message that no longer parses still shows its stored text
+        log.warning("message %d: forward not re-read (%s)", message.id, type(exc).__name__)
+        chain = []
+    return ForwardView(
+        by=forwarder.name if forwarder else "a former team member",
+        note=chain[0].note if chain else None,
+        body=chain[-1].body if chain else None,
+    )
+
+
 @bp.get("/messages/<int:message_id>")
 @login_required
 def show(message_id: int):
@@ -48,7 +76,8 @@ def show(message_id: int):
     html = original_html(message.raw) if message.has_html else None
     blocked = sanitize(html).blocked_images if html else 0
     templates = list(session.scalars(select(Template).order_by(Template.kind, Template.name)))
-    body = message.body_text or ""
+    forward = forward_view(session, message)
+    body = (forward.body if forward and forward.body else message.body_text) or ""
     new_text = message.reply_text if message.reply_text else body
     quoted = body if body.strip() and body.strip() != new_text.strip() else ""
     return render_template(
@@ -58,6 +87,7 @@ def show(message_id: int):
         role=message.role,
         application=message.application,
         events=timeline(session, message, roles),
+        thread=thread.conversation(session, message, roles),
         replies=replies_to(session, message.id, roles),
         new_text=new_text,
         quoted=quoted,
@@ -69,6 +99,7 @@ def show(message_id: int):
         intents=INTENTS,
         stages=[s.value for s in AppStage],
         templates=templates,
+        forward=forward,
         reply_subject=mime.reply_subject(message.subject),
         now=utcnow(),
     )

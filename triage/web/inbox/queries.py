@@ -13,11 +13,14 @@ from sqlalchemy import String, and_, bindparam, func, literal, or_, select, type
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from triage.db import Application, AppStage, AuditEvent, Message, Outbound, User
+from triage import dates
+from triage.db import Application, AppStage, AuditEvent, Message, MessageState, Outbound, User
 from triage.inbox.operations import OPEN_STATES
 
 PAGE_SIZE = 50
 LANES = (("today", "Today"), ("feedback", "Feedback"), ("held", "Held for batch"), ("fyi", "FYI"), ("review", "Review"))
+# Views of messages out of the lanes, to find and bring back: one state each, newest first.
+STATE_VIEWS = {"snoozed": "Snoozed", "archived": "Archived"}
 # Work queues oldest first (Today: the oldest is the most overdue); informational lanes newest first.
 OLDEST_FIRST = {"today", "feedback", "review"}
 
@@ -114,6 +117,14 @@ def neighbours(session: Session, message: Message, visible: set[int] | None) -> 
     return newer, older
 
 
+def failed_messages(session: Session, visible: set[int] | None, limit: int = 50) -> list[Message]:
+    """Messages whose processing failed, newest first: Review shows them to admins with a Retry."""
+    query = select(Message).where(Message.state == MessageState.failed)
+    if visible is not None:
+        query = query.where(Message.role_id.in_(visible))
+    return list(session.scalars(query.order_by(Message.received_at.desc(), Message.id.desc()).limit(limit)))
+
+
 @dataclass(frozen=True)
 class Event:
     at: datetime
@@ -169,15 +180,7 @@ def timeline(session: Session, message: Message, visible: set[int] | None) -> li
     message_ids = []
     for mid, at, subject, intent, lane, state in rows:
         message_ids.append(mid)
-        events.append(
-            Event(
-                at,
-                "inbound",
-                subject or "(no subject)",
-                f"{intent or 'unclassified'} · {lane or 'no lane'} · {state}",
-                message_id=mid,
-            )
-        )
+        events.append(Event(at, "inbound", subject or "(no subject)", said(intent, lane, state), message_id=mid))
     for out in session.scalars(select(Outbound).where(outbound).order_by(Outbound.created_at.desc()).limit(200)):
         events.append(
             Event(
@@ -224,17 +227,57 @@ def timeline(session: Session, message: Message, visible: set[int] | None) -> li
     return events
 
 
+LANE_WORDS = dict(LANES)
+# A message's state as a recruiter would say it.
+STATE_WORDS = {
+    "received": "not read yet",
+    "triaged": "waiting for us",
+    "held": "waiting for the batch update",
+    "answered": "answered by a batch update",
+    "replied": "replied to",
+    "archived": "archived",
+    "snoozed": "snoozed",
+    "failed": "could not be read",
+}
+
+
+def said(intent: str | None, lane: str | None, state: str | None) -> str:
+    """A message's intent, lane and state in words: "Asks about status · in Held for batch · waiting…"."""
+    what = INTENT_WORDS.get(str(intent), "not classified") if intent else "not classified"
+    where = f"in {LANE_WORDS[str(lane)]}" if lane and str(lane) in LANE_WORDS else "in no lane"
+    return f"{what} · {where} · {STATE_WORDS.get(str(state), str(state))}"
+
+
+INTENT_WORDS = {
+    "status_check": "asks for news",
+    "feedback_request": "asks for feedback",
+    "thank_you": "says thank you",
+    "info_response": "answers our question",
+    "scheduling": "about scheduling",
+    "withdrawal": "withdraws",
+    "offer_negotiation": "negotiates the offer",
+    "offer_response": "answers the offer",
+    "other": "other",
+}
+
+
+def _lane_word(lane: str | None) -> str:
+    return LANE_WORDS.get(str(lane), str(lane)) if lane else "no lane"
+
+
 def _action_detail(event: AuditEvent) -> str:
     d = event.details or {}
     if event.action == "message.move":
         parts = []
         if d.get("from_lane") != d.get("to_lane"):
-            parts.append(f"lane {d.get('from_lane')} → {d.get('to_lane')}")
+            parts.append(f"from {_lane_word(d.get('from_lane'))} to {_lane_word(d.get('to_lane'))}")
         if d.get("from_intent") != d.get("to_intent"):
-            parts.append(f"intent {d.get('from_intent')} → {d.get('to_intent')}")
+            words = INTENT_WORDS.get(str(d.get("to_intent")), "not classified")
+            parts.append(f"now read as “{words}”")
         return ", ".join(parts)
     if event.action == "message.snooze":
-        return f"until {d.get('until', '')[:16].replace('T', ' ')}"
+        until = d.get("until")
+        return f"until {dates.moment(datetime.fromisoformat(until))} UTC" if until else ""
     return ""
 
 

@@ -2,6 +2,10 @@
 (function () {
   "use strict";
 
+  var LANES = ["today", "feedback", "held", "fyi", "review"];  // the keys 1-5, as the help lists them
+
+  function inbox() { return document.body.getAttribute("data-inbox") || "/"; }
+
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.msg-row")); }
   function current() { return document.querySelector("tr.msg-row.current"); }
 
@@ -60,11 +64,16 @@
         var body = document.getElementById("reply-body");
         if (!body) { return; }
         body.focus(); break;
-      case "/": var q = document.getElementById("q"); if (!q) { return; } q.focus(); q.select(); break;
+      case "/":
+        var q = document.getElementById("q");
+        if (q) { q.focus(); q.select(); break; }
+        // A page without the search box (a message): the inbox opens with the box focused.
+        window.location.assign(inbox() + "#search"); break;
       case "?": help(); break;
       default:
         if (event.key >= "1" && event.key <= "5") {
-          click(document.querySelector('a[data-lane-key="' + event.key + '"]'));
+          var lane = document.querySelector('a[data-lane-key="' + event.key + '"]');
+          if (lane) { click(lane); } else { window.location.assign(inbox() + "?lane=" + LANES[event.key - 1]); }
           break;
         }
         return;
@@ -72,8 +81,17 @@
     event.preventDefault();
   });
 
+  function focusReply() {
+    var body = document.getElementById("reply-body");
+    if (!body) { return false; }
+    body.scrollIntoView({ block: "center" });
+    body.focus({ preventScroll: true });
+    return true;
+  }
+
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-help]")) { help(); }
+    if (event.target.closest("[data-reply]") && focusReply()) { event.preventDefault(); }
   });
 
   document.addEventListener("change", function (event) {
@@ -93,6 +111,13 @@
       if (next) { window.setTimeout(function () { select(next); }, 0); }
     }
   });
+
+  if (window.location.hash === "#search") {
+    document.addEventListener("DOMContentLoaded", function () {
+      var q = document.getElementById("q");
+      if (q) { q.focus(); }
+    });
+  }
 
   if (window.location.hash === "#reply") {
     document.addEventListener("DOMContentLoaded", function () {
