@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tests.conftest import PASSWORD, csrf_from
+from triage.accounts import users
+
 
 def test_roles_page_shows_pipeline_chasers_and_next_update(
     client, login, make_user, make_role, make_application, make_message
@@ -71,3 +74,81 @@ def test_users_page_lists_users(client, login, make_user):
     make_user("line_manager", email="lm@example.com")
     login(make_user("admin"))
     assert "lm@example.com" in client.get("/admin/users").get_data(as_text=True)
+
+
+# --- people: invite, assign roles, deactivate ---------------------------------------------------------------
+def _invite(client, csrf, **fields):
+    data = {
+        "email": "lm@example.com",
+        "name": "Lena Manager",
+        "kind": "line_manager",
+        "csrf_token": csrf("/admin/users"),
+    }
+    return client.post("/admin/users", data={**data, **fields})
+
+
+def test_an_admin_invites_a_line_manager_who_logs_in_with_the_password_shown_once(app, make_user, make_role, csrf):
+    role = make_role("Nurse")
+    admin_client = app.test_client()
+    token = csrf_from(admin_client.get("/login").get_data(as_text=True))
+    admin = make_user("admin")
+    admin_client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
+    page = admin_client.post(
+        "/admin/users",
+        data={
+            "email": "lm@example.com",
+            "name": "Lena",
+            "kind": "line_manager",
+            "role_ids": [str(role.id)],
+            "csrf_token": csrf_from(admin_client.get("/admin/users").get_data(as_text=True)),
+        },
+    ).get_data(as_text=True)
+    password = re.search(r'id="one-time-password">([^<]+)<', page).group(1)
+    manager = app.test_client()
+    token = csrf_from(manager.get("/login").get_data(as_text=True))
+    reply = manager.post("/login", data={"email": "lm@example.com", "password": password, "csrf_token": token})
+    assert reply.status_code == 302 and role.reference in manager.get("/hiring/roles").get_data(as_text=True)
+    assert password not in admin_client.get("/admin/users").get_data(as_text=True)
+
+
+def test_inviting_an_existing_email_says_so(client, login, make_user, csrf):
+    make_user("recruiter", email="lm@example.com")
+    login(make_user("admin"))
+    reply = _invite(client, csrf)
+    assert reply.status_code == 400 and "already exists" in reply.get_data(as_text=True)
+
+
+def test_deactivating_ends_sessions_and_api_tokens_at_once(app, client, login, make_user, csrf, db_session):
+    victim = make_user("recruiter")
+    token = users.create_token(db_session, victim, "script")
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    other = app.test_client()
+    other.post(
+        "/login",
+        data={
+            "email": victim.email,
+            "password": PASSWORD,
+            "csrf_token": csrf_from(other.get("/login").get_data(as_text=True)),
+        },
+    )
+    assert (
+        other.get("/hiring/roles").status_code == 200
+        and client.get("/api/v1/roles", headers=headers).status_code == 200
+    )
+    login(make_user("admin"))
+    client.post(f"/admin/users/{victim.id}", data={"action": "deactivate", "csrf_token": csrf("/admin/users")})
+    assert other.get("/hiring/roles").status_code == 302
+    assert client.get("/api/v1/roles", headers=headers).status_code == 401
+
+
+def test_an_admin_gives_a_line_manager_her_roles(client, login, make_user, make_role, csrf, db_session):
+    nurse, chef = make_role("Nurse"), make_role("Chef")
+    manager = make_user("line_manager")
+    login(make_user("admin"))
+    client.post(
+        f"/admin/users/{manager.id}",
+        data={"action": "save", "role_ids": [str(nurse.id)], "csrf_token": csrf("/admin/users")},
+    )
+    db_session.refresh(manager)
+    assert [r.id for r in manager.roles] == [nurse.id] and chef not in manager.roles

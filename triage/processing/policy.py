@@ -203,3 +203,98 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "retention_hired_months": ("retention_hired_months", _count(1, 120)),
     "privacy_notice_url": ("privacy_notice_url", _url),
 }
+
+
+# --- the settings as people set them: the admin page and GET/PUT /api/v1/team/policy ------------------------------
+_HELP: dict[str, tuple[str, str]] = {
+    # JSON key -> (unit, what it does); the page and the API read these, so a new key needs a line here.
+    "waiting_window_days": ("days", "A status check sooner than this after our last contact is a chaser (held)."),
+    "chaser_window_days": ("days", "Earlier status checks inside this window make a follow-up a chaser."),
+    "today_due_hours": ("hours", "The Today clock: a reply is due this long after the message arrives."),
+    "confidence_threshold": ("0 to 1", "Below this model confidence a message goes to Review."),
+    "acknowledge_chasers": ("on/off", "Acknowledge held chasers automatically, naming the next update's date."),
+    "acknowledge_once_per_days": ("days", "At most one acknowledgement per candidate and role in this period."),
+    "acknowledge_max_age_days": ("days", "Never acknowledge a chaser older than this (say, a backfilled import)."),
+    "batch_every_days": ("whole days", "At most one batch update per candidate and role in this period."),
+    "undo_send_seconds": ("seconds, 0-300", "A reply or batch can be cancelled this long after Send (0: off)."),
+    "retention_closed_months": (
+        "months",
+        "Erase rejected/withdrawn candidates' data this long after their last activity.",
+    ),
+    "retention_hired_months": ("months", "Erase hired candidates' mail this long after their last activity."),
+    "privacy_notice_url": (
+        "http(s) address",
+        "A link to the team's privacy notice, shown in acknowledgements and updates.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting as a person sees it: its JSON key, unit, help, and the kind of field that edits it."""
+
+    key: str
+    field: str
+    unit: str
+    help: str
+    kind: str  # number, switch or text
+
+
+class PolicyErrors(ValueError):
+    """Bad settings: `errors` maps each JSON key to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{key}: {why}" for key, why in errors.items()))
+
+
+def settings() -> list[Setting]:
+    """Every setting, in the order of _KEYS (so a new key appears on the page and in the API by itself)."""
+    out = []
+    for key, (field, reader) in _KEYS.items():
+        unit, text = _HELP.get(key, ("", key.replace("_", " ")))
+        kind = "switch" if reader is _switch else "text" if reader is _url else "number"
+        out.append(Setting(key, field, unit, text, kind))
+    return out
+
+
+def _plain(value: Any, key: str) -> Any:
+    """A TeamPolicy value as its JSON key states it (days, hours...)."""
+    if isinstance(value, timedelta):
+        amount = value / timedelta(hours=1) if key.endswith("_hours") else value / timedelta(days=1)
+        return int(amount) if amount == int(amount) else amount
+    return value
+
+
+def to_json(policy: TeamPolicy) -> dict[str, Any]:
+    """Every setting of `policy` under its JSON key."""
+    return {key: _plain(getattr(policy, field), key) for key, (field, _) in _KEYS.items()}
+
+
+def check(data: Any) -> dict[str, Any]:
+    """Strictly read settings a person sent: each bad or unknown key is named in PolicyErrors (nothing is guessed).
+
+    Returns the JSON to store (the values as given, normalised: numbers as numbers).
+    """
+    if not isinstance(data, dict):
+        raise PolicyErrors({"policy": "must be a JSON object of settings"})
+    errors: dict[str, str] = {}
+    stored: dict[str, Any] = {}
+    for key, raw in data.items():
+        if key not in _KEYS:
+            errors[str(key)[:60]] = f"unknown setting (known: {', '.join(_KEYS)})"
+            continue
+        if raw is None:
+            continue  # null: back to the default
+        reader = _KEYS[key][1]
+        try:
+            stored[key] = _plain(reader(raw), key)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    if errors:
+        raise PolicyErrors(errors)
+    try:
+        TeamPolicy(**{_KEYS[k][0]: _KEYS[k][1](v) for k, v in stored.items()})
+    except ValueError as exc:  # a rule across fields, or one the readers let through
+        raise PolicyErrors({"policy": str(exc)}) from None
+    return stored
