@@ -17,11 +17,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import Application, AppStage, Candidate, JobRole, Outbound, Thread, User, one_of
+from triage.db import Application, AppStage, Candidate, Erasure, JobRole, Outbound, Thread, User, one_of
+from triage.db.privacy import PERSON, address_hash
 from triage.processing.reading import Reading
 
 CLOSED_STAGES = (AppStage.hired, AppStage.rejected, AppStage.withdrawn)
 TEXT_SCAN = 5000  # characters of the new text searched for role references and titles
+PREVIOUSLY_ERASED = "previously erased: this address's data was erased before; it starts fresh"
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class Context:
     candidates: dict[str, int]  # address -> id
     applications: dict[int, list[AppInfo]]  # candidate id -> applications
     outbound: dict[str, tuple[int | None, int | None, int | None, int | None]]  # Message-ID -> ids
+    erased: frozenset[str] = frozenset()  # senders whose data was erased before (triage.privacy)
 
 
 def load_context(session: Session, settings: Settings, team: Team, readings: Sequence[Reading]) -> Context:
@@ -184,7 +187,18 @@ def load_context(session: Session, settings: Settings, team: Team, readings: Seq
                 ).where(one_of(session, Outbound.message_id, ids))
             )
         }
-    return Context(settings, team, roles, candidates, applications, outbound)
+    return Context(settings, team, roles, candidates, applications, outbound, _erased(session, settings, senders))
+
+
+def _erased(session: Session, settings: Settings, senders: dict[str, str]) -> frozenset[str]:
+    """The senders an erasure was recorded for: only a keyed hash of each address is stored."""
+    if not senders:
+        return frozenset()
+    hashes = {address_hash(settings.secret_key, a): a for a in senders}
+    found = session.scalars(
+        select(Erasure.address_hash).where(Erasure.scope == PERSON, one_of(session, Erasure.address_hash, hashes))
+    )
+    return frozenset(hashes[h] for h in found)
 
 
 def _candidates(session: Session, senders: dict[str, str], create: set[str | None]) -> dict[str, int]:
@@ -219,6 +233,8 @@ def match(context: Context, reading: Reading, envelope_to: str | None) -> Match:
         result.problems.append("sent by a team member, not a forwarded candidate mail")
     else:
         result.candidate_id = context.candidates.get(address)
+        if address in context.erased:
+            result.problems.append(PREVIOUSLY_ERASED)
     apps = context.applications.get(result.candidate_id, []) if result.candidate_id else []
     result.sender_known = bool(apps)
 
