@@ -13,13 +13,29 @@ def create_app(settings=None):
     from flask import Flask
 
     from triage import config
-    from triage.web import admin, api, auth, batches, errors, health, home, inbox, models_admin, services
+    from triage.web import (
+        admin,
+        api,
+        auth,
+        batches,
+        errors,
+        forwarding,
+        health,
+        hiring,
+        home,
+        inbox,
+        models_admin,
+        privacy,
+        proposals,
+        services,
+    )
 
     settings = settings or config.load()
     app = Flask(
         __name__, template_folder=str(ROOT / "templates"), static_folder=str(Path(__file__).parent / "web" / "static")
     )
     services.init_app(app, settings)
-    for part in (auth, errors, health, home, api, inbox, batches, admin, models_admin):
+    parts = (auth, errors, health, home, api, inbox, batches, admin, models_admin)
+    for part in (*parts, hiring, forwarding, proposals, privacy):
         part.init_app(app)
     return app

@@ -47,6 +47,10 @@ LAZY_COMMANDS = {
     "batch": "triage.outbound.batches.cli:batch_command",
     "demo": "triage.demo.cli:demo_command",
     "retrain": "triage.classifier.retrain:retrain_command",
+    "candidates": "triage.privacy.cli:candidates_command",
+    "retention": "triage.privacy.cli:retention_command",
+    "roles": "triage.hiring.cli:roles_command",
+    "applicants": "triage.hiring.cli:applicants_command",
 }
 
 

@@ -16,10 +16,12 @@ from triage.db.enums import (
     TemplateKind,
     UserRole,
 )
+from triage.db.history import ApplicationEvent
 from triage.db.intake import MailboxCursor
 from triage.db.mail import Message, Thread
 from triage.db.outbound import Batch, Outbound, Suppression, Template
 from triage.db.people import ApiToken, Application, Candidate, JobRole, LoginFailure, Team, User, role_members
+from triage.db.privacy import Erasure
 
 __all__ = [
     "Base",
@@ -51,4 +53,6 @@ __all__ = [
     "AuditEvent",
     "Correction",
     "MailboxCursor",
+    "Erasure",
+    "ApplicationEvent",
 ]

@@ -26,7 +26,7 @@ class Unauthorized(Forbidden):
 
 def init_app(app: Flask) -> None:
     # The area modules import `bp` from here, so they can only be imported once it exists.
-    from triage.web.api import batches, messages, openapi, outbox, roles  # noqa: F401 - routes register on import
+    from triage.web.api import applications, batches, candidates, messages, openapi, outbox, roles, team  # noqa: F401
 
     csrf.exempt(bp)
     app.register_blueprint(bp)
