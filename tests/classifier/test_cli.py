@@ -39,7 +39,9 @@ def models_dir(tmp_path_factory) -> Path:
             lines.append(line)
     (corpus / "small.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path_factory.mktemp("models")
-    result = CliRunner().invoke(train_command, ["--corpus", str(corpus), "--out", str(out), "--seed", "3"])
+    result = CliRunner().invoke(
+        train_command, ["--corpus", str(corpus), "--out", str(out), "--seed", "3", "--no-realmail"]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -115,7 +117,8 @@ def test_train_counts_extra_files_in_the_sidecar(models_dir, tmp_path):
         json.dumps({"subject": "", "body": "pls take me off the list, found a job", "intent": "withdrawal"}) + "\n"
     )
     result = CliRunner().invoke(
-        train_command, ["--corpus", str(corpus), "--extra", str(extra), "--out", str(tmp_path / "out")]
+        train_command,
+        ["--corpus", str(corpus), "--extra", str(extra), "--out", str(tmp_path / "out"), "--no-realmail"],
     )
     sidecar = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     assert (result.exit_code, sidecar["sources"]["corrections.jsonl"]) == (0, 1)

@@ -56,3 +56,29 @@ def test_shipped_model_classifies_held_out_realistic_mail(shipped):
 def test_gibberish_falls_below_the_review_threshold(shipped):
     predictions = predict(shipped, GIBBERISH)
     assert [p for p in predictions if shipped.is_confident(p)] == []
+
+
+def test_the_pinned_scikit_learn_is_the_one_the_shipped_model_needs():
+    """A fresh install gets a scikit-learn the shipped model loads on (pyproject's pin)."""
+    import tomllib
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+
+    built = json.loads(store.newest(MODELS).with_suffix(".json").read_text())["versions"]["scikit-learn"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    [pin] = [Requirement(r) for r in project["dependencies"] if Requirement(r).name == "scikit-learn"]
+    assert pin.specifier.contains(built), f"pyproject pins {pin}, the shipped model was trained with {built}"
+    assert pin.specifier.contains(version("scikit-learn")), "the installed scikit-learn is outside the pin"
+    # Every version the pin allows has the shipped model's major.minor: the load check accepts them all.
+    major_minor = ".".join(built.split(".")[:2])
+    assert pin.specifier.contains(f"{major_minor}.99") and not pin.specifier.contains(
+        f"{major_minor.split('.')[0]}.{int(major_minor.split('.')[1]) + 1}.0"
+    )
+
+
+def test_the_installed_versions_load_the_shipped_model(shipped):
+    from triage.classifier.versions import running_versions
+
+    assert shipped.meta["versions"]["scikit-learn"].split(".")[:2] == running_versions()["scikit-learn"].split(".")[:2]
+    assert predict(shipped, [("", "Any update on my application?")])[0].intent == "status_check"

@@ -80,7 +80,8 @@ def test_sidecar_records_versions_scores_and_threshold(saved):
         {"precision", "recall", "f1", "support"},
         PER_LABEL,
     )
-    assert 0 <= meta["cv"]["macro_f1"] <= 1 and 0 < meta["threshold"] <= 1
+    assert 0 <= meta["cv"]["macro_f1"] <= 1 and 0 <= meta["threshold"] <= 1
+    assert 0 < meta["must_answer_threshold"] <= 1 and meta["realmail"] is None
 
 
 def test_saved_model_loads_and_predicts_like_the_trained_one(trained, saved):

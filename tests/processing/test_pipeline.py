@@ -167,10 +167,16 @@ def test_forward_from_an_outsider_claiming_a_candidate_is_not_unwrapped(
 
 
 def test_withdrawal_moves_the_application_and_is_audited(
-    settings, database, keyword_model, make_role, make_application
+    settings, database, keyword_model, make_role, make_application, make_user
 ):
+    # Forwarded by a team member, who vouches for it (unauthenticated direct mail only proposes:
+    # tests/processing/test_pipeline_authority.py).
+    make_user("recruiter", email="rita@example.com")
     app = make_application(CANDIDATE, make_role("Data Analyst"))
-    [m] = _ingest(settings, database, make_raw(body="I have decided to withdraw my application."))
+    body = FORWARD.replace(
+        "Hi Rita, is there any update on my application?", "I have decided to withdraw my application."
+    )
+    [m] = _ingest(settings, database, make_raw(sender="Rita <rita@example.com>", subject="Fwd: Withdrawal", body=body))
     with database.session() as s:
         stage = s.get(Application, app.id).stage
         events = s.scalars(select(AuditEvent.details).where(AuditEvent.action == "application.withdraw")).all()
@@ -183,7 +189,7 @@ def test_processing_twice_changes_nothing(settings, database, keyword_model, mak
     outcome = pipeline.run(database, settings, [m.id])
     with database.session() as s:
         audits = s.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "application.withdraw")
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("application.withdraw%"))
         )
         again = s.get(Message, m.id)
     assert (outcome.processed, outcome.skipped, audits, again.processed_at) == (0, 1, 1, m.processed_at)

@@ -407,7 +407,7 @@ TODAY = [
         sig("info_response"),
         hist(last_contact_at=MSG - 2 * DAY, last_contact_kind="reply", last_contact_asked=True),
         "today",
-        "answers our request for information; reply due in 24 h",
+        "answers our request of 17 Nov; reply due in 24 h",
         due=MSG + DAY,
     ),
     case(
@@ -715,3 +715,106 @@ def test_decide_is_total_and_always_explains(signal: Signal, history: History, p
         and (not d.is_chaser or d.lane is Lane.held)
         and (not d.withdraws or d.lane is Lane.fyi)
     )
+
+
+# --- urgency, answered asks, must-answer costs ----------------------------------------------
+ASKED = datetime(2025, 11, 17, 15, 0, tzinfo=UTC)  # our request, 2 days before MSG
+
+
+@pytest.mark.parametrize("intent", [i.value for i in Intent])
+def test_urgency_goes_to_today_whatever_the_intent(intent):
+    urgent = "mentions a competing offer with a deadline of Fri 21 Nov"
+    # Inside the waiting window a status check would be a held chaser; a low confidence would be Review.
+    decision = decide(sig(intent, confidence=0.3, urgency=urgent), hist(last_contact_at=MSG - DAY))
+    assert decision == Decision(Lane.today, (f"{urgent}; reply due in 24 h",), due_at=MSG + DAY)
+    assert not decision.is_chaser
+
+
+def test_urgency_with_earlier_chasers_is_not_a_chaser():
+    earlier = (MSG - 3 * DAY, MSG - 2 * DAY)
+    decision = decide(sig(urgency="mentions a deadline to decide"), hist(earlier_status_checks=earlier))
+    assert decision.lane is Lane.today and not decision.is_chaser
+
+
+def test_unknown_sender_still_goes_to_review_when_urgent():
+    decision = decide(sig(sender_known=False, urgency="mentions a competing offer"), hist())
+    assert decision.lane is Lane.review
+
+
+@pytest.mark.parametrize(
+    ("intent", "attachments", "links", "reason"),
+    [
+        ("thank_you", 1, 0, "answers our request of 17 Nov (sends an attachment)"),
+        ("status_check", 0, 2, "answers our request of 17 Nov (sends 2 links)"),
+        ("other", 2, 1, "answers our request of 17 Nov (sends 2 attachments and a link)"),
+        ("thank_you", 0, 0, "answers our request of 17 Nov"),
+        ("info_response", 0, 0, "answers our request of 17 Nov"),
+    ],
+)
+def test_reply_to_our_ask_is_the_answer(intent, attachments, links, reason):
+    history = hist(last_contact_at=ASKED, last_contact_kind="reply", last_contact_asked=True)
+    decision = decide(sig(intent, confidence=0.4, attachments=attachments, links=links), history)
+    assert decision == Decision(Lane.today, (f"{reason}; reply due in 24 h",), due_at=MSG + DAY)
+
+
+def test_answer_and_urgency_share_one_reason():
+    history = hist(last_contact_at=ASKED, last_contact_kind="reply", last_contact_asked=True)
+    decision = decide(sig("thank_you", attachments=1, urgency="mentions a competing offer"), history)
+    assert decision.reasons == (
+        "answers our request of 17 Nov (sends an attachment); mentions a competing offer; reply due in 24 h",
+    )
+
+
+@pytest.mark.parametrize(
+    ("history", "why"),
+    [
+        (hist(last_contact_at=MSG - 15 * DAY, last_contact_kind="reply", last_contact_asked=True), "ask expired"),
+        (hist(last_contact_at=MSG + HOUR, last_contact_kind="reply", last_contact_asked=True), "ask came later"),
+        (hist(last_contact_at=ASKED, last_contact_kind="reply"), "nothing asked"),
+    ],
+)
+def test_attachments_outside_an_open_ask_do_not_answer_it(history, why):
+    decision = decide(sig("thank_you", attachments=1), history)
+    assert decision.lane is Lane.fyi, why
+
+
+def test_status_check_without_files_does_not_answer_the_ask():
+    history = hist(last_contact_at=ASKED, last_contact_kind="reply", last_contact_asked=True)
+    assert decide(sig("status_check"), history).lane is Lane.held
+
+
+def test_auto_reply_with_attachment_is_not_an_answer():
+    history = hist(last_contact_at=ASKED, last_contact_kind="reply", last_contact_asked=True)
+    assert decide(sig("other", auto_reply=True, attachments=1), history).lane is Lane.fyi
+
+
+@pytest.mark.parametrize(
+    ("intent", "history", "buried"),
+    [
+        ("thank_you", hist(), "fyi"),
+        ("other", hist(), "fyi"),
+        ("withdrawal", hist(), "fyi"),
+        ("status_check", hist(last_contact_at=MSG - DAY), "held"),
+    ],
+)
+def test_likely_must_answer_is_not_buried(intent, history, buried):
+    plain = decide(sig(intent, must_answer=0.2, must_answer_threshold=0.3), history)
+    assert plain.lane is Lane(buried)
+    decision = decide(sig(intent, must_answer=0.3, must_answer_threshold=0.3), history)
+    assert decision.lane is Lane.review and not decision.is_chaser and not decision.withdraws
+    assert decision.reasons[0].startswith(f"may need an answer (P 0.30 >= 0.30) though read as {intent}; otherwise: ")
+
+
+def test_must_answer_does_not_touch_today_or_feedback():
+    assert decide(sig("scheduling", must_answer=0.9, must_answer_threshold=0.3), hist()).lane is Lane.today
+    rejected = hist(stage="rejected", rejected_at=REJECTED)
+    assert decide(sig("feedback_request", must_answer=0.9, must_answer_threshold=0.3), rejected).lane is Lane.feedback
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"must_answer": 1.5}, {"must_answer_threshold": -0.1}, {"attachments": -1}, {"links": True}, {"links": 1.0}],
+)
+def test_signal_rejects_bad_new_fields(kw):
+    with pytest.raises(ValueError):
+        sig(**kw)

@@ -137,14 +137,22 @@ TRANSFORMS: dict[str, Callable[[random.Random, str, str], tuple[str, str]]] = {
 }
 
 
-def augment(examples: Sequence[Example], seed: int, copies: int = 2) -> list[tuple[Example, int]]:
-    """Return (example, group) pairs: each original (group = its index) plus `copies` variants."""
+def augment(
+    examples: Sequence[Example], seed: int, copies: int = 2, real_copies: int | None = None
+) -> list[tuple[Example, int]]:
+    """Return (example, group) pairs: each original (group = its index) plus `copies` variants.
+
+    Real messages (source "realmail:...") get `real_copies` variants instead: there are few of
+    them, and they are the voice the model must learn; the variants weigh them up without
+    repeating one text verbatim (a twin stays in its original's group, on one side of a split).
+    """
     rng = random.Random(seed)
     names = sorted(TRANSFORMS)
     out: list[tuple[Example, int]] = []
     for group, example in enumerate(examples):
         out.append((example, group))
-        for _ in range(copies):
+        n = real_copies if real_copies is not None and example.source.startswith("realmail:") else copies
+        for _ in range(n):
             subject, body = example.subject, example.body
             for name in rng.sample(names, k=rng.randint(1, 2)):
                 subject, body = TRANSFORMS[name](rng, subject, body)

@@ -12,10 +12,15 @@ from scipy.special import softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 
+from triage.classifier.costs import must_answer_proba
+
 
 class Prediction(NamedTuple):
     intent: str
     confidence: float
+    # P(the message needs an answer from us): the calibrated probabilities of the must-answer
+    # labels summed, so routing can weigh what burying it would cost (triage.classifier.costs).
+    must_answer: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -89,5 +94,6 @@ def predict(model: IntentModel, messages: Iterable[Sequence[str | None]]) -> lis
     if not pairs:
         return []
     proba, confidence = score(model.pipeline, pairs)
-    classes = model.pipeline.classes_
-    return [Prediction(str(classes[i]), float(c)) for i, c in zip(np.argmax(proba, axis=1), confidence)]
+    classes = [str(c) for c in model.pipeline.classes_]
+    must = must_answer_proba(proba, classes)
+    return [Prediction(classes[i], float(c), float(m)) for i, c, m in zip(np.argmax(proba, axis=1), confidence, must)]

@@ -25,13 +25,24 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import Application, AppStage, Database, JobRole, Lane, Message, MessageState, Team, audit, one_of
+from triage.db import (
+    Application,
+    AppStage,
+    Database,
+    JobRole,
+    Lane,
+    Message,
+    MessageState,
+    Team,
+    audit,
+    one_of,
+)
 from triage.db.base import utcnow
 from triage.db.enums import Intent
 from triage.errors import Unavailable
 from triage.outbound import dispatch
 from triage.outbound.acknowledge import acknowledge as acknowledge_chaser
-from triage.processing import routing
+from triage.processing import asks, authority, forwards, routing, urgency
 from triage.processing.matching import AppInfo, Context, Match, assign_threads, load_context, load_team, match
 from triage.processing.matching import Team as TeamAddresses
 from triage.processing.policy import TeamPolicy
@@ -137,6 +148,8 @@ def analyse_chunk(args: tuple[Sequence[bytes], frozenset[str]]) -> list[Analysed
 
 # --- the job ----------------------------------------------------------------------------------
 PENDING_ACKS = "triage.pending_acknowledgements"
+DOUBTS = "triage.authority_doubts"  # message id -> why its state change may only be proposed
+PROPOSED = "triage.proposed_changes"  # message id -> (action, doubt), filled by _withdraw
 
 
 @dataclass
@@ -275,7 +288,8 @@ def _mark_failed(database: Database, message_id: int, exc: BaseException) -> Non
 class Row:
     id: int
     envelope_to: str | None
-    received_at: datetime
+    received_at: datetime  # for a team member's forward, once read: when the candidate wrote
+    forwarded_at: datetime | None = None  # then: when the forward itself arrived
 
 
 def process_batch(
@@ -307,7 +321,7 @@ def process_batch(
     if not fetched:
         return []
     rows = [Row(r[0], r[1], r[2]) for r in fetched]
-    team = load_team(session, settings)
+    team = forwards.with_forwarding_addresses(session, load_team(session, settings))
     if ready is not None:
         analysed = [ready[r.id] for r in rows]
     else:
@@ -316,10 +330,31 @@ def process_batch(
     if keep is not None:
         keep.update(zip((r.id for r in rows), analysed))
     readings = [a[0] for a in analysed]
-    context = load_context(session, settings, team, readings)
+    for row, reading in zip(rows, readings):
+        when = forwards.candidate_time(row.received_at, reading)
+        if when != row.received_at:
+            row.forwarded_at, row.received_at = row.received_at, when
+    forwarders = forwards.unregistered_forwarders(session, readings)
+    # A forwarder is matched as a team member (no candidate is made in their name) and told apart below.
+    matching_team = TeamAddresses(team.users, team.aliases | forwarders) if forwarders else team
+    context = load_context(session, settings, matching_team, readings)
     matches = [match(context, reading, row.envelope_to) for row, reading in zip(rows, readings)]
+    for reading, m in zip(readings, matches):
+        if reading.from_address in forwarders and reading.original_from_address in forwarders:
+            m.problems[:] = [forwards.hint(reading)] + [p for p in m.problems if p != forwards.TEAM_SENDER_PROBLEM]
     assign_threads(session, matches, [r.subject for r in readings])
+    session.info[DOUBTS] = authority.doubts(
+        session,
+        settings,
+        [
+            (row.id, reading, m)
+            for row, (reading, prediction), m in zip(rows, analysed, matches)
+            if prediction is not None and prediction.intent in authority.STATE_CHANGING
+        ],
+    )
+    session.info[PROPOSED] = {}
     lanes = _route(session, settings, context, rows, analysed, matches, acknowledge)
+    _settle(session, rows, readings, lanes)
     log.info("processed %d message(s) in %.0f ms", len(rows), (time.perf_counter() - started) * 1000)
     return lanes
 
@@ -389,6 +424,8 @@ def _route(
 ) -> list[str]:
     now = utcnow()
     threshold = float(_model.meta.get("threshold", 0.5)) if _model is not None else 0.5
+    # An older model has no must-answer threshold: 1.0 leaves its lanes as they were.
+    must_threshold = float(_model.meta.get("must_answer_threshold", 1.0)) if _model is not None else 1.0
     policies = _policies(session, threshold)
     default_policy = TeamPolicy.from_json(None, threshold)
     version = _model.name[:80] if _model is not None else None
@@ -397,7 +434,13 @@ def _route(
     updates, lanes, chasers, withdrawn = [], [], [], []
     for row, (reading, prediction), m in zip(rows, analysed, matches):
         values = _fields(reading, m, context.team)
-        values.update(id=row.id, processed_at=now, model_version=version)
+        values.update(
+            id=row.id,
+            processed_at=now,
+            model_version=version,
+            received_at=row.received_at,
+            forwarded_at=row.forwarded_at,
+        )
         if reading.error:
             values.update(
                 lane=Lane.review, reasons=[clean(reading.error)], error=clean(reading.error), state=MessageState.triaged
@@ -408,6 +451,7 @@ def _route(
         else:
             app = apps.get(m.application_id) if m.application_id else None
             policy = policies.get(m.role_id, default_policy)
+            urgent = urgency.detect(reading.subject, reading.reply_text, row.received_at)
             signal = routing.Signal(
                 intent=prediction.intent,
                 confidence=min(max(prediction.confidence, 0.0), 1.0),
@@ -415,6 +459,11 @@ def _route(
                 auto_reply=reading.auto_reply,
                 sender_known=m.sender_known,
                 role_matched=m.role_id is not None,
+                must_answer=min(max(prediction.must_answer, 0.0), 1.0),
+                must_answer_threshold=must_threshold,
+                urgency=urgent.reason if urgent is not None else None,
+                attachments=asks.attachments(reading.attachments),
+                links=asks.links(reading.reply_text),
             )
             decision = routing.decide(signal, history_for(app, checks.get(m.application_id, ())), policy)
             reasons = list(decision.reasons)
@@ -442,6 +491,7 @@ def _route(
                 chasers.append(row)
         updates.append(values)
         lanes.append(str(values["lane"]))
+    withdrawn = [w for w in withdrawn if w is not None]  # proposed, not applied (see _withdraw)
     if withdrawn:  # one executemany, not a round trip per withdrawal
         session.execute(update(Application), withdrawn)
     if (
@@ -489,8 +539,16 @@ def _fields(reading: Reading, m: Match, team: TeamAddresses) -> dict:
     }
 
 
-def _withdraw(session: Session, app: AppInfo, message_id: int, now: datetime) -> dict:
-    """Record the candidate's withdrawal; return the application's new values for the batch UPDATE."""
+def _withdraw(session: Session, app: AppInfo, message_id: int, now: datetime) -> dict | None:
+    """Record the candidate's withdrawal; return the application's new values for the batch UPDATE.
+
+    None when the mail may only propose it (not authenticated, or from a new address: see
+    processing/authority.py): `_settle` then stores the proposal on the message."""
+    doubt = session.info.get(DOUBTS, {}).get(message_id)
+    if doubt is not None:
+        authority.propose(session, message_id, app.id, authority.WITHDRAW, doubt)
+        session.info[PROPOSED][message_id] = (authority.WITHDRAW, doubt)
+        return None
     previous = app.stage
     app.stage = AppStage.withdrawn
     audit.record(
@@ -504,6 +562,34 @@ def _withdraw(session: Session, app: AppInfo, message_id: int, now: datetime) ->
         source="candidate email",
     )
     return {"id": app.id, "stage": AppStage.withdrawn, "stage_changed_at": now}
+
+
+def _settle(session: Session, rows: list[Row], readings: list[Reading], lanes: list[str]) -> None:
+    """After routing: a proposed state change waits in Review on its message, with the reason; a
+    forward from an unregistered address says so first. Few rows: one UPDATE each."""
+    proposed: dict[int, tuple[str, authority.Doubt]] = session.info.pop(PROPOSED, {})
+    session.info.pop(DOUBTS, None)
+    for i, (row, reading) in enumerate(zip(rows, readings)):
+        if row.id in proposed:
+            action, doubt = proposed[row.id]
+            session.execute(
+                update(Message)
+                .where(Message.id == row.id)
+                .values(
+                    proposal=action,
+                    authenticity=clean(doubt.authenticity)[:300],
+                    lane=Lane.review,
+                    state=MessageState.triaged,
+                    reasons=[authority.reason(action, doubt)],
+                )
+            )
+            lanes[i] = str(Lane.review)
+        elif reading.unregistered_forward and lanes[i] == str(Lane.review):
+            hint = forwards.hint(reading)
+            reasons = session.scalar(select(Message.reasons).where(Message.id == row.id)) or []
+            if reasons and reasons[0] != hint and hint in reasons:
+                reasons = [hint] + [r for r in reasons if r != hint]
+                session.execute(update(Message).where(Message.id == row.id).values(reasons=reasons))
 
 
 def _acknowledge(session: Session, settings: Settings, chasers: list[Row]) -> None:

@@ -59,6 +59,16 @@ class History:
             raise ValueError("last_contact_kind/last_contact_asked need last_contact_at")
 
 
+# A reply this soon after our ask, carrying files or links or thanking for the task, is the
+# answer we were waiting for (a take-home takes days; a fortnight covers a slow reference).
+ANSWER_WINDOW = timedelta(days=14)
+
+
+def _require_probability(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+
+
 @dataclass(frozen=True)
 class Signal:
     """The incoming message, as classified and matched."""
@@ -69,12 +79,25 @@ class Signal:
     auto_reply: bool = False
     sender_known: bool = True
     role_matched: bool = True
+    # P(the message needs an answer from us) and the model's threshold for it: at or above it a
+    # message the intent alone would file under FYI or Held goes to Review (a buried answer costs
+    # more than a glance). None: no such figure (an older model), the intent alone decides.
+    must_answer: float | None = None
+    must_answer_threshold: float = 1.0
+    urgency: str | None = None  # the urgency detector's reason ("mentions a competing offer ...")
+    attachments: int = 0
+    links: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "intent", Intent(self.intent))
-        c = self.confidence
-        if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 <= c <= 1.0:
-            raise ValueError(f"confidence must be a number in [0, 1], got {c!r}")
+        _require_probability("confidence", self.confidence)
+        if self.must_answer is not None:
+            _require_probability("must_answer", self.must_answer)
+        _require_probability("must_answer_threshold", self.must_answer_threshold)
+        for name in ("attachments", "links"):
+            n = getattr(self, name)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {n!r}")
         if not isinstance(self.received_at, datetime):
             raise ValueError("received_at must be a timezone-aware datetime")
         _require_aware("received_at", self.received_at)
@@ -227,12 +250,52 @@ _TODAY_WHAT = {
 }
 
 
-def _info_text(history: History, received_at: datetime) -> str:
+def _open_ask(history: History, received_at: datetime) -> datetime | None:
+    """When our last outbound asked for something and the message came inside its window: that date."""
     # Only an ask sent before the message can be what it answers.
-    asked = (
-        history.last_contact_asked and history.last_contact_at is not None and history.last_contact_at <= received_at
+    asked_at = history.last_contact_at
+    if not history.last_contact_asked or asked_at is None or not asked_at <= received_at < asked_at + ANSWER_WINDOW:
+        return None
+    return asked_at
+
+
+def _info_text(history: History, received_at: datetime) -> str:
+    asked_at = _open_ask(history, received_at)
+    if asked_at is None:
+        return "sends information (no open request from us)"
+    return f"answers our request of {_day(asked_at, received_at)}"
+
+
+def _answers_ask(signal: Signal, history: History) -> str | None:
+    """The reason when the message is the answer to our open ask, else None.
+
+    Files or links sent inside the ask's window are the answer whatever the text says (a
+    take-home submission reads like a thank-you); so is thanking for the task."""
+    asked_at = _open_ask(history, signal.received_at)
+    if asked_at is None:
+        return None
+    sends = []
+    if signal.attachments:
+        sends.append("an attachment" if signal.attachments == 1 else f"{signal.attachments} attachments")
+    if signal.links:
+        sends.append("a link" if signal.links == 1 else f"{signal.links} links")
+    if sends:
+        return f"answers our request of {_day(asked_at, signal.received_at)} (sends {' and '.join(sends)})"
+    if signal.intent in (Intent.info_response, Intent.thank_you):
+        return f"answers our request of {_day(asked_at, signal.received_at)}"
+    return None
+
+
+def _must_answer_review(signal: Signal, decision: Decision) -> Decision:
+    """Send a decision that would bury a likely must-answer message to Review instead."""
+    p, threshold = signal.must_answer, signal.must_answer_threshold
+    if decision.lane not in (Lane.fyi, Lane.held) or p is None or p < threshold:
+        return decision
+    reason = (
+        f"may need an answer (P {p:.2f} >= {threshold:.2f}) though read as {signal.intent.value}; "
+        f"otherwise: {decision.reasons[0]}"
     )
-    return "answers our request for information" if asked else "sends information (no open request from us)"
+    return Decision(Lane.review, (reason,))
 
 
 def _route_withdrawal(history: History) -> Decision:
@@ -247,12 +310,30 @@ def _route_withdrawal(history: History) -> Decision:
 
 def decide(signal: Signal, history: History, policy: TeamPolicy = DEFAULT_POLICY) -> Decision:
     """Place one message in a lane, with the reasons in words."""
-    now, intent = signal.received_at, signal.intent
+    now = signal.received_at
     review = []
     if not signal.sender_known:
         review.append("unknown sender")
     if not signal.role_matched:
         review.append("no matching role")
+    if review:
+        if signal.confidence < policy.confidence_threshold:
+            review.append(_confidence_text(signal.confidence, policy.confidence_threshold))
+        return Decision(Lane.review, tuple(review))
+    if signal.auto_reply:  # an out-of-office with a logo attached answers nothing
+        return _by_intent(signal, history, policy)
+    # Urgency and an answered ask do not depend on the intent, so an unsure intent changes nothing:
+    # Today, never held (so never acknowledged as a chaser nor closed by a batch update).
+    first = "; ".join(r for r in (_answers_ask(signal, history), signal.urgency) if r)
+    if first:
+        due = f"reply due in {_due_text(policy.today_due)}"
+        return Decision(Lane.today, (f"{first}; {due}",), due_at=now + policy.today_due)
+    return _must_answer_review(signal, _by_intent(signal, history, policy))
+
+
+def _by_intent(signal: Signal, history: History, policy: TeamPolicy) -> Decision:
+    now, intent = signal.received_at, signal.intent
+    review = []
     if signal.confidence < policy.confidence_threshold:
         review.append(_confidence_text(signal.confidence, policy.confidence_threshold))
     if review:
