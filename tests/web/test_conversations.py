@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from triage.db import Correction, Message
+from triage.web.inbox import queries
 
 
 def _state(db_session, *messages) -> list[tuple[str, str]]:
@@ -46,6 +47,14 @@ def test_a_lane_lists_one_row_per_candidate_and_role_with_a_count(
     rows = re.findall(r'<tr class="msg-row[^"]*" id="m(\d+)"', html)
     assert len(rows) == 2 and str(chasers[-1].id) in rows  # the latest message stands for the conversation
     assert re.search(r'class="conv-count"[^>]*>3<', html)
+
+
+def test_a_lanes_count_is_its_conversations(db_session, make_role, make_application, make_candidate, make_message):
+    role = make_role()
+    _chasers(make_message, make_application(role, make_candidate("Grace Hopper")))
+    make_message(application=make_application(role, make_candidate("Alan Turing")), lane="held", intent="status_check")
+    counts = queries.lane_counts(db_session, None)
+    assert (counts.total["held"], counts.by_role[role.id]["held"]) == (2, 2)
 
 
 def test_archiving_a_row_archives_its_conversation_in_that_lane_only(

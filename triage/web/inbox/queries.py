@@ -67,7 +67,13 @@ class Counts:
 def _count_query(by_visible: bool):
     open_states = [literal(state, Message.state.type, literal_execute=True) for state in OPEN_STATES]
     query = (
-        select(Message.role_id, type_coerce(Message.lane, String), func.count())
+        # Conversations, as the lanes list them: one per candidate and role (grouped by role here);
+        # a message with no candidate is one of its own (listing.conversation_key).
+        select(
+            Message.role_id,
+            type_coerce(Message.lane, String),
+            func.count(func.distinct(func.coalesce(Message.candidate_id, -Message.id))),
+        )
         .where(Message.state.in_(open_states), Message.lane.is_not(None))
         .group_by(Message.role_id, Message.lane)
     )
@@ -77,7 +83,7 @@ def _count_query(by_visible: bool):
 
 
 def lane_counts(session: Session, visible: set[int] | None) -> Counts:
-    """Open messages per lane, across the visible roles and per role (one grouped query)."""
+    """Open conversations per lane, across the visible roles and per role (one grouped query)."""
     rows = session.execute(
         _count_query(visible is not None), {"visible": sorted(visible)} if visible is not None else {}
     )
