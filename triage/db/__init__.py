@@ -20,7 +20,17 @@ from triage.db.history import ApplicationEvent
 from triage.db.intake import MailboxCursor
 from triage.db.mail import Message, Thread
 from triage.db.outbound import Batch, Outbound, Suppression, Template
-from triage.db.people import ApiToken, Application, Candidate, JobRole, LoginFailure, Team, User, role_members
+from triage.db.people import (
+    ApiToken,
+    Application,
+    Candidate,
+    CandidateAddress,
+    JobRole,
+    LoginFailure,
+    Team,
+    User,
+    role_members,
+)
 from triage.db.privacy import Erasure
 
 __all__ = [
@@ -39,6 +49,7 @@ __all__ = [
     "ApiToken",
     "Application",
     "Candidate",
+    "CandidateAddress",
     "JobRole",
     "LoginFailure",
     "Team",

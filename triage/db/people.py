@@ -127,6 +127,20 @@ class Candidate(Base):
         return (self.name or self.email.split("@")[0]).split()[0]
 
 
+class CandidateAddress(Base):
+    """Another address a candidate writes from (a personal Gmail next to the ATS's), matched like their own.
+
+    `address` is nullable only so that an erasure can blank it (to NULL, several of which never clash).
+    """
+
+    __tablename__ = "candidate_addresses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str | None] = mapped_column(String(320), unique=True)  # normalized: lower-case
+    created_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
 class Application(Base):
     """A candidate applying to a role, with the dates the routing policy needs."""
 

@@ -52,6 +52,7 @@ from triage.db import (
     AuditEvent,
     Base,
     Candidate,
+    CandidateAddress,
     Correction,
     Erasure,
     Message,
@@ -144,6 +145,7 @@ KNOWN = {
     "audit_events",
     "suppressions",
     "erasures",
+    "candidate_addresses",
 }
 # Team members' own tables: a user who is also a candidate keeps their account.
 PEOPLE_OF_OURS = {"users", "api_tokens", "login_failures", "teams", "job_roles", "templates"}
@@ -198,6 +200,11 @@ def erase(
         session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
     people = {cid: (email, name) for cid, email, name in _rows(session, Candidate, ids, "id", "id", "email", "name")}
     addresses = {normalize(email) for email, _ in people.values() if email}
+    # The extra addresses a person merged in are theirs too: flagged on return, searched, deleted.
+    extra = [
+        (cid, a) for cid, a in _rows(session, CandidateAddress, ids, "candidate_id", "candidate_id", "address") if a
+    ]
+    addresses |= {a for _, a in extra}
     result.addresses = addresses
 
     # A request also looks for mail from or to the address that matched no candidate (an
@@ -253,6 +260,7 @@ def erase(
 
     counts["audit_rows"] += _scrub_audit(session, messages, applications, ids if scope == PERSON else [])
     if scope == PERSON:
+        _write(session, delete(CandidateAddress).where(one_of(session, CandidateAddress.candidate_id, ids)))
         application_values = _blanks(Application.__table__, KEEP_APPLICATION)
         for part in _chunks(applications):
             _write(session, update(Application).where(one_of(session, Application.id, part)).values(application_values))
@@ -273,12 +281,11 @@ def erase(
                 "user_id": user_id,
                 "scope": scope,
                 "reason": reason,
-                "address_hash": address_hash(settings.secret_key, people[cid][0]),
+                "address_hash": address_hash(settings.secret_key, address),
                 "candidate_id": cid,
                 "counts": {},
             }
-            for cid in ids
-            if cid in people
+            for cid, address in [(cid, people[cid][0]) for cid in ids if cid in people] + extra
         ],
     )
     for cid in ids:

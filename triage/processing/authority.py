@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import Application, AppStage, Candidate, Message, User, audit, one_of
+from triage.db import Application, AppStage, Candidate, CandidateAddress, Message, User, audit, one_of
 from triage.db.base import utcnow
 from triage.db.enums import Intent
 from triage.errors import BadInput
@@ -93,6 +93,14 @@ def _used_before(
     if address is None:
         return False
     if on_record.get(candidate_id) == address:
+        return True
+    # An address a person merged into the candidate ("same person as …") was vouched for by that person.
+    merged = session.scalar(
+        select(CandidateAddress.id).where(
+            CandidateAddress.candidate_id == candidate_id, CandidateAddress.address == address
+        )
+    )
+    if merged is not None:
         return True
     earlier = session.scalar(
         select(Message.id)

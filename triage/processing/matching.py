@@ -17,7 +17,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import Application, AppStage, Candidate, Erasure, JobRole, Outbound, Thread, User, one_of
+from triage.db import (
+    Application,
+    AppStage,
+    Candidate,
+    CandidateAddress,
+    Erasure,
+    JobRole,
+    Outbound,
+    Thread,
+    User,
+    one_of,
+)
 from triage.db.privacy import PERSON, address_hash
 from triage.processing.reading import Reading
 
@@ -207,6 +218,15 @@ def _candidates(session: Session, senders: dict[str, str], create: set[str | Non
     found = dict(
         session.execute(select(Candidate.email, Candidate.id).where(one_of(session, Candidate.email, senders))).all()
     )
+    others = [a for a in senders if a not in found]
+    if others:  # an extra address ("same person as ...", triage.hiring.senders) counts like the candidate's own
+        found.update(
+            session.execute(
+                select(CandidateAddress.address, CandidateAddress.candidate_id).where(
+                    one_of(session, CandidateAddress.address, others)
+                )
+            ).all()
+        )
     new = [{"email": a, "name": (n or "")[:200]} for a, n in senders.items() if a not in found and a in create]
     if new:
         dialect = session.get_bind().dialect.name

@@ -1,4 +1,5 @@
-"""The message page's sender actions (templates/inbox/_sender_actions.html): add an unknown sender as an applicant."""
+"""The message page's sender actions (templates/inbox/_sender_actions.html): add an unknown sender as an
+applicant, or merge their address into an existing candidate ("same person as ...")."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import login_required
 
 from triage.accounts import users
-from triage.db import AppStage, Message
+from triage.db import AppStage, Candidate, Message
 from triage.db.base import utcnow
 from triage.errors import BadInput
 from triage.hiring import roles as role_rules
@@ -26,7 +27,25 @@ def _open_roles():
     def hiring_may_manage() -> bool:
         return role_rules.may_manage(user())
 
-    return {"hiring_open_roles": hiring_open_roles, "hiring_may_manage": hiring_may_manage}
+    def hiring_same_person_candidates() -> list[Candidate]:
+        # The message page's own search box (?same_as=...) feeds this, so the page's view needs no change.
+        # A search box, not a form field to refuse: an odd query just finds nobody.
+        query = (request.args.get("same_as") or "")[:200].replace("\x00", "")
+        return senders.candidates_like(db(), query, users.visible_role_ids(db(), user()))
+
+    return {
+        "hiring_open_roles": hiring_open_roles,
+        "hiring_may_manage": hiring_may_manage,
+        "hiring_same_person_candidates": hiring_same_person_candidates,
+    }
+
+
+def _message_or_404(message_id: int) -> Message:
+    # Like the inbox's: a message of a role the user may not see looks absent.
+    message = db().get(Message, message_id)
+    if message is None or not users.can_see_role(db(), user(), message.role_id):
+        abort(404)
+    return message
 
 
 @bp.post(f"/messages/<{params.ID}:message_id>/add-applicant")
@@ -46,6 +65,27 @@ def add_applicant(message_id: int):
     queued = accept.enqueue(redis(), ids)
     flash(
         f"Added as an applicant to {role.reference}; {len(ids)} message(s) are being routed again"
+        + ("." if queued else " (the queue is down: the sweeper will route them shortly).")
+    )
+    return redirect(url_for("inbox.show", message_id=message.id))
+
+
+@bp.post(f"/messages/<{params.ID}:message_id>/same-person")
+@login_required
+def same_person(message_id: int):
+    """Merge the sender's address into a candidate of a role the user may see (line managers: their roles')."""
+    message = _message_or_404(message_id)
+    candidate_id = params.integer(request.form.get("candidate_id"), "candidate")
+    if candidate_id is None:
+        raise BadInput("choose the candidate this sender is")
+    candidate = db().get(Candidate, candidate_id)
+    if candidate is None or not senders.may_merge_into(db(), candidate, users.visible_role_ids(db(), user())):
+        abort(404)  # a candidate of a role you may not see looks like one that does not exist
+    ids = senders.same_person(db(), message, candidate, user().id, utcnow())
+    db().commit()
+    queued = accept.enqueue(redis(), ids)
+    flash(
+        f"The sender's address is now one of candidate #{candidate.id}'s; {len(ids)} message(s) are being routed again"
         + ("." if queued else " (the queue is down: the sweeper will route them shortly).")
     )
     return redirect(url_for("inbox.show", message_id=message.id))
