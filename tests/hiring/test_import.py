@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from triage.db import Application, ApplicationEvent, AppStage, Candidate
+from triage.db import Application, ApplicationEvent, AppStage, Candidate, CandidateAddress
 from triage.errors import BadInput, TooLarge
 from triage.hiring import applicants, csvfile
 from triage.hiring.cli import applicants_command
@@ -75,6 +75,22 @@ def test_an_existing_sender_becomes_the_applicant(db_session, make_role, sample)
     role = make_role()
     _import(db_session, sample("greenhouse"), role)
     assert db_session.scalar(select(func.count()).where(Candidate.email == "ada.lovelace@example.com")) == 1
+
+
+def test_an_address_merged_into_a_candidate_imports_as_that_candidate(db_session, make_role, sample):
+    ada = Candidate(email="ada@home.example", name="Ada")
+    db_session.add(ada)
+    db_session.flush()
+    db_session.add(CandidateAddress(candidate_id=ada.id, address="ada.lovelace@example.com"))
+    db_session.commit()
+    role = make_role()
+    _import(db_session, sample("greenhouse"), role)
+    _import(db_session, sample("greenhouse"), role)  # again: the merged address updates, never duplicates
+    apps = db_session.scalar(
+        select(func.count()).where(Application.role_id == role.id, Application.candidate_id == ada.id)
+    )
+    made = db_session.scalar(select(func.count()).where(Candidate.email == "ada.lovelace@example.com"))
+    assert (apps, made) == (1, 0)
 
 
 BAD = (

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from triage.accounts.users import normalize_email
-from triage.db import Application, ApplicationEvent, AppStage, Candidate, JobRole, audit, pgcopy
+from triage.db import Application, ApplicationEvent, AppStage, Candidate, CandidateAddress, JobRole, audit, pgcopy
 from triage.db.base import utcnow
 from triage.errors import BadInput
 from triage.hiring import ats, csvfile
@@ -237,7 +237,18 @@ def _existing(session: Session, role_id: int, emails: list[str]) -> dict[str, An
     query = (
         select(*columns).join(Candidate, Candidate.id == Application.candidate_id).where(Application.role_id == role_id)
     )
-    return {row.email: row for row in session.execute(query) if row.email in wanted}
+    found = {row.email: row for row in session.execute(query) if row.email in wanted}
+    # The same, by an address merged into the candidate ("same person as …"): one per person, never two.
+    merged = (
+        select(CandidateAddress.address.label("merged"), *columns)
+        .join(Candidate, Candidate.id == CandidateAddress.candidate_id)
+        .join(Application, Application.candidate_id == Candidate.id)
+        .where(Application.role_id == role_id)
+    )
+    for row in session.execute(merged):
+        if row.merged in wanted and row.merged not in found:
+            found[row.merged] = row
+    return found
 
 
 def _changes(app: Any, row: Row) -> dict:
@@ -334,10 +345,18 @@ def apply(session: Session, plan: Plan, actor_id: int | None, source: str = "imp
 
 
 def _ids_by_email(connection: Connection, emails: list[str]) -> dict[str, int]:
-    return {
+    found = {
         email: id_
         for email, id_ in connection.execute(select(Candidate.email, Candidate.id).where(Candidate.email.in_(emails)))
     }
+    # An address merged into a candidate ("same person as …") is that candidate, not a new one.
+    rest = [e for e in emails if e not in found]
+    if rest:
+        merged = select(CandidateAddress.address, CandidateAddress.candidate_id).where(
+            CandidateAddress.address.in_(rest)
+        )
+        found.update(dict(connection.execute(merged).all()))
+    return found
 
 
 def _insert(connection: Connection, model: type, rows: list[dict], conflict: str) -> None:
