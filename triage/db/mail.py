@@ -92,11 +92,14 @@ class Message(Base):
         # The inbox: a lane's open messages, oldest first, across all roles or for one role.
         Index("ix_messages_lane_state_received", "lane", "state", "received_at"),
         Index("ix_messages_role_lane_state_received", "role_id", "lane", "state", "received_at"),
-        # Lane counts per role read only the open messages (a few percent of the table).
+        # Lane counts per role read only the open messages (a few percent of the table); they count
+        # conversations (candidate, or the message itself), so the index carries both: index-only.
         Index(
             "ix_messages_open_role_lane",
             "role_id",
             "lane",
+            "candidate_id",
+            "id",
             postgresql_where=OPEN_STATES_SQL,
             sqlite_where=OPEN_STATES_SQL,
         ),
