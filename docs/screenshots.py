@@ -6,7 +6,8 @@ Runs `triage up --demo` in a throwaway TRIAGE_VAR_DIR on free ports (SQLite, emb
 local sink, as `make run` does), waits until the demo's mail has gone through the pipeline, then
 drives Debian's Chromium (TRIAGE_CHROMIUM, default /usr/bin/chromium; nothing is downloaded) and
 writes docs/inbox.png, docs/message.png, docs/reply-preview.png, docs/reply-template.png (the composer
-filled from the Status update template), docs/inbox-phone.png (390 px wide) and docs/roles.png.
+filled from the Status update template), docs/inbox-phone.png and docs/message-phone.png (390 px
+wide), docs/overview.png and docs/roles.png.
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ def shoot(base_url: str, email: str, password: str, message_id: int) -> None:
 
         page.goto(f"{base_url}/messages/{message_id}")
         expect(page.locator("#subject")).to_be_visible()
-        page.get_by_text("Show the whole text as received").click()  # what was unwrapped
+        page.locator("details.quoted summary").first.click()  # the candidate's whole message, as unwrapped
         save(page, "message")
 
         reply_preview(page)
@@ -206,7 +207,12 @@ def shoot(base_url: str, email: str, password: str, message_id: int) -> None:
         page.set_viewport_size(PHONE)
         page.goto(base_url + "/?lane=today")
         save(page, "inbox-phone")
+        page.goto(f"{base_url}/messages/{message_id}")
+        save(page, "message-phone")
         page.set_viewport_size(VIEWPORT)
+
+        page.goto(base_url + "/hiring/overview")
+        save(page, "overview")
 
         page.goto(base_url + "/roles")
         save(page, "roles")
