@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Connection, ForeignKey, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from triage.db.base import Base, utcnow
@@ -49,3 +49,12 @@ def record(
     event = AuditEvent(user_id=user_id, action=action, target_type=target_type, target_id=target_id, details=details)
     session.add(event)
     return event
+
+
+def record_on(conn: Connection, action: str, target_type: str, target_id: int | None, **details) -> None:
+    """`record` for Core code on a bare connection (the delivery worker's forked horse): the system acts, no user."""
+    conn.execute(
+        insert(AuditEvent.__table__).values(
+            at=utcnow(), user_id=None, action=action, target_type=target_type, target_id=target_id, details=details
+        )
+    )

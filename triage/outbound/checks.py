@@ -10,9 +10,9 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
-from triage.db import AuditEvent, Outbound, OutboxState
+from triage.db import Outbound, OutboxState, audit
 from triage.db.base import Database, utcnow
 from triage.outbound import unfilled
 
@@ -42,16 +42,7 @@ def refuse_unfilled(database: Database, ids: Sequence[int]) -> list[int]:
             ).rowcount
             if done:
                 refused.append(row.id)
-                conn.execute(
-                    insert(AuditEvent.__table__).values(
-                        at=utcnow(),
-                        user_id=None,
-                        action="outbound.refused",
-                        target_type="outbound",
-                        target_id=row.id,
-                        details={"reason": reason[:500]},
-                    )
-                )
+                audit.record_on(conn, "outbound.refused", "outbound", row.id, reason=reason[:500])
     if refused:
         log.warning("outbox: refused %s rows with unfilled placeholders: %s", len(refused), refused)
     return refused

@@ -29,11 +29,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.engine import Connection
 
 from triage.config import Settings
-from triage.db import AuditEvent, Batch, BatchState, Outbound, OutboxState, Suppression, User
+from triage.db import Batch, BatchState, Outbound, OutboxState, Suppression, User, audit
 from triage.db.base import Database, utcnow
 from triage.outbound import mime, relay
 from triage.outbound.relay import CONNECTION_ERRORS, Permanent, Temporary
@@ -392,16 +392,7 @@ def _fail(conn: Connection, row, worker: str, reason: str, suppress: bool) -> No
                 address=row.to_address.lower(), reason=reason[:2000], created_at=utcnow()
             )
         )
-    conn.execute(
-        insert(AuditEvent.__table__).values(
-            at=utcnow(),
-            user_id=None,
-            action="outbound.failed",
-            target_type="outbound",
-            target_id=row.id,
-            details={"reason": reason[:500]},
-        )
-    )
+    audit.record_on(conn, "outbound.failed", "outbound", row.id, reason=reason[:500])
     log.warning("outbound %s failed: %s", row.id, reason.split(" ")[0])
 
 
