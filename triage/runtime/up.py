@@ -121,6 +121,9 @@ def run(settings: Settings, workers: int = 2, demo: bool = False) -> int:
     env = dict(os.environ, TRIAGE_VAR_DIR=str(settings.var_dir), PYTHONUNBUFFERED="1")
     redis_process = queues.start_embedded_redis(settings.var_dir) if settings.embedded_redis else None
     children: list[Child] = []
+    if redis_process is not None:
+        # Watched and restarted like the others (its snapshot keeps the queues); stopped last.
+        children.append(Child("redis", redis_process, command=queues.embedded_redis_command(settings.var_dir)))
     status = 0
     try:
         for name, command in plan(settings, workers):
@@ -137,10 +140,11 @@ def run(settings: Settings, workers: int = 2, demo: bool = False) -> int:
         )
         status = supervise(children, env, lambda: stop["asked"])
     finally:
-        _stop(children)
-        if redis_process is not None:
-            redis_process.send_signal(signal.SIGTERM)  # redis saves its snapshot on SIGTERM
-            redis_process.wait(timeout=GRACE_SECONDS)
+        _stop([c for c in children if c.name != "redis"])
+        for redis in (c for c in children if c.name == "redis"):
+            if redis.process.poll() is None:
+                redis.process.send_signal(signal.SIGTERM)  # redis saves its snapshot on SIGTERM
+                redis.process.wait(timeout=GRACE_SECONDS)
     print("Triage stopped.", flush=True)
     return status
 
