@@ -1,9 +1,10 @@
 """A team member's other forwarding addresses: registered by the member, verified by a signed link.
 
 Mail forwarded from a verified address is unwrapped as if the member had forwarded it from their
-login address. The link is an itsdangerous token (the app's secret key, a salt of its own, a
-time limit) naming the row and the address, so a link for an address that was removed, or
-re-registered by someone else, proves nothing.
+login address; what was forwarded from it before, and waits in Review asking for the address to
+be registered, goes through the pipeline again once it is confirmed. The link is an itsdangerous
+token (the app's secret key, a salt of its own, a time limit) naming the row and the address, so
+a link for an address that was removed, or re-registered by someone else, proves nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from triage.db import User, audit
+from triage.db import Lane, Message, MessageState, User, audit
 from triage.db.base import utcnow
 from triage.db.people import ForwardingAddress
 from triage.errors import BadInput, NotFound
@@ -105,3 +106,29 @@ def verified(session: Session) -> dict[str, int]:
         .where(ForwardingAddress.verified_at.is_not(None), User.active.is_(True))
     ).all()
     return {email: user_id for email, user_id in rows}
+
+
+def route_again(session: Session, row: ForwardingAddress) -> list[int]:
+    """Put the Review messages sent from a confirmed address back to `received`; return their ids.
+
+    Forwarded before the address was confirmed, they wait in Review ("looks like a forward from …");
+    now they are the member's forwards and the pipeline unwraps them. The caller commits, then enqueues.
+    """
+    ids = list(
+        session.scalars(
+            select(Message.id).where(
+                Message.from_address == row.email,
+                Message.lane == Lane.review,
+                Message.state.in_((MessageState.triaged, MessageState.failed)),
+            )
+        )
+    )
+    if ids:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(ids))
+            .values(state=MessageState.received, lane=None)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(session, row.user_id, "forwarding.route_again", "forwarding_address", row.id, ids=ids[:500])
+    return ids

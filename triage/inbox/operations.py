@@ -18,6 +18,7 @@ from triage.db.enums import Intent
 from triage.errors import BadInput
 from triage.inbox import conversations
 from triage.outbound import outbox
+from triage.outbound import undo as undo_send  # not triage.inbox.undo: what undo send puts back
 from triage.processing.policy import TeamPolicy
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,7 @@ def reply(
         raise BadInput("the reply needs a subject")
     # A reply answers the whole conversation: the candidate's other open messages about the role.
     others = conversations.siblings(session, message, same_lane=False)[1:]
+    before = undo_send.places([message, *others])  # where they were, for undo send
     # create_reply marks the message replied and records the audit event itself.
     outbound = outbox.create_reply(
         session,
@@ -259,6 +261,7 @@ def reply(
     for other in others:
         other.state, other.snoozed_until = MessageState.replied, None
         audit.record(session, user.id, "message.answered", "message", other.id, outbound_id=outbound.id)
+    undo_send.remember_closed(session, outbound.id, user.id, before)
     return outbound
 
 

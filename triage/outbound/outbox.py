@@ -195,7 +195,7 @@ def cancel(session: Session, outbound_id: int, *, by_user: int | None) -> bool:
     if not stopped:
         audit.record(session, by_user, "outbound.cancel_refused", "outbound", row.id, state=str(row.state))
         return False
-    undo.undo_effects(session, [row.id])
+    undo.undo_effects(session, [row.id], user_id=by_user)
     audit.record(session, by_user, "outbound.cancel", "outbound", row.id, kind=row.kind, batch_id=row.batch_id)
     log.info("outbound %s cancelled before delivery", row.id)
     return True

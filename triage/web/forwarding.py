@@ -2,17 +2,22 @@
 
 Each is verified by a signed link mailed to it through the outbox (a row first, then a job, as
 every email we send); the link works without a login, since it is often opened on another device.
+Opening it also sends what was forwarded from the address into Review through the pipeline again.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from markupsafe import Markup, escape
 
 from triage.accounts import forwarding
+from triage.db.base import utcnow
 from triage.errors import BadInput
+from triage.intake import accept
 from triage.outbound import dispatch, mime, outbox
 from triage.web.inbox.common import user
 from triage.web.services import db, redis, settings
@@ -20,6 +25,16 @@ from triage.web.services import db, redis, settings
 log = logging.getLogger(__name__)
 
 bp = Blueprint("forwarding", __name__, url_prefix="/account/forwarding")
+
+
+def breakable(address: str) -> Markup:
+    """The address, escaped, with a line-break chance after each @ and dot: a long one wraps on a phone."""
+    return Markup("<wbr>").join(escape(part) for part in re.split(r"(?<=[@.])", address))
+
+
+@bp.context_processor
+def _helpers():
+    return {"breakable": breakable}
 
 
 @bp.get("")
@@ -38,7 +53,7 @@ def add():
     me = user()
     row = forwarding.register(db(), me, request.form.get("address", ""))
     if row.verified_at is not None:
-        flash(f"{row.email} is already confirmed.")
+        flash(Markup("{} is already confirmed.").format(breakable(row.email)))
         return redirect(url_for("forwarding.index"))
     link = url_for(
         "forwarding.confirm", token=forwarding.confirmation_token(settings().secret_key, row), _external=True
@@ -63,7 +78,11 @@ def add():
     db().commit()
     dispatch.nudge_delivery(redis(), [mail.id])  # Redis down: the outbox sweep sends it
     log.info("forwarding address %s registered by user %s; confirmation %s queued", row.id, me.id, mail.id)
-    flash(f"We sent a confirmation link to {row.email}. Open it to start forwarding from there.")
+    flash(
+        Markup("We sent a confirmation link to {}. Open it to start forwarding from there.").format(
+            breakable(row.email)
+        )
+    )
     return redirect(url_for("forwarding.index"))
 
 
@@ -78,9 +97,13 @@ def remove(address_id: int):
 
 @bp.get("/confirm/<token>")
 def confirm(token: str):
-    row = forwarding.confirm(db(), settings().secret_key, token)
+    now = utcnow()
+    row = forwarding.confirm(db(), settings().secret_key, token, now=now)
+    # Only the first opening: a link opened again finds the same Review and would read it again for nothing.
+    again = forwarding.route_again(db(), row) if row.verified_at == now else []
     db().commit()
-    return render_template("forwarding/confirmed.html", address=row.email)
+    accept.enqueue(redis(), again)  # Redis down: logged, and the intake sweeper routes them
+    return render_template("forwarding/confirmed.html", address=row.email, again=len(again))
 
 
 def init_app(app: Flask) -> None:

@@ -123,7 +123,7 @@ def cancel(session: Session, batch_id: int, user_id: int | None, redis: Redis | 
         )
         cancelled_rows = len(stopped)
         _reopen_answered(session, batch, {candidate_id for _, candidate_id in stopped})
-        undo.undo_effects(session, [row_id for row_id, _ in stopped])
+        undo.undo_effects(session, [row_id for row_id, _ in stopped], user_id=user_id)
         if not session.scalar(
             select(Outbound.id).where(Outbound.batch_id == batch.id, Outbound.state != OutboxState.cancelled).limit(1)
         ):

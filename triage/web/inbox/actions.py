@@ -248,7 +248,10 @@ def cancel_outbound(outbound_id: int):
     message = message_or_404(outbound.reply_to_message_id)
     stopped = outbox.cancel(db(), outbound_id, by_user=user().id)
     db().commit()
-    flash("Not sent: the reply was cancelled." if stopped else "Too late to cancel: the reply has already gone.")
+    if stopped:
+        flash("Not sent: the reply was cancelled and the conversation is open again.")
+    else:
+        flash("Too late to cancel: the reply has already gone.")
     return redirect(url_for("inbox.show", message_id=message.id, _anchor="reply"))
 
 
