@@ -136,3 +136,27 @@ def test_desktop_rows_are_compact(browse, make_user, busy_inbox):
     heights = [page.locator("tr.msg-row").nth(i).bounding_box()["height"] for i in range(3)]
     assert max(heights) <= 64, heights  # about half of the ~120 px rows they were
     assert page.evaluate(OVERFLOW) == []
+
+
+def test_phone_batch_preview_and_its_confirmation_fit(browse, make_user, make_role, make_application, make_candidate):
+    from datetime import date
+
+    role = make_role(title="Senior Staff Nurse, Intensive Care", reference="REQ-1045")
+    for i in range(5):  # long names and addresses: the preview must wrap them, not widen the page
+        name = f"Maximiliana-Konstantina Wolfeschlegel {i}"
+        make_application(
+            role, make_candidate(name, email=f"maximiliana.konstantina.{i}.with.a.long.address@example.org")
+        )
+    page, watch = browse(make_user("recruiter"), viewport=PHONE)
+    page.goto(watch.origin + "/batches/")
+    page.get_by_label(f"{role.reference} · {role.title}").check()
+    page.locator("input[name=next_update_on]").fill((date.today() + timedelta(days=10)).isoformat())
+    page.get_by_role("button", name="Preview").click()
+    page.locator(".email-preview").first.wait_for()
+    assert page.evaluate(OVERFLOW) == []
+    page.locator("#send").click()
+    page.locator("#confirm-send").wait_for()
+    page.locator("#confirm-send").scroll_into_view_if_needed()
+    shot(page, "phone-batch-confirm")
+    assert page.evaluate(OVERFLOW) == []
+    assert on_screen(page, page.locator("#confirm-send"))
