@@ -109,3 +109,13 @@ def test_without_a_message_date_the_deadline_is_quoted_as_written():
 
 def test_the_subject_counts():
     assert urgency.detect("Competing offer - need an answer by Friday", "Hi, see subject.", MONDAY) is not None
+
+
+def test_a_cue_written_with_a_dotted_capital_i_is_still_found():
+    # re.IGNORECASE matches "İ" to i; the cheap keyword gate before the patterns must let it through.
+    found = urgency.detect(None, "My other interview process is in its f\u0130nal stage.", MONDAY)
+    assert found is not None and found.kind == "competing offer"
+
+
+def test_a_message_without_any_cue_word_is_not_urgent():
+    assert urgency.detect("Any update?", "Hi, is there any news on my application? Thanks, Ada", MONDAY) is None

@@ -13,7 +13,7 @@ Only the few messages that would change a state are checked, so a bulk import ma
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +27,7 @@ from triage.db.enums import Intent
 from triage.errors import BadInput
 from triage.mail import authentication
 from triage.mail.parse import parse
+from triage.processing.reading import Reading
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,15 @@ def trusted_relays(settings: Settings) -> tuple[str, ...]:
     return settings.trusted_authserv_ids
 
 
-def doubts(session: Session, settings: Settings, candidates: Sequence[tuple[int, object, object]]) -> dict[int, Doubt]:
-    """For (message id, Reading, Match) of messages that may change a state: those that may not alone."""
+def doubts(
+    session: Session,
+    settings: Settings,
+    candidates: Sequence[tuple[int, object, object]],
+    raws: Mapping[int, bytes] | None = None,
+) -> dict[int, Doubt]:
+    """For (message id, Reading, Match) of messages that may change a state: those that may not alone.
+
+    `raws`, when it holds them, are the messages' bytes (else they are read from the database)."""
     todo = [
         (row_id, reading, m)
         for row_id, reading, m in candidates
@@ -65,7 +73,9 @@ def doubts(session: Session, settings: Settings, candidates: Sequence[tuple[int,
     if not todo:
         return {}
     ids = [row_id for row_id, _, _ in todo]
-    raws = dict(session.execute(select(Message.id, Message.raw).where(one_of(session, Message.id, ids))).all())
+    if raws is None or any(i not in raws for i in ids):
+        raws = dict(session.execute(select(Message.id, Message.raw).where(one_of(session, Message.id, ids))).all())
+    relays = trusted_relays(settings)
     on_record = dict(
         session.execute(
             select(Candidate.id, Candidate.email).where(
@@ -75,15 +85,22 @@ def doubts(session: Session, settings: Settings, candidates: Sequence[tuple[int,
     )
     found: dict[int, Doubt] = {}
     for row_id, reading, m in todo:
-        verdict = authentication.verify(
-            parse(bytes(raws.get(row_id) or b"")), resolver=_resolver, trusted_relays=trusted_relays(settings)
-        )
+        verdict = _verify(bytes(raws.get(row_id) or b""), reading, relays)
         if not verdict.authentic:
             found[row_id] = Doubt(f"the sender is not authenticated ({verdict.how})", verdict.how)
         elif not _used_before(session, m.candidate_id, reading.from_address, on_record, ids):
             found[row_id] = Doubt("first mail from this address", verdict.how)
         log.info("message %s: state change %s (%s)", row_id, "proposed" if row_id in found else "allowed", verdict.how)
     return found
+
+
+def _verify(raw: bytes, reading: Reading, relays: tuple[str, ...]) -> authentication.Verdict:
+    """authentication.verify, without parsing the message again when no gateway's verdict is trusted:
+    then verify checks only DKIM against the From domain, which the Reading kept (read by the same
+    authentication.from_domain when the message was read)."""
+    if relays or reading.from_domain is None:
+        return authentication.verify(parse(raw), resolver=_resolver, trusted_relays=relays)
+    return authentication.dkim_verdict(raw, reading.from_domain, _resolver)
 
 
 def _used_before(
@@ -112,18 +129,17 @@ def _used_before(
     return earlier is not None
 
 
-def propose(session: Session, message_id: int, application_id: int, action: str, doubt: Doubt) -> None:
-    """Record that the message asked for `action` but was not trusted to make it (the caller updates the row)."""
-    audit.record(
-        session,
-        None,
-        f"application.{action}.proposed",
-        "application",
-        application_id,
-        message_id=message_id,
-        why=doubt.why,
-        source="candidate email",
-    )
+def proposal_event(message_id: int, application_id: int, action: str, doubt: Doubt) -> dict:
+    """The audit row saying the message asked for `action` but was not trusted to make it.
+
+    A dict for the pipeline's one INSERT per batch (the caller also updates the message's row)."""
+    return {
+        "user_id": None,
+        "action": f"application.{action}.proposed",
+        "target_type": "application",
+        "target_id": application_id,
+        "details": {"message_id": message_id, "why": doubt.why, "source": "candidate email"},
+    }
 
 
 def reason(action: str, doubt: Doubt) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rq.timeouts import BaseTimeoutException
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -28,13 +28,13 @@ from triage.config import Settings
 from triage.db import (
     Application,
     AppStage,
+    AuditEvent,
     Database,
     JobRole,
     Lane,
     Message,
     MessageState,
     Team,
-    audit,
     one_of,
 )
 from triage.db.base import utcnow
@@ -148,8 +148,6 @@ def analyse_chunk(args: tuple[Sequence[bytes], frozenset[str]]) -> list[Analysed
 
 # --- the job ----------------------------------------------------------------------------------
 PENDING_ACKS = "triage.pending_acknowledgements"
-DOUBTS = "triage.authority_doubts"  # message id -> why its state change may only be proposed
-PROPOSED = "triage.proposed_changes"  # message id -> (action, doubt), filled by _withdraw
 
 
 @dataclass
@@ -343,7 +341,7 @@ def process_batch(
         if reading.from_address in forwarders and reading.original_from_address in forwarders:
             m.problems[:] = [forwards.hint(reading)] + [p for p in m.problems if p != forwards.TEAM_SENDER_PROBLEM]
     assign_threads(session, matches, [r.subject for r in readings])
-    session.info[DOUBTS] = authority.doubts(
+    doubts = authority.doubts(
         session,
         settings,
         [
@@ -351,10 +349,9 @@ def process_batch(
             for row, (reading, prediction), m in zip(rows, analysed, matches)
             if prediction is not None and prediction.intent in authority.STATE_CHANGING
         ],
+        raws=raws,
     )
-    session.info[PROPOSED] = {}
-    lanes = _route(session, settings, context, rows, analysed, matches, acknowledge)
-    _settle(session, rows, readings, lanes)
+    lanes = _route(session, settings, context, rows, analysed, matches, doubts, acknowledge)
     log.info("processed %d message(s) in %.0f ms", len(rows), (time.perf_counter() - started) * 1000)
     return lanes
 
@@ -420,8 +417,13 @@ def _route(
     rows: list[Row],
     analysed: list[Analysed],
     matches: list[Match],
+    doubts: dict[int, authority.Doubt],
     acknowledge: bool,
 ) -> list[str]:
+    """Decide each message's lane and store every row's outcome with one UPDATE (or COPY) per batch.
+
+    The state changes a message may only propose, and the hint of an unregistered forward, are
+    written in the same rows: no second UPDATE per message (the bulk import writes thousands)."""
     now = utcnow()
     threshold = float(_model.meta.get("threshold", 0.5)) if _model is not None else 0.5
     # An older model has no must-answer threshold: 1.0 leaves its lanes as they were.
@@ -431,7 +433,7 @@ def _route(
     version = _model.name[:80] if _model is not None else None
     apps = {a.id: a for apps in context.applications.values() for a in apps}
     checks = _status_checks(session, rows, analysed, matches)
-    updates, lanes, chasers, withdrawn = [], [], [], []
+    updates, lanes, chasers, withdrawn, events = [], [], [], [], []
     for row, (reading, prediction), m in zip(rows, analysed, matches):
         values = _fields(reading, m, context.team)
         values.update(
@@ -481,7 +483,19 @@ def _route(
                 state=MessageState.held if decision.lane is Lane.held else MessageState.triaged,
             )
             if decision.withdraws and app is not None:
-                withdrawn.append(_withdraw(session, app, row.id, now))
+                doubt = doubts.get(row.id)
+                events.append(_withdrawal_event(app, row.id, doubt))
+                if doubt is None:
+                    withdrawn.append({"id": app.id, "stage": AppStage.withdrawn, "stage_changed_at": now})
+                    app.stage = AppStage.withdrawn
+                else:  # proposed, not applied: waits in Review on its message (processing/authority.py)
+                    values.update(
+                        proposal=authority.WITHDRAW,
+                        authenticity=clean(doubt.authenticity)[:300],
+                        lane=Lane.review,
+                        state=MessageState.triaged,
+                        reasons=[authority.reason(authority.WITHDRAW, doubt)],
+                    )
             # Never acknowledge a backfilled chaser: the candidate wrote long ago.
             if (
                 decision.is_chaser
@@ -489,21 +503,25 @@ def _route(
                 and now - row.received_at <= policy.acknowledge_max_age
             ):
                 chasers.append(row)
+        if reading.unregistered_forward and values["lane"] == Lane.review and "proposal" not in values:
+            _hint_first(values["reasons"], forwards.hint(reading))
         updates.append(values)
         lanes.append(str(values["lane"]))
-    withdrawn = [w for w in withdrawn if w is not None]  # proposed, not applied (see _withdraw)
+    if events:  # one executemany, in the order the ORM's flush of audit.record() rows kept
+        session.execute(insert(AuditEvent), events)
     if withdrawn:  # one executemany, not a round trip per withdrawal
         session.execute(update(Application), withdrawn)
-    if (
-        len(updates) >= COPY_FROM
-        and session.get_bind().dialect.name == "postgresql"
-        and all(u.keys() == updates[0].keys() for u in updates)
-    ):
+    # COPY takes one set of columns: the rows that carry a proposal go in their own executemany.
+    plain = [u for u in updates if "proposal" not in u]
+    proposing = [u for u in updates if "proposal" in u]
+    if len(plain) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
         from triage.db import pgcopy
 
-        pgcopy.update_by_id(session.connection(), Message.__table__, updates)
-    else:
-        session.execute(update(Message), updates)
+        pgcopy.update_by_id(session.connection(), Message.__table__, plain)
+    elif plain:
+        session.execute(update(Message), plain)
+    if proposing:
+        session.execute(update(Message), proposing)
     if acknowledge:
         _acknowledge(session, settings, chasers)
     return lanes
@@ -539,57 +557,24 @@ def _fields(reading: Reading, m: Match, team: TeamAddresses) -> dict:
     }
 
 
-def _withdraw(session: Session, app: AppInfo, message_id: int, now: datetime) -> dict | None:
-    """Record the candidate's withdrawal; return the application's new values for the batch UPDATE.
-
-    None when the mail may only propose it (not authenticated, or from a new address: see
-    processing/authority.py): `_settle` then stores the proposal on the message."""
-    doubt = session.info.get(DOUBTS, {}).get(message_id)
+def _withdrawal_event(app: AppInfo, message_id: int, doubt: authority.Doubt | None) -> dict:
+    """The audit row of a candidate's withdrawal: applied, or only proposed (see processing/authority.py)."""
     if doubt is not None:
-        authority.propose(session, message_id, app.id, authority.WITHDRAW, doubt)
-        session.info[PROPOSED][message_id] = (authority.WITHDRAW, doubt)
-        return None
-    previous = app.stage
-    app.stage = AppStage.withdrawn
-    audit.record(
-        session,
-        None,
-        "application.withdraw",
-        "application",
-        app.id,
-        message_id=message_id,
-        previous_stage=str(previous),
-        source="candidate email",
-    )
-    return {"id": app.id, "stage": AppStage.withdrawn, "stage_changed_at": now}
+        return authority.proposal_event(message_id, app.id, authority.WITHDRAW, doubt)
+    details = {"message_id": message_id, "previous_stage": str(app.stage), "source": "candidate email"}
+    return {
+        "user_id": None,
+        "action": "application.withdraw",
+        "target_type": "application",
+        "target_id": app.id,
+        "details": details,
+    }
 
 
-def _settle(session: Session, rows: list[Row], readings: list[Reading], lanes: list[str]) -> None:
-    """After routing: a proposed state change waits in Review on its message, with the reason; a
-    forward from an unregistered address says so first. Few rows: one UPDATE each."""
-    proposed: dict[int, tuple[str, authority.Doubt]] = session.info.pop(PROPOSED, {})
-    session.info.pop(DOUBTS, None)
-    for i, (row, reading) in enumerate(zip(rows, readings)):
-        if row.id in proposed:
-            action, doubt = proposed[row.id]
-            session.execute(
-                update(Message)
-                .where(Message.id == row.id)
-                .values(
-                    proposal=action,
-                    authenticity=clean(doubt.authenticity)[:300],
-                    lane=Lane.review,
-                    state=MessageState.triaged,
-                    reasons=[authority.reason(action, doubt)],
-                )
-            )
-            lanes[i] = str(Lane.review)
-        elif reading.unregistered_forward and lanes[i] == str(Lane.review):
-            hint = forwards.hint(reading)
-            reasons = session.scalar(select(Message.reasons).where(Message.id == row.id)) or []
-            if reasons and reasons[0] != hint and hint in reasons:
-                reasons = [hint] + [r for r in reasons if r != hint]
-                session.execute(update(Message).where(Message.id == row.id).values(reasons=reasons))
+def _hint_first(reasons: list[str], hint: str) -> None:
+    """Put the unregistered-forward hint first among a Review message's reasons, when it is there."""
+    if reasons and reasons[0] != hint and hint in reasons:
+        reasons[:] = [hint] + [r for r in reasons if r != hint]
 
 
 def _acknowledge(session: Session, settings: Settings, chasers: list[Row]) -> None:

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from triage.mail import autoreply
+from triage.mail import authentication, autoreply
 from triage.mail.forwarded import Forward, unwrap_message
 from triage.mail.html_quotes import html_reply_text
 from triage.mail.message import ParsedMail
@@ -49,6 +49,9 @@ class Reading:
     # Who seems to have forwarded it, when someone outside the team sent what looks like a
     # forward of another person's mail (a team member's unregistered address, most likely).
     unregistered_forward: str | None = None
+    # The From header's domain as DKIM alignment reads it (authentication.from_domain), so that
+    # processing/authority.py need not parse the message again.
+    from_domain: str | None = None
 
 
 def normalize_address(address: str | None) -> str | None:
@@ -117,6 +120,7 @@ def _read(raw: bytes, team: frozenset[str]) -> Reading:
         defects=tuple(clean(d[:300]) for d in mail.defects[:50]),
         error=_unreadable(mail),
         unregistered_forward=_cap(looks_forwarded, 200) if forward is None else None,
+        from_domain=authentication.from_domain(mail),
     )
 
 

@@ -139,6 +139,63 @@ _DATE = re.compile(
 )
 _WINDOW = 200  # characters after the cue in which its date is looked for
 
+# A cheap gate before the two big patterns (most mail has no cue; detect() runs on every message
+# of a bulk import): each branch of _COMPETING and _DEADLINE contains one of these words, so text
+# without any of them cannot match. Keep it in step when a branch is added (test_urgency checks
+# every phrase). Single words only, since the patterns allow any whitespace between words.
+_CUES = (
+    # _COMPETING
+    "offer",  # also offerta
+    "prospect",
+    "final",
+    "autre",
+    "offre",
+    "angebot",  # also jobangebot, stellenangebot, gegenangebot
+    "otra",
+    "outra",
+    "aanbod",
+    # _DEADLINE
+    "deadline",
+    "expir",
+    "lapse",
+    "internship",
+    "contract",
+    "visa",
+    "deci",  # decide, decision
+    "give",
+    "respond",
+    "let",
+    "commit",
+    "sign",
+    "must",
+    "due",
+    "required",
+    "need",
+    "dois",
+    "faut",
+    "limite",
+    "muss",
+    "soll",
+    "tengo",
+    "debo",
+    "fecha",
+    "moet",
+    "zal",
+    "preciso",
+    "tenho",
+    "devo",
+)
+
+
+def _may_have_cue(text: str) -> bool:
+    """False only when no cue word is in the text (the patterns cannot match then)."""
+    low = text.lower()
+    if not low.isascii():
+        # re.IGNORECASE also matches "İ" and "ı" to i and "ſ" to s: fold them as it does ("İ"
+        # lowers to "i" + a combining dot). Dropping characters only lets more text through.
+        low = low.replace("\u0307", "").replace("ı", "i").replace("ſ", "s")
+    return any(cue in low for cue in _CUES)
+
 
 @dataclass(frozen=True)
 class Urgency:
@@ -225,7 +282,7 @@ def _deadline(text: str, start: int, received_at: datetime | None) -> tuple[date
 def detect(subject: str | None, body: str | None, received_at: datetime | None = None) -> Urgency | None:
     """The first urgency cue in the message's own text (quoted history excluded by the caller), or None."""
     text = f"{subject or ''}\n{body or ''}"
-    if _LEAVING.search(text):
+    if not _may_have_cue(text) or _LEAVING.search(text):
         return None
     competing = _open_competing(text)
     deadline = _DEADLINE.search(text)
