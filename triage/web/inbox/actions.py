@@ -15,7 +15,7 @@ from triage.db import Outbound, Template
 from triage.db.base import utcnow
 from triage.errors import BadInput
 from triage.inbox import conversations, operations, undo
-from triage.outbound import dispatch, mime, outbox
+from triage.outbound import dispatch, mime, outbox, unfilled
 from triage.outbound import templates as email_templates  # `templates` is a list in the views
 from triage.web import params
 from triage.web.inbox import bp
@@ -195,7 +195,10 @@ def reply(message_id: int):
     message = message_or_404(message_id)
     subject, body = request.form.get("subject", ""), request.form.get("body", "")
     asks = request.form.get("asks_for_info") == "1"
-    if request.form.get("action") != "send":
+    said = unfilled.problems(subject, body, None)
+    if request.form.get("action") != "send" or said:
+        # A preview names what is still unfilled and offers no Send; a Send that slipped past it
+        # (an old page, a script) comes back to the same form with the reason, nothing queued.
         templates = list(db().scalars(select(Template).order_by(Template.kind, Template.name)))
         return render_template(
             "inbox/_compose.html",
@@ -206,6 +209,7 @@ def reply(message_id: int):
             template_id=request.form.get("template", ""),
             asks_for_info=asks,
             preview={"subject": subject, "body": body, "to": _recipient(message)},
+            problem=f"Not ready to send: {'; '.join(said)}. Fill it in or remove it first." if said else None,
         )
     _, next_id = neighbours(db(), message, visible())  # before the reply takes the message out of its lane
     group = conversations.siblings(db(), message, same_lane=False)

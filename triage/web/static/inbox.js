@@ -103,6 +103,25 @@
     }
   });
 
+  // htmx drops an error reply by default, so a refused action would look like nothing happened:
+  // show the error page's own sentence in the flash area instead.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr, area = document.getElementById("flash-area");
+    if (!area) { return; }
+    var said = "";
+    try {
+      var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var alert = page.querySelector(".error-page [role=alert]") || page.querySelector(".error-page h1");
+      said = alert ? alert.textContent.trim() : "";
+    } catch (ignored) { said = ""; }
+    var box = document.createElement("div");
+    box.className = "flash error";
+    box.setAttribute("role", "alert");
+    box.textContent = (said || "That did not work") + " (error " + xhr.status + "); nothing was changed.";
+    area.replaceChildren(box);
+    box.scrollIntoView({ block: "nearest" });
+  });
+
   // After htmx removes an archived row, keep the keyboard position on the next one.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
