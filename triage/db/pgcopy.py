@@ -55,9 +55,7 @@ def insert_new(
         f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{name}" ORDER BY n '
         f'ON CONFLICT ("{conflict}") DO NOTHING RETURNING {", ".join(returning)}'
     )
-    found = cursor.fetchall()
-    cursor.execute(f'DROP TABLE "{name}"')
-    return found
+    return cursor.fetchall()  # the stage table goes at commit (ON COMMIT DROP): no round trip for it
 
 
 def _defaults(table: Table, row: dict) -> dict:
@@ -82,4 +80,3 @@ def update_by_id(connection: Connection, table: Table, rows: Sequence[dict]) -> 
     sets = ", ".join(f'"{c}" = s."{c}"' for c in columns if c != "id")
     cursor = dbapi.cursor()
     cursor.execute(f'UPDATE "{table.name}" AS t SET {sets} FROM "{name}" AS s WHERE t.id = s.id')
-    cursor.execute(f'DROP TABLE "{name}"')
