@@ -211,3 +211,11 @@ def test_undo_send_in_the_browser_reopens_the_conversation_and_sends_nothing(
         expect(page.locator(f"#m{message.id}")).to_be_visible()
     _deliver_everything_due(db_session, settings)
     assert (len(sink.messages), watch.console) == (0, [])
+
+
+def test_the_timeline_says_who_reopened_it(client, recruiter, conversation):
+    answer, _ = conversation
+    outbound_id = _reply_in_the_browser(client, answer)
+    _undo_send(client, answer, outbound_id)
+    page = client.get(f"/messages/{answer.id}").get_data(as_text=True)
+    assert f"reopened (the reply was cancelled) by {recruiter.name}" in page

@@ -68,7 +68,7 @@ def _count_query(by_visible: bool):
     open_states = [literal(state, Message.state.type, literal_execute=True) for state in OPEN_STATES]
     query = (
         # Conversations, as the lanes list them: one per candidate and role (grouped by role here);
-        # a message with no candidate is one of its own (listing.conversation_key).
+        # a message with no candidate is one of its own (listing.same_conversation).
         select(
             Message.role_id,
             type_coerce(Message.lane, String),
@@ -147,6 +147,7 @@ _ACTION_WORDS = {
     "message.move": "moved",
     "message.hold": "held for the next batch update",
     "outbound.reply": "replied",
+    "message.reopened": "reopened (the reply was cancelled)",
 }
 
 
