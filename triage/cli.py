@@ -19,6 +19,7 @@ from triage.accounts import users as accounts
 from triage.dates import moment
 from triage.db import User, UserRole
 from triage.errors import ConfigError, TriageError
+from triage.hiring.cli import invite_command
 
 
 def _settings():
@@ -135,6 +136,9 @@ def users_create(email: str, name: str, role: str, password: str, if_missing: bo
             raise click.ClickException(str(exc)) from None
         session.commit()
         click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+users.add_command(invite_command)  # `triage users invite EMAIL`: the invitee sets a password through a mailed link
 
 
 @users.command("list")

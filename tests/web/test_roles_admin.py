@@ -76,48 +76,7 @@ def test_users_page_lists_users(client, login, make_user):
     assert "lm@example.com" in client.get("/admin/users").get_data(as_text=True)
 
 
-# --- people: invite, assign roles, deactivate ---------------------------------------------------------------
-def _invite(client, csrf, **fields):
-    data = {
-        "email": "lm@example.com",
-        "name": "Lena Manager",
-        "kind": "line_manager",
-        "csrf_token": csrf("/admin/users"),
-    }
-    return client.post("/admin/users", data={**data, **fields})
-
-
-def test_an_admin_invites_a_line_manager_who_logs_in_with_the_password_shown_once(app, make_user, make_role, csrf):
-    role = make_role("Nurse")
-    admin_client = app.test_client()
-    token = csrf_from(admin_client.get("/login").get_data(as_text=True))
-    admin = make_user("admin")
-    admin_client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
-    page = admin_client.post(
-        "/admin/users",
-        data={
-            "email": "lm@example.com",
-            "name": "Lena",
-            "kind": "line_manager",
-            "role_ids": [str(role.id)],
-            "csrf_token": csrf_from(admin_client.get("/admin/users").get_data(as_text=True)),
-        },
-    ).get_data(as_text=True)
-    password = re.search(r'id="one-time-password">([^<]+)<', page).group(1)
-    manager = app.test_client()
-    token = csrf_from(manager.get("/login").get_data(as_text=True))
-    reply = manager.post("/login", data={"email": "lm@example.com", "password": password, "csrf_token": token})
-    assert reply.status_code == 302 and role.reference in manager.get("/hiring/roles").get_data(as_text=True)
-    assert password not in admin_client.get("/admin/users").get_data(as_text=True)
-
-
-def test_inviting_an_existing_email_says_so(client, login, make_user, csrf):
-    make_user("recruiter", email="lm@example.com")
-    login(make_user("admin"))
-    reply = _invite(client, csrf)
-    assert reply.status_code == 400 and "already exists" in reply.get_data(as_text=True)
-
-
+# --- people: assign roles, deactivate (invitations: tests/accounts/test_invitations.py) -------------------------
 def test_deactivating_ends_sessions_and_api_tokens_at_once(app, client, login, make_user, csrf, db_session):
     victim = make_user("recruiter")
     token = users.create_token(db_session, victim, "script")

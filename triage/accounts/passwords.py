@@ -22,6 +22,8 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 TOKEN_PREFIX = "trg_"
 MIN_PASSWORD_LENGTH = 10
+# The hash of an account made by an invitation whose link has not been used yet: no password matches it.
+NO_PASSWORD = "!"
 
 
 @functools.cache
@@ -53,8 +55,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    usable = password_hash not in (None, "", NO_PASSWORD)
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        # An unknown account, or one still waiting for its invitation, costs as long as a wrong password.
+        return _hasher.verify(password_hash if usable else _DUMMY_HASH, password) and usable
     except (VerificationError, InvalidHashError):
         return False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage.accounts.passwords import check_policy, hash_password, new_token
+from triage.accounts.passwords import NO_PASSWORD, check_policy, hash_password, new_token
 from triage.db import ApiToken, JobRole, User, UserRole, audit, role_members
 from triage.db.base import utcnow
 from triage.errors import BadInput, NotFound
@@ -23,22 +23,31 @@ def by_email(session: Session, email: str) -> User:
 
 
 def create_user(
-    session: Session, email: str, name: str, password: str, role: UserRole | str, actor_id: int | None = None
+    session: Session, email: str, name: str, password: str | None, role: UserRole | str, actor_id: int | None = None
 ) -> User:
+    """Make an account; with password None nobody can log in to it until an invitation's link sets one."""
     email = normalize_email(email)
-    if "@" not in email:
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain or len(email) > 320 or any(c.isspace() for c in email):
         raise BadInput(f"{email!r} is not an email address")
     if session.scalar(select(User).where(User.email == email)):
         raise BadInput(f"a user {email} already exists")
-    check_policy(password, email)
+    if password is not None:
+        check_policy(password, email)
+    password_hash = NO_PASSWORD if password is None else hash_password(password)
     try:
-        user = User(email=email, name=name.strip() or email, password_hash=hash_password(password), role=UserRole(role))
+        user = User(email=email, name=name.strip() or email, password_hash=password_hash, role=UserRole(role))
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     session.add(user)
     session.flush()
     audit.record(session, actor_id, "user.create", "user", user.id, email=email, role=str(user.role))
     return user
+
+
+def has_password(user: User) -> bool:
+    """False for an invited account whose link has not been used yet."""
+    return user.password_hash != NO_PASSWORD
 
 
 def end_sessions(user: User) -> None:

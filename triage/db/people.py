@@ -83,6 +83,26 @@ class ForwardingAddress(Base):
     user: Mapped[User] = relationship()
 
 
+class Invitation(Base):
+    """A link that lets an invited person set their own password: signed, expiring, used once.
+
+    Only the SHA-256 of the link's random secret is kept. Sending a new link retires the earlier
+    ones (`retired_at`), so only the newest works; `used_at` is set once, when the password is set.
+    """
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Moment, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(Moment)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None] = mapped_column(Moment)
+    retired_at: Mapped[datetime | None] = mapped_column(Moment)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
 class LoginFailure(Base):
     """Recent failed logins of one key (an account or a client address), shared by every web process.
 

@@ -1,4 +1,4 @@
-"""`triage roles create|edit|close|reopen|list` and `triage applicants import FILE.csv --role REF`."""
+"""`triage roles create|edit|close|reopen|list`, `triage applicants import` and `triage users invite`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from triage.db import JobRole
+from triage.accounts import users as accounts
+from triage.db import JobRole, UserRole
 from triage.errors import TriageError
-from triage.hiring import applicants, csvfile, roles
+from triage.hiring import roles, teams
+
+# The ATS readers and the mail parts are imported inside the commands that use them: triage.cli imports
+# this module to put `invite` on its (eager) users group, and every `triage` command would pay for them.
 
 
 def _database():
@@ -131,6 +135,8 @@ def applicants_command() -> None:
 @with_appcontext
 def applicants_import(path: Path, role_key: str, zone_name: str, day_first: bool, dry_run: bool) -> None:
     """Import a Greenhouse, Lever, Workable or Teamtailor CSV export into a role: all rows or none."""
+    from triage.hiring import applicants, csvfile  # deferred: see the imports above
+
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -158,3 +164,48 @@ def applicants_import(path: Path, role_key: str, zone_name: str, day_first: bool
         applicants.apply(session, plan, None, source="cli")
         session.commit()
         click.echo(f"imported into {role.reference}: {summary}")
+
+
+# --- people -------------------------------------------------------------------------------------
+def _mail_invitation(session, user, token: str) -> None:
+    """Queue the invitation email, commit, then hand it to a worker (Redis down: the outbox sweep sends it)."""
+    from triage.hiring import people  # deferred: see the imports above
+    from triage.outbound import dispatch
+    from triage.runtime import queues
+
+    settings = current_app.extensions["triage.settings"]
+    link = f"{settings.base_url.rstrip('/')}/invitations/{token}"
+    mail = people.invitation_mail(settings, user, link, None)
+    session.add(mail)
+    session.commit()
+    dispatch.nudge_delivery(queues.connect(settings), [mail.id])
+
+
+@click.command("invite")
+@click.argument("email")
+@click.option("--name", default="")
+@click.option("--kind", type=click.Choice([k.value for k in UserRole]), default="recruiter", show_default=True)
+@click.option("--team", help="The team's name.")
+@click.option("--roles", "role_keys", default="", help="Comma-separated role references a line manager co-owns.")
+@click.option("--resend", is_flag=True, help="Send EMAIL a new link (the earlier ones stop working).")
+@with_appcontext
+def invite_command(email: str, name: str, kind: str, team: str | None, role_keys: str, resend: bool) -> None:
+    """Invite EMAIL: they get an email with a link to choose their password (it works once, for 7 days)."""
+    from triage.hiring import people  # deferred: see the imports above
+
+    settings = current_app.extensions["triage.settings"]
+    with _database().session() as session:
+        try:
+            if resend:
+                user = accounts.by_email(session, email)
+                token = people.resend(session, settings.secret_key, user, None)
+            else:
+                team_id = teams.find(session, None, team).id if team else None
+                role_ids = [roles.find(session, key.strip()).id for key in role_keys.split(",") if key.strip()]
+                user, token = people.invite(
+                    session, settings.secret_key, email, name, kind, None, team_id=team_id, role_ids=role_ids
+                )
+        except TriageError as exc:
+            raise _fail(exc) from None
+        _mail_invitation(session, user, token)
+        click.echo(f"invitation sent to {user.email} ({user.role.value}); the link works once, for 7 days")

@@ -1,24 +1,31 @@
 """People on a hiring team: invite a recruiter or line manager, give them roles, deactivate them.
 
-An invitation makes the account with a generated password shown once to the admin, who passes it
-on; the new user changes it after logging in. Deactivation ends the user's sessions and revokes
-their API tokens in the same transaction.
+An invitation makes the account without a password and mails the person a link to set their own
+(triage.accounts.invitations: signed, expiring, used once); an admin can send a new link when one
+has expired. Deactivation ends the user's sessions and revokes their API tokens in the same
+transaction.
 """
 
 from __future__ import annotations
 
-import secrets
+from functools import cache
 
+import jinja2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from triage import ROOT
+from triage.accounts import invitations
 from triage.accounts import users as accounts
-from triage.db import ApiToken, JobRole, Team, User, UserRole, audit
+from triage.config import Settings
+from triage.db import ApiToken, JobRole, Outbound, Team, User, UserRole, audit
 from triage.errors import BadInput
+from triage.outbound import mime, outbox
 
 
 def invite(
     session: Session,
+    secret_key: str,
     email: str,
     name: str,
     kind: str,
@@ -26,14 +33,53 @@ def invite(
     team_id: int | None = None,
     role_ids: list[int] = (),
 ) -> tuple[User, str]:
-    """Create the account; return it and its one-time password (never stored in clear)."""
-    password = secrets.token_urlsafe(12)  # 16 characters from 96 bits: passes the password policy
-    user = accounts.create_user(session, email, name, password, kind, actor_id=actor_id)
+    """Create the account (no password yet) and its invitation; return it and the link's token."""
+    user = accounts.create_user(session, email, name, None, kind, actor_id=actor_id)
     if team_id is not None:
         set_team(session, user, team_id, actor_id)
     if role_ids:
         assign_roles(session, user, role_ids, actor_id)
-    return user, password
+    _, token = invitations.issue(session, secret_key, user, actor_id)
+    return user, token
+
+
+def resend(session: Session, secret_key: str, user: User, actor_id: int | None) -> str:
+    """A new link for someone who has not set a password yet (the earlier links stop working)."""
+    _, token = invitations.issue(session, secret_key, user, actor_id)
+    return token
+
+
+@cache
+def _email_template() -> jinja2.Template:
+    loader = jinja2.FileSystemLoader(str(ROOT / "templates"))
+    environment = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return environment.get_template("auth/invitation_email.txt")
+
+
+def invitation_mail(settings: Settings, user: User, link: str, inviter: User | None) -> Outbound:
+    """The email that carries the link, as an outbox row (the caller adds it, commits, then nudges delivery)."""
+    inviter_name = inviter.name if inviter is not None else "An admin"
+    body = _email_template().render(
+        name=user.name,
+        inviter=inviter_name,
+        kind=user.role.value.replace("_", " "),
+        link=link,
+        days=invitations.LINK_DAYS,
+        email=user.email,
+    )
+    try:
+        return outbox.new_row(
+            settings,
+            kind="invitation",
+            to_address=user.email,
+            to_name=user.name,
+            subject="You are invited to Triage: set your password",
+            body_text=body,
+            automatic=True,
+            created_by_id=inviter.id if inviter is not None else None,
+        )
+    except mime.BadAddress as exc:
+        raise BadInput(str(exc)) from None
 
 
 def set_team(session: Session, user: User, team_id: int | None, actor_id: int | None) -> None:

@@ -63,15 +63,13 @@ def audit():
     )
 
 
-def _users_page(invited: dict | None = None) -> str:
+def _users_page() -> str:
     return render_template(
         "admin/users.html",
         users=list(db().scalars(select(User).order_by(User.role, User.name))),
         actions=dict(db().execute(select(AuditEvent.user_id, func.count()).group_by(AuditEvent.user_id)).all()),
         teams=list(db().scalars(select(Team).order_by(Team.name))),
         roles=list(db().scalars(select(JobRole).order_by(JobRole.reference))),
-        kinds=[k.value for k in UserRole],
-        invited=invited,
     )
 
 
@@ -98,25 +96,6 @@ def _team_id() -> int | None:
 
 def _role_ids() -> list[int]:
     return [params.integer(r, "role") for r in request.form.getlist("role_ids") if r]
-
-
-@bp.post("/users")
-@admin_required
-def invite_user():
-    """Create a recruiter, line manager or admin; the generated password is shown once, on this page only."""
-    kind = params.choice(request.form.get("kind"), "kind", [k.value for k in UserRole], default="recruiter")
-    user, password = people.invite(
-        db(),
-        params.text(request.form.get("email"), "email", default="", longest=320),
-        params.text(request.form.get("name"), "name", default="", longest=200),
-        kind,
-        current_user.row.id,
-        team_id=_team_id(),
-        role_ids=_role_ids(),
-    )
-    db().commit()
-    # Rendered, not redirected: the password must not travel in a URL or a flashed cookie.
-    return _users_page({"user": user, "password": password}), 200, {"Cache-Control": "no-store"}
 
 
 @bp.post(f"/users/<{params.ID}:user_id>")

@@ -10,10 +10,12 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from triage.accounts import logins, throttle, users
+from triage.accounts import invitations, logins, throttle, users
 from triage.db import User, audit
+from triage.db.base import utcnow
+from triage.errors import BadInput
 from triage.web.services import db, settings
 
 bp = Blueprint("auth", __name__)
@@ -24,6 +26,14 @@ csrf = CSRFProtect()
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords are not the same.")],
+    )
 
 
 class SessionUser:
@@ -133,3 +143,43 @@ def logout():
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+# The token is in the URL: no other site may see it in a Referer, and no cache may keep the page.
+PRIVATE_PAGE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """An invited person chooses their password; then they are logged in and the link is used up."""
+    session_db = db()
+    try:
+        row = invitations.check(session_db, settings().secret_key, token)
+    except invitations.LinkProblem as exc:
+        status = 404 if exc.reason == "invalid" else 410
+        return render_template("auth/invitation_problem.html", problem=exc), status, PRIVATE_PAGE
+    form = SetPasswordForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = invitations.accept(session_db, settings().secret_key, token, form.password.data)
+        except invitations.LinkProblem as exc:
+            session_db.rollback()
+            return render_template("auth/invitation_problem.html", problem=exc), 410, PRIVATE_PAGE
+        except BadInput as exc:  # the password policy
+            session_db.rollback()
+            error, status = str(exc)[:1].upper() + str(exc)[1:] + ".", 400
+        else:
+            user.last_login_at = utcnow()
+            session_db.commit()
+            session.clear()
+            session.permanent = True
+            login_user(SessionUser(user))
+            flash(f"Welcome, {user.name}: your password is set and you are logged in.")
+            return redirect(url_for("home.index"))
+    elif request.method == "POST":
+        error = next(iter(form.errors.values()))[0] if form.errors else "Fill in both fields."
+        status = 400
+    page = render_template("auth/set_password.html", form=form, user=row.user, error=error, row=row)
+    return page, status, PRIVATE_PAGE

@@ -1,4 +1,4 @@
-"""Hiring pages: roles (create, edit, close, reopen), applicants from the ATS, candidates' dated history."""
+"""Hiring pages: roles (create, edit, close, reopen), applicants from the ATS, dated history, invitations."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ bp = Blueprint("hiring", __name__, url_prefix="/hiring")
 
 def init_app(app: Flask) -> None:
     # The view modules import `bp` from here, so they can only be imported once it exists.
-    from triage.web.hiring import applicants, candidates, overview_page, role_pages, senders  # noqa: F401 - routes
+    from triage.web.hiring import applicants, candidates, invitations, overview_page, role_pages, senders  # noqa: F401
 
     app.register_blueprint(bp)
+    app.register_blueprint(invitations.bp)
 
 
 def user() -> User:
