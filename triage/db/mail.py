@@ -92,13 +92,37 @@ class Message(Base):
         # The inbox: a lane's open messages, oldest first, across all roles or for one role.
         Index("ix_messages_lane_state_received", "lane", "state", "received_at"),
         Index("ix_messages_role_lane_state_received", "role_id", "lane", "state", "received_at"),
-        # Lane counts per role read only the open messages (a few percent of the table); they count
-        # conversations (candidate, or the message itself), so the index carries both: index-only.
+        # The open messages (a few percent of the table), as the lanes list them: a lane page walks a
+        # lane in time order (all roles, or one role) and probes each message's conversation (the
+        # same candidate and role) for its latest or oldest message and its size; lane counts per
+        # role count conversations (candidate, or the message itself). Each index carries what its
+        # reader needs, so all of it is index-only (web/inbox/listing.py, queries.lane_counts).
+        Index(
+            "ix_messages_open_lane_walk",
+            "lane",
+            "received_at",
+            "id",
+            "role_id",
+            "candidate_id",
+            postgresql_where=OPEN_STATES_SQL,
+            sqlite_where=OPEN_STATES_SQL,
+        ),
         Index(
             "ix_messages_open_role_lane",
             "role_id",
             "lane",
+            "received_at",
+            "id",
             "candidate_id",
+            postgresql_where=OPEN_STATES_SQL,
+            sqlite_where=OPEN_STATES_SQL,
+        ),
+        Index(
+            "ix_messages_open_conversation",
+            "candidate_id",
+            "lane",
+            "role_id",
+            "received_at",
             "id",
             postgresql_where=OPEN_STATES_SQL,
             sqlite_where=OPEN_STATES_SQL,
