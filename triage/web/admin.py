@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -79,17 +79,6 @@ def users():
     return _users_page()
 
 
-def _forget_tokens() -> None:
-    """Drop this process's remembered API tokens, so a deactivated user's token fails on the next request here.
-
-    Other web processes remember a token for up to TOKEN_TTL (10 s) more; see triage/web/api.
-    """
-    cache = current_app.extensions.get("triage.token_cache")
-    if cache is not None:
-        with cache.lock:
-            cache.entries.clear()
-
-
 def _team_id() -> int | None:
     return params.integer(request.form.get("team_id"), "team")
 
@@ -109,7 +98,6 @@ def change_user(user_id: int):
     action = params.choice(request.form.get("action"), "action", ["save", "deactivate", "activate"], default="save")
     if action == "deactivate":
         people.deactivate(db(), user, actor)
-        _forget_tokens()
         message = f"{user.email} deactivated: their sessions and API tokens have ended."
     elif action == "activate":
         accounts.activate(db(), user, actor)
