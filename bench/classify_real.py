@@ -38,7 +38,7 @@ def main() -> None:
     from triage.classifier.corpus import LABELS
     from triage.classifier.evaluate import report, scores
     from triage.classifier.reliability import reliability_table
-    from triage.classifier.train import fit, lane_figures
+    from triage.classifier.train import fit_uncalibrated, lane_figures
     from triage.processing import urgency
 
     path = realmail.locate()
@@ -47,7 +47,7 @@ def main() -> None:
     real = realmail.read(path)
     corpus = read_corpus(ROOT / "models" / "corpus")
     started = time.perf_counter()
-    proba, confidence, fold = crossval.out_of_fold(real, corpus, fit, args.seed, args.folds)
+    proba, confidence, fold = crossval.out_of_fold(real, corpus, fit_uncalibrated, args.seed, args.folds)
     elapsed = time.perf_counter() - started
     truth = np.array([e.intent for e in real])
     predicted = np.array(LABELS)[proba.argmax(axis=1)]

@@ -61,6 +61,30 @@ def test_classify_json_gives_one_line_per_request_with_id_intent_confidence(mode
     ) == (0, ["m1", 2, "m3"], True)
 
 
+def test_classify_json_carries_the_must_answer_probability_and_decision(models_dir):
+    from triage.classifier.costs import MUST_ANSWER
+
+    stdin = "\n".join(json.dumps(r) for r in REQUESTS) + "\n"
+    result = CliRunner().invoke(classify_command, ["--json", "--models-dir", str(models_dir)], input=stdin)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    sidecar = json.loads(next(models_dir.glob("intent-*.json")).read_text())
+    assert [
+        (
+            0 <= r["must_answer"] <= 1,
+            r["must_answer_threshold"],
+            r["needs_answer"],
+        )
+        for r in rows
+    ] == [
+        (
+            True,
+            sidecar["must_answer_threshold"],
+            r["intent"] in MUST_ANSWER or r["must_answer"] >= sidecar["must_answer_threshold"],
+        )
+        for r in rows
+    ]
+
+
 def test_classify_reports_bad_lines_in_place_and_exits_nonzero(models_dir):
     stdin = json.dumps(REQUESTS[0]) + "\nnot json\n" + json.dumps(REQUESTS[1]) + "\n"
     result = CliRunner().invoke(classify_command, ["--json", "--models-dir", str(models_dir)], input=stdin)

@@ -65,3 +65,29 @@ def test_non_english_reply_headers_are_dropped():
 def test_german_outlook_header_block_is_dropped():
     body = "Vielen Dank.\n\nVon: Sarah Jones\nGesendet: Dienstag, 4. März 2025 09:12\nAn: mich\n\nAlt"
     assert strip_history(body).strip() == "Vielen Dank."
+
+
+def test_salutation_and_sign_off_lines_are_dropped():
+    body = "Dear Mr. Kaminski:\n\nI sent my CV last week.\n\nBest regards,\nEric Hilton"
+    assert prepare_one("", body) == "i sent my cv last week ."
+
+
+def test_a_greeting_that_shares_its_line_with_content_is_kept():
+    assert prepare_one("", "Hi Sarah, thanks for the offer\nJo").startswith("hi sarah ,  thanks for the offer")
+
+
+def test_a_closing_word_inside_a_sentence_is_not_a_sign_off():
+    assert "interview today" in prepare_one("", "Hi,\nThank you for the interview today.\nBest, Jo")
+
+
+def test_a_message_that_is_only_courtesy_is_kept_whole():
+    assert prepare_one("", "Thanks!\nJo") == "thanks ! \njo"
+
+
+def test_template_placeholders_become_one_token():
+    text = prepare_one("Re: [Job Title]", "I applied for ${app.role} at %COMPANY% via {{ source }} and <Company>.")
+    assert text.count("placeholdertoken") == 5 and "role" not in text
+
+
+def test_an_address_in_angle_brackets_is_not_a_placeholder():
+    assert "emailtoken" in prepare_one("", "Write to Jane <Jane.Doe@acme.example> please.")

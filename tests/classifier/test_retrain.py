@@ -102,6 +102,35 @@ def app(settings):
 
 
 @pytest.fixture(autouse=True)
+def no_shared_realmail(monkeypatch, tmp_path):
+    """As in a user's clone: no ../shared/realmail (the tests below that want real mail set TRIAGE_REALMAIL)."""
+    from triage.classifier import realmail
+
+    monkeypatch.delenv(realmail.ENV_VAR, raising=False)
+    monkeypatch.setattr(realmail, "_DEFAULT", tmp_path / "no-shared" / "realmail")
+
+
+def real_like(path: Path, per_label: int = 5, groups: int = 6) -> Path:
+    """A small realmail-format file (made from corpus_d, given made-up sources)."""
+    seen: Counter[str] = Counter()
+    rows = []
+    for e in read_jsonl(CORPUS / "corpus_d.jsonl"):
+        if seen[e.intent] < per_label:
+            seen[e.intent] += 1
+            rows.append(
+                {
+                    "id": f"r{len(rows)}",
+                    "label": e.intent,
+                    "subject": e.subject,
+                    "body": e.body,
+                    "group": f"site-{len(rows) % groups}",
+                }
+            )
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
 def forget_model():
     yield
     pipeline.use_model(None)
@@ -246,6 +275,45 @@ def test_retrain_refuses_when_triage_model_pins_the_model(make_settings, redis_c
     pinned = make_settings(TRIAGE_MODELS_DIR=str(models_dir), TRIAGE_MODEL="intent-2026-01-01")
     with pytest.raises(store.ModelError, match="pins"):
         retrain.retrain(pinned, database, per_label=PER_LABEL)
+
+
+# --- real mail ------------------------------------------------------------------------------------
+def test_retrain_trains_on_real_mail_when_it_is_there_and_records_its_hash(
+    settings, database, db_session, trained, models_dir, monkeypatch, tmp_path
+):
+    from triage.classifier import load, realmail
+
+    path = real_like(tmp_path / "dev.jsonl")
+    monkeypatch.setenv(realmail.ENV_VAR, str(path))
+    ship(models_dir, trained["swapped"])  # any honest candidate beats it: activated
+    outcome = retrain.retrain(settings, database, per_label=PER_LABEL)
+    candidate = load(store.store_dir(settings) / f"{outcome.candidate}.skops") if outcome.activated else None
+    assert (
+        "45 real messages" in outcome.realmail,
+        candidate is not None and candidate.meta["realmail"]["sha256"] == realmail.sha256(path),
+        candidate is not None and candidate.meta["sources"]["realmail"] == 45,
+    ) == (True, True, True)
+
+
+def test_retrain_without_real_mail_says_it_trained_on_the_corpus_only(settings, database, trained, models_dir):
+    from triage.classifier import load
+
+    ship(models_dir, trained["swapped"])  # any honest candidate beats it: activated
+    outcome = retrain.retrain(settings, database, per_label=PER_LABEL)
+    candidate = load(store.store_dir(settings) / f"{outcome.candidate}.skops") if outcome.activated else None
+    assert (outcome.realmail.startswith("no real messages"), candidate is not None and candidate.meta["realmail"]) == (
+        True,
+        None,
+    )
+
+
+def test_the_retrain_command_prints_what_real_mail_it_used(settings, trained, models_dir, monkeypatch):
+    ship(models_dir, trained["swapped"])  # any honest candidate beats it: activated
+    _cli_env(monkeypatch, settings)
+    result = CliRunner().invoke(retrain.retrain_command, ["--per-label", str(PER_LABEL)])
+    assert result.exit_code == 0 and "trained with no real messages (../shared/realmail absent" in result.output, (
+        result.output
+    )
 
 
 # --- workers --------------------------------------------------------------------------------------

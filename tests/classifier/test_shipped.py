@@ -82,3 +82,21 @@ def test_the_installed_versions_load_the_shipped_model(shipped):
 
     assert shipped.meta["versions"]["scikit-learn"].split(".")[:2] == running_versions()["scikit-learn"].split(".")[:2]
     assert predict(shipped, [("", "Any update on my application?")])[0].intent == "status_check"
+
+
+def test_shipped_model_records_the_real_mail_it_trained_on(shipped):
+    """The sidecar's realmail SHA-256 is the shared set's (skipped in a clone without ../shared)."""
+    from triage.classifier import realmail
+
+    path = realmail.locate()
+    if path is None:
+        pytest.skip(f"../shared/realmail not found and {realmail.ENV_VAR} unset (a user's clone)")
+    assert shipped.meta["realmail"]["sha256"] == realmail.sha256(path)
+
+
+def test_shipped_model_is_calibrated_on_real_mail(shipped):
+    assert shipped.meta["calibration"]["fitted_on"].endswith("real messages")
+
+
+def test_shipped_model_carries_a_must_answer_threshold_chosen_on_real_mail(shipped):
+    assert 0 < shipped.meta["must_answer_threshold"] < 1 and "real messages" in shipped.meta["threshold_rule"]

@@ -17,6 +17,7 @@ import numpy as np
 from triage import ROOT, classifier, config
 from triage.classifier import corrections, crossval, realmail, store
 from triage.classifier.corpus import read_jsonl
+from triage.classifier.costs import MUST_ANSWER
 from triage.classifier.evaluate import report, scores
 from triage.db import Database
 from triage.errors import TriageError
@@ -121,6 +122,10 @@ def train_command(
     else:
         click.echo(f"{cv['folds']}-fold cross-validation (team-written corpus; overestimates real mail):")
         click.echo(report(cv, labels))
+    calibrated = model.meta["calibration"]
+    click.echo(
+        f"calibration: temperature beta {calibrated['beta']}, label offsets, fitted on {calibrated['fitted_on']}"
+    )
     click.echo(
         f"review threshold {model.meta['threshold']:.3f}, must-answer threshold "
         f"{model.meta['must_answer_threshold']:.2f} ({model.meta['threshold_rule']})"
@@ -213,14 +218,14 @@ def eval_command(
 
 
 def _grouped_eval(file: Path, group_field: str, corpus: Path, folds: int, seed: int, as_json: bool) -> None:
-    from triage.classifier.train import fit, lane_figures  # here: only this mode trains
+    from triage.classifier.train import fit_uncalibrated, lane_figures  # here: only this mode trains
 
     try:
         held = realmail.read(file, group_field)
         if not held:
             raise click.ClickException(f"{file} holds no examples")
         always = classifier.read_corpus(corpus)
-        proba, confidence, fold = crossval.out_of_fold(held, always, fit, seed, folds)
+        proba, confidence, fold = crossval.out_of_fold(held, always, fit_uncalibrated, seed, folds)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from exc
     labels = list(classifier.LABELS)
@@ -265,6 +270,8 @@ def _read_requests(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]
 
 def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str], as_json: bool) -> None:
     requests = [r for r in batch if isinstance(r, dict)]
+    # A model trained before the cost rule has no must-answer threshold: 1.0 never fires.
+    must_threshold = float(loaded.meta.get("must_answer_threshold", 1.0))
     predictions = iter(classifier.predict(loaded, [(r.get("subject") or "", r.get("body") or "") for r in requests]))
     for request in batch:
         if isinstance(request, str):
@@ -281,6 +288,12 @@ def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str], as
                         "confidence": round(p.confidence, 4),
                         "low_confidence": p.confidence < loaded.threshold,
                         "model": loaded.name,
+                        # P(the message owes a reply) and the cost rule's decision on it: a
+                        # must-answer intent, or P >= the model's must-answer threshold, means
+                        # "never file it under FYI or Held" (triage.classifier.costs).
+                        "must_answer": round(p.must_answer, 4),
+                        "must_answer_threshold": must_threshold,
+                        "needs_answer": p.intent in MUST_ANSWER or p.must_answer >= must_threshold,
                     }
                 )
             )
@@ -289,7 +302,13 @@ def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str], as
 
 
 @click.command("classify")
-@click.option("--json", "as_json", is_flag=True, help='JSON lines out: {"id", "intent", "confidence", ...}.')
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='JSON lines out: {"id", "intent", "confidence", "low_confidence", "model", "must_answer", '
+    '"must_answer_threshold", "needs_answer"}.',
+)
 @click.option("--model", default=None, help="Model file or name (default: the active one, as the workers use it).")
 @click.option(
     "--models-dir",

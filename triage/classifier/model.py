@@ -51,40 +51,66 @@ class IntentModel:
 EVIDENCE_FLOOR = 0.5
 
 
+def _linear(calibrated: CalibratedClassifierCV | Any) -> Any | None:
+    """The one linear model behind a temperature-scaled classifier (or a bare linear model), else None."""
+    if not isinstance(calibrated, CalibratedClassifierCV):
+        return calibrated if hasattr(calibrated, "coef_") else None
+    members = calibrated.calibrated_classifiers_
+    if calibrated.method != "temperature" or len(members) != 1 or not hasattr(members[0].estimator, "coef_"):
+        return None
+    return members[0].estimator
+
+
+def _margins(linear: Any, blocks: list[sp.csr_matrix]) -> np.ndarray:
+    margins = np.broadcast_to(linear.intercept_, (blocks[0].shape[0], len(linear.intercept_)))
+    start = 0
+    for block in blocks:
+        margins = margins + block @ linear.coef_[:, start : start + block.shape[1]].T
+        start += block.shape[1]
+    return margins
+
+
 def _calibrated_proba(calibrated: CalibratedClassifierCV, blocks: list[sp.csr_matrix]) -> np.ndarray:
     """CalibratedClassifierCV.predict_proba for one temperature-scaled linear model, unchecked.
 
     Its input checks (and stacking the feature blocks) cost ~1 ms per call, half the
     single-message budget. The maths is softmax(beta * margins), as in scikit-learn's
     _TemperatureScaling; any other shape of model takes the library path.
-    tests/test_classifier_train.py compares the two.
+    tests/classifier/test_train.py compares the two.
     """
-    members = calibrated.calibrated_classifiers_
-    if calibrated.method != "temperature" or len(members) != 1 or not hasattr(members[0].estimator, "coef_"):
+    linear = _linear(calibrated)
+    if linear is None or not isinstance(calibrated, CalibratedClassifierCV):
         return calibrated.predict_proba(sp.hstack(blocks, format="csr"))
-    linear = members[0].estimator
-    margins = np.broadcast_to(linear.intercept_, (blocks[0].shape[0], len(linear.intercept_)))
-    start = 0
-    for block in blocks:
-        margins = margins + block @ linear.coef_[:, start : start + block.shape[1]].T
-        start += block.shape[1]
-    return softmax(members[0].calibrators[0].beta_ * margins, axis=1)
+    return softmax(calibrated.calibrated_classifiers_[0].calibrators[0].beta_ * _margins(linear, blocks), axis=1)
+
+
+def _blocks(pipeline: Pipeline, pairs: list[tuple[str, str]]) -> tuple[list[sp.csr_matrix], np.ndarray]:
+    """The feature blocks (words, chars) and the evidence factor of each message."""
+    # Each step is called directly, not through Pipeline/FeatureUnion: their joblib and
+    # validation overhead alone was ~2 ms per call, the whole single-message budget.
+    texts = pipeline.named_steps["prepare"].func(pairs)
+    vectorizers = dict(pipeline.named_steps["features"].transformer_list)
+    words, coverage = vectorizers["words"].transform_with_coverage(texts)
+    return [words, vectorizers["chars"].transform(texts)], np.minimum(1.0, coverage / EVIDENCE_FLOOR)
+
+
+def margins(pipeline: Pipeline, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The linear model's margins (n x classes, before any temperature) and each message's evidence factor."""
+    blocks, evidence = _blocks(pipeline, pairs)
+    linear = _linear(pipeline.named_steps["classify"])
+    if linear is None:
+        raise TypeError("margins need one linear model behind the classify step")
+    return np.asarray(_margins(linear, blocks)), evidence
 
 
 def score(pipeline: Pipeline, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
     """Calibrated probabilities (n x classes) and the evidence-guarded top confidence (n)."""
-    # Each step is called directly, not through Pipeline/FeatureUnion: their joblib and
-    # validation overhead alone was ~2 ms per call, the whole single-message budget.
-    # tests/test_classifier_train.py checks the result equals pipeline.predict_proba.
+    # tests/classifier/test_train.py checks the result equals pipeline.predict_proba.
     if "prepare" not in pipeline.named_steps:  # any other fitted estimator on (subject, body) pairs
         proba = pipeline.predict_proba(pairs)
         return proba, proba.max(axis=1)
-    texts = pipeline.named_steps["prepare"].func(pairs)
-    vectorizers = dict(pipeline.named_steps["features"].transformer_list)
-    words, coverage = vectorizers["words"].transform_with_coverage(texts)
-    blocks = [words, vectorizers["chars"].transform(texts)]
+    blocks, evidence = _blocks(pipeline, pairs)
     proba = _calibrated_proba(pipeline.named_steps["classify"], blocks)
-    evidence = np.minimum(1.0, coverage / EVIDENCE_FLOOR)
     return proba, proba.max(axis=1) * evidence
 
 

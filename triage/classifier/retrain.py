@@ -1,7 +1,9 @@
 """Retrain the intent model on the corpus plus corrections; activate it only if it does no worse.
 
 The candidate trains on the corpus minus a fixed, stratified held-out split, plus the inbox
-corrections, with a fixed seed. It and the active model are scored on the same examples: the
+corrections, plus the real candidate messages of ../shared/realmail (or $TRIAGE_REALMAIL) when
+that folder is there (a user's clone has none: then corpus only, and the result says so), with a
+fixed seed. It and the active model are scored on the same examples: the
 team's models/eval/holdout.jsonl, plus the corpus split when the active model was itself trained
 without that split (a model that has seen an example cannot be fairly scored on it). The
 candidate becomes active (var/models/ACTIVE) only if its macro-F1 does not drop; either way the
@@ -27,7 +29,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from triage import config
-from triage.classifier import corrections, store
+from triage.classifier import corrections, realmail, store
 from triage.config import Settings
 from triage.db import Database, audit
 from triage.errors import BadInput, ConfigError, TriageError
@@ -52,6 +54,7 @@ class RetrainResult:
     corrections: int
     scores: dict[str, Any] = field(default_factory=dict)
     pruned: list[str] = field(default_factory=list)  # old models removed from var/models
+    realmail: str = ""  # what real mail the candidate trained on, in words
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,8 +148,16 @@ def retrain(
     examples = train_part + [
         Example(r.subject, r.body, r.intent, f"correction-{r.message_id}", "corrections") for r in records
     ]
-    log.info("retraining on %d corpus examples and %d corrections", len(train_part), len(records))
-    candidate = classifier.train(examples, seed=seed)
+    real_path = realmail.locate()
+    real = realmail.read(real_path) if real_path else []
+    real_sha256 = realmail.sha256(real_path) if real_path else None
+    real_note = (
+        f"{len(real)} real messages from {real_path} (sha256 {real_sha256[:12]})"
+        if real_path
+        else f"no real messages (../shared/realmail absent, {realmail.ENV_VAR} unset): team corpus and corrections only"
+    )
+    log.info("retraining on %d corpus examples and %d corrections; %s", len(train_part), len(records), real_note)
+    candidate = classifier.train(examples, seed=seed, real=real, real_sha256=real_sha256)
 
     split_hash = data_hash(held_part)
     shares_split = previous is not None and previous.meta.get("retrain", {}).get("held_out_hash") == split_hash
@@ -186,6 +197,7 @@ def retrain(
             "previous": previous_path.stem,
             "evaluated_on": parts,
             "evaluation": result,
+            "realmail": real_note,
         }
         path = classifier.save(candidate, store.store_dir(settings), stem=stem)
         if store.locate(settings) != previous_path:
@@ -206,6 +218,7 @@ def retrain(
         corrections=len(records),
         scores=result,
         pruned=pruned,
+        realmail=real_note,
     )
     with database.session() as session:
         if activate:
@@ -227,6 +240,7 @@ def retrain(
             data_hash=candidate.meta["data_hash"],
             seed=seed,
             pruned=pruned,
+            realmail=real_sha256,
             f1={"candidate": result["candidate"]["f1"], "previous": result.get("previous", {}).get("f1")},
         )
         session.commit()
@@ -328,5 +342,6 @@ def retrain_command(use_queue: bool, per_label: int | None, seed: int, export_to
     verb = "activated" if outcome.activated else "kept the active model; rejected"
     click.echo(f"{verb} {outcome.candidate}: {outcome.reason}")
     click.echo(f"previous {outcome.previous}; {outcome.corrections} corrected message(s) used")
+    click.echo(f"trained with {outcome.realmail}")
     if outcome.pruned:
         click.echo(f"removed {len(outcome.pruned)} old model(s) from var/models: {', '.join(outcome.pruned)}")
