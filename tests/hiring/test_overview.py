@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -79,3 +80,11 @@ def test_the_page_draws_the_chart_and_a_line_manager_sees_only_her_role(client, 
     login(make_user("line_manager", roles=[nurse]))
     page = client.get("/hiring/overview").get_data(as_text=True)
     assert "<svg" in page and "REQ-1" in page and "REQ-2" not in page and "4 messages in, 2 needed you" in page
+
+
+def test_the_overview_says_where_to_forward_candidates_mail(client, login, make_user, week):
+    login(make_user("recruiter"))
+    page = client.get("/hiring/overview").get_data(as_text=True)
+    line = re.search(r'<p class="forward-to" id="forward-to">(.*?)</p>', page, re.S)
+    assert line and re.search(r"<code>[^<@]+@[^<]+</code>", line.group(1))
+    assert 'href="/account/forwarding' in line.group(1)

@@ -9,7 +9,7 @@ from triage.accounts import users
 from triage.db.base import utcnow
 from triage.hiring import overview as week_overview
 from triage.web.hiring import bp, user
-from triage.web.services import db
+from triage.web.services import db, settings
 
 
 @bp.get("/overview")
@@ -24,4 +24,5 @@ def overview():
         week=week,
         chart=week_overview.chart(week),
         lanes=[lane.value for lane in week_overview.LANES],
+        forward_to=settings().inbound_addresses,
     )
