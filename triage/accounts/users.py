@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from triage.accounts import credentials
 from triage.accounts.passwords import NO_PASSWORD, check_policy, hash_password, new_token
 from triage.db import ApiToken, JobRole, User, UserRole, audit, role_members
 from triage.db.base import utcnow
@@ -54,6 +55,9 @@ def end_sessions(user: User) -> None:
     """End every login session of `user` (each carries the version it was opened with)."""
     # In SQL, not in Python: two changes at once still leave a version no session holds.
     user.session_version = User.session_version + 1
+    session = object_session(user)
+    if session is not None:
+        credentials.changed(session)  # and the API tokens every web process remembers
 
 
 def set_password(session: Session, user: User, password: str, actor_id: int | None = None) -> None:
@@ -129,6 +133,7 @@ def revoke_tokens(
     if not rows:
         raise NotFound("no such unrevoked token")
     now = utcnow()
+    credentials.changed(session)
     for row in rows:
         row.revoked_at = now
         audit.record(session, actor_id, "token.revoke", "api_token", row.id, owner_id=row.user_id, name=row.name)

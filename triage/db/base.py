@@ -90,7 +90,10 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Each session starts with a copy of `info`: a layer above may leave hooks in it
+        # (triage.accounts.credentials reads how to announce changed credentials there).
+        self.info: dict = {}
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.info)
 
     @property
     def is_sqlite(self) -> bool:

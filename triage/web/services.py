@@ -8,6 +8,7 @@ from flask import Flask, current_app, g
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from triage.accounts import credentials
 from triage.config import Settings
 from triage.db import Database
 from triage.runtime import queues
@@ -28,8 +29,24 @@ def init_app(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.extensions["triage.settings"] = settings
-    app.extensions["triage.database"] = Database(settings.database_url)
+    database = app.extensions["triage.database"] = Database(settings.database_url)
+    # A commit that revoked a token or deactivated a user moves the credentials epoch, so every web
+    # process re-checks the tokens it remembers (triage.accounts.credentials).
+    announcer = _Announcer(settings)
+    database.info[credentials.NOTIFY] = announcer
     app.teardown_appcontext(_close_session)
+
+
+class _Announcer:
+    """Moves the credentials epoch in this app's Redis (connected on first use)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.client = settings, None
+
+    def __call__(self) -> None:
+        if self.client is None:
+            self.client = queues.connect(self.settings)
+        credentials.bump(self.client)
 
 
 def settings() -> Settings:
