@@ -79,3 +79,21 @@ def test_triage_worker_refuses_an_unknown_queue(monkeypatch, settings):
     monkeypatch.setenv("TRIAGE_VAR_DIR", str(settings.var_dir))
     result = CliRunner().invoke(cli, ["worker", "--burst", "--queue", "nope"])
     assert (result.exit_code, "unknown queue(s) nope" in result.output) == (2, True), result.output
+
+
+def test_a_worker_stops_listening_at_once_after_it_unsubscribes(settings, redis_client):
+    """rq unsubscribes before it stops its command listener; the listener must not then sit out a
+    60 s poll waiting for a subscription that never comes (every burst worker took a minute to end)."""
+    import time
+
+    w = worker.build(settings)
+    w.subscribe()
+    listener = w.pubsub_thread
+    w.pubsub.unsubscribe()
+    deadline = time.monotonic() + 5
+    while w.pubsub.subscribed and time.monotonic() < deadline:  # the listener reads the reply
+        time.sleep(0.01)
+    time.sleep(0.3)  # ...and is back in its wait for a subscription
+    listener.stop(timeout=5)  # a hang bound, not a speed figure: the old poll was 60 s
+    assert not listener.is_alive()
+    w.pubsub.close()

@@ -17,6 +17,11 @@ from triage.runtime import jobs, queues
 
 log = logging.getLogger(__name__)
 
+# How long rq's command listener blocks in one poll (rq: 60 s). rq's teardown unsubscribes before
+# it stops the listener, and redis-py 8's stop() waits for the thread, which by then can be waiting
+# a whole poll for a subscription that never comes: every worker took a minute to end.
+LISTEN_POLL = 0.2
+
 
 class TriageWorker(Worker):
     """Forks per job like rq's Worker; the child drops inherited DB connections first."""
@@ -35,6 +40,14 @@ class TriageWorker(Worker):
         except Exception:
             log.exception("could not refresh the intent model before job %s", job.id)
         return super().execute_job(job, queue)
+
+    def subscribe(self):
+        # rq's own subscribe, with a short poll (see LISTEN_POLL).
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=LISTEN_POLL, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
 
     def main_work_horse(self, *args, **kwargs):
         # SQLAlchemy pools are not fork-safe: the child must open its own connections.
