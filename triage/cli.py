@@ -79,6 +79,8 @@ def cli() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiosmtpd logs every SMTP command at INFO, candidates' addresses included: warnings only.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # alembic names each of its autogenerate plugins at INFO on every upgrade: noise at `make run`.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def app_settings():
