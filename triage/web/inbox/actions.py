@@ -20,7 +20,8 @@ from triage.outbound import templates as email_templates  # `templates` is a lis
 from triage.web import params
 from triage.web.inbox import bp
 from triage.web.inbox.common import LANE_KEYS, filters_from_url, is_htmx, message_or_404, user, visible
-from triage.web.inbox.queries import LANES, lane_counts, neighbours
+from triage.web.inbox.neighbours import neighbours
+from triage.web.inbox.queries import LANES, lane_counts
 from triage.web.services import db, redis, settings
 
 log = logging.getLogger(__name__)
@@ -83,13 +84,7 @@ def archive(message_id: int):
     for one in group:
         operations.archive(db(), one, user())
     what = "Archived." if len(group) == 1 else f"Archived the conversation ({plural(len(group))})."
-    return _done(message, what, _next_outside(next_id, group), undo.remember(db(), user(), "archive", before))
-
-
-def _next_outside(next_id: int | None, group) -> int | None:
-    """The next message to show once a conversation is done: not one of the conversation's own."""
-    ids = {m.id for m in group}
-    return None if next_id in ids else next_id
+    return _done(message, what, next_id, undo.remember(db(), user(), "archive", before))
 
 
 @bp.post("/messages/<int:message_id>/snooze")
@@ -112,7 +107,7 @@ def snooze(message_id: int):
     for one in group:
         operations.snooze(db(), one, user(), until, now)
     what = f"Snoozed {plural(len(group))} until {dates.moment(until)} UTC."
-    return _done(message, what, _next_outside(next_id, group), undo.remember(db(), user(), "snooze", before))
+    return _done(message, what, next_id, undo.remember(db(), user(), "snooze", before))
 
 
 @bp.post("/messages/<int:message_id>/move")
@@ -211,13 +206,12 @@ def reply(message_id: int):
             preview={"subject": subject, "body": body, "to": _recipient(message)},
             problem=f"Not ready to send: {'; '.join(said)}. Fill it in or remove it first." if said else None,
         )
-    _, next_id = neighbours(db(), message, visible())  # before the reply takes the message out of its lane
-    group = conversations.siblings(db(), message, same_lane=False)
+    # Before the reply takes the conversation out of its lane; the next row is another conversation.
+    _, next_id = neighbours(db(), message, visible())
     outbound = operations.reply(db(), settings(), message, user(), subject=subject, body_text=body, asks_for_info=asks)
     db().commit()
     _enqueue(outbound.id)
     flash("Reply queued.", f"undo-send:{outbound.id}")
-    next_id = _next_outside(next_id, group)
     if next_id and user().advance_after_action:
         target = url_for("inbox.show", message_id=next_id, sent=outbound.id)
     else:

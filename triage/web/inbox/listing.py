@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Integer, and_, bindparam, case, func, literal, select
+from sqlalchemy import Integer, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
 from triage.db import Application, AppStage, Candidate, JobRole, Lane, Message, MessageState
 from triage.inbox.operations import OPEN_STATES
 from triage.web.inbox import search
-from triage.web.inbox.queries import OLDEST_FIRST, PAGE_SIZE, STATE_VIEWS, Filters, day_start
+from triage.web.inbox.queries import OLDEST_FIRST, PAGE_SIZE, STATE_VIEWS, Filters, day_start, same_conversation
 
 
 def _filtered(
@@ -128,17 +128,6 @@ def _row(values) -> Row:
 
 def _order(received_at, message_id, newest_first: bool) -> tuple:
     return (received_at.desc(), message_id.desc()) if newest_first else (received_at, message_id)
-
-
-def same_conversation(other, message) -> ColumnElement[bool]:
-    """`other` is in `message`'s conversation: the same candidate about the same role (or both no role).
-
-    A message with no candidate is a conversation of its own: this is never true for it.
-    """
-    return and_(
-        other.candidate_id == message.candidate_id,
-        func.coalesce(other.role_id, 0) == func.coalesce(message.role_id, 0),
-    )
 
 
 def _in_conversation(message, filters: Filters, visible: set[int] | None, *columns):

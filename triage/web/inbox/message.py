@@ -18,7 +18,8 @@ from triage.mail.parse import parse
 from triage.outbound import mime
 from triage.web.inbox import bp, thread
 from triage.web.inbox.common import message_or_404, visible
-from triage.web.inbox.queries import LANES, neighbours, replies_to, timeline
+from triage.web.inbox.neighbours import neighbours
+from triage.web.inbox.queries import LANES, replies_to, timeline
 from triage.web.inbox.sanitize import document, sanitize
 from triage.web.services import db
 

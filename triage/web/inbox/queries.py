@@ -1,4 +1,4 @@
-"""Read-only questions the inbox pages ask the database: lane counts, neighbours, a timeline.
+"""Read-only questions the inbox pages ask the database: lane counts, a timeline, replies, role figures.
 
 One page of a lane or of search results: listing.py.
 """
@@ -68,7 +68,7 @@ def _count_query(by_visible: bool):
     open_states = [literal(state, Message.state.type, literal_execute=True) for state in OPEN_STATES]
     query = (
         # Conversations, as the lanes list them: one per candidate and role (grouped by role here);
-        # a message with no candidate is one of its own (listing.same_conversation).
+        # a message with no candidate is one of its own (same_conversation).
         select(
             Message.role_id,
             type_coerce(Message.lane, String),
@@ -100,27 +100,15 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def neighbours(session: Session, message: Message, visible: set[int] | None) -> tuple[int | None, int | None]:
-    """The previous and next open message in the same lane (the lane's own order)."""
-    if message.state not in OPEN_STATES or message.lane is None:
-        return None, None
-    base = select(Message.id).where(Message.lane == message.lane, Message.state.in_(OPEN_STATES))
-    if visible is not None:
-        base = base.where(Message.role_id.in_(visible))
-    key = (Message.received_at, Message.id)
-    before = or_(
-        Message.received_at < message.received_at,
-        and_(Message.received_at == message.received_at, Message.id < message.id),
+def same_conversation(other, message) -> ColumnElement[bool]:
+    """`other` is in `message`'s conversation: the same candidate about the same role (or both no role).
+
+    A message with no candidate is a conversation of its own: this is never true for it.
+    """
+    return and_(
+        other.candidate_id == message.candidate_id,
+        func.coalesce(other.role_id, 0) == func.coalesce(message.role_id, 0),
     )
-    after = or_(
-        Message.received_at > message.received_at,
-        and_(Message.received_at == message.received_at, Message.id > message.id),
-    )
-    older = session.scalar(base.where(before).order_by(*(k.desc() for k in key)).limit(1))
-    newer = session.scalar(base.where(after).order_by(*key).limit(1))
-    if str(message.lane) in OLDEST_FIRST:
-        return older, newer
-    return newer, older
 
 
 def failed_messages(session: Session, visible: set[int] | None, limit: int = 50) -> list[Message]:
