@@ -20,7 +20,7 @@ from triage.accounts import users as accounts
 from triage.config import Settings
 from triage.db import ApiToken, JobRole, Outbound, Team, User, UserRole, audit
 from triage.errors import BadInput
-from triage.outbound import mime, outbox
+from triage.outbound import outbox
 
 
 def invite(
@@ -67,19 +67,16 @@ def invitation_mail(settings: Settings, user: User, link: str, inviter: User | N
         days=invitations.LINK_DAYS,
         email=user.email,
     )
-    try:
-        return outbox.new_row(
-            settings,
-            kind="invitation",
-            to_address=user.email,
-            to_name=user.name,
-            subject="You are invited to Triage: set your password",
-            body_text=body,
-            automatic=True,
-            created_by_id=inviter.id if inviter is not None else None,
-        )
-    except mime.BadAddress as exc:
-        raise BadInput(str(exc)) from None
+    return outbox.new_row(
+        settings,
+        kind="invitation",
+        to_address=user.email,
+        to_name=user.name,
+        subject="You are invited to Triage: set your password",
+        body_text=body,
+        automatic=True,
+        created_by_id=inviter.id if inviter is not None else None,
+    )
 
 
 def set_team(session: Session, user: User, team_id: int | None, actor_id: int | None) -> None:

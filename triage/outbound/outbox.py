@@ -85,9 +85,19 @@ def sender_name(settings: Settings, person: str | None) -> str:
     return mime.clean_header_text(person or organisation, 200)
 
 
+class UnusableAddress(BadInput, mime.BadAddress):
+    """An address no email can go to, refused by `new_row`: BadInput to the person who gave it, and
+    still a mime.BadAddress to code that skips such recipients quietly (acknowledge)."""
+
+
 def new_row(settings: Settings, **values) -> Outbound:
-    """An Outbound row (see `row_values`); the caller adds it and commits."""
-    return Outbound(**row_values(settings, **values))
+    """An Outbound row (see `row_values`); the caller adds it and commits.
+
+    An unusable recipient is UnusableAddress, a BadInput whose message names the address."""
+    try:
+        return Outbound(**row_values(settings, **values))
+    except mime.BadAddress as exc:
+        raise UnusableAddress(str(exc)) from None
 
 
 def thread_under(message: Message | None) -> dict:
@@ -120,30 +130,27 @@ def create_reply(
         raise BadInput("the reply is empty")
     to_address, to_name = _recipient(session, message)
     user = session.get(User, user_id) if user_id else None
-    try:
-        row = new_row(
-            settings,
-            kind="reply",
-            to_address=to_address,
-            to_name=to_name,
-            subject=mime.tidy_subject(subject) if subject else mime.reply_subject(message.subject),
-            body_text=body_text,
-            body_html=mime.text_to_html(body_text),
-            now=now,
-            hold_seconds=TeamPolicy.of(message.role).undo_send_seconds,
-            from_name=user.name if user else "",
-            application_id=message.application_id,
-            candidate_id=message.candidate_id,
-            role_id=message.role_id,
-            thread_id=message.thread_id,
-            reply_to_message_id=message.id,
-            created_by_id=user_id,
-            automatic=False,
-            asks_for_info=asks_for_info,
-            **thread_under(message),
-        )
-    except mime.BadAddress as exc:
-        raise BadInput(str(exc)) from None
+    row = new_row(
+        settings,
+        kind="reply",
+        to_address=to_address,
+        to_name=to_name,
+        subject=mime.tidy_subject(subject) if subject else mime.reply_subject(message.subject),
+        body_text=body_text,
+        body_html=mime.text_to_html(body_text),
+        now=now,
+        hold_seconds=TeamPolicy.of(message.role).undo_send_seconds,
+        from_name=user.name if user else "",
+        application_id=message.application_id,
+        candidate_id=message.candidate_id,
+        role_id=message.role_id,
+        thread_id=message.thread_id,
+        reply_to_message_id=message.id,
+        created_by_id=user_id,
+        automatic=False,
+        asks_for_info=asks_for_info,
+        **thread_under(message),
+    )
     session.add(row)
     if message.application_id is not None:
         application = session.get(Application, message.application_id)

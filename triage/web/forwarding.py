@@ -16,9 +16,8 @@ from markupsafe import Markup, escape
 
 from triage.accounts import forwarding
 from triage.db.base import utcnow
-from triage.errors import BadInput
 from triage.intake import accept
-from triage.outbound import dispatch, mime, outbox
+from triage.outbound import dispatch, outbox
 from triage.web.inbox.common import user
 from triage.web.services import db, redis, settings
 
@@ -61,19 +60,16 @@ def add():
     body = render_template(
         "forwarding/confirm_email.txt", name=me.name, address=row.email, link=link, days=forwarding.LINK_DAYS
     )
-    try:
-        mail = outbox.new_row(
-            settings(),
-            kind="forwarding_confirm",
-            to_address=row.email,
-            to_name=me.name,
-            subject="Confirm your forwarding address for Triage",
-            body_text=body,
-            automatic=True,
-            created_by_id=me.id,
-        )
-    except mime.BadAddress as exc:
-        raise BadInput(str(exc)) from None
+    mail = outbox.new_row(
+        settings(),
+        kind="forwarding_confirm",
+        to_address=row.email,
+        to_name=me.name,
+        subject="Confirm your forwarding address for Triage",
+        body_text=body,
+        automatic=True,
+        created_by_id=me.id,
+    )
     db().add(mail)
     db().commit()
     dispatch.nudge_delivery(redis(), [mail.id])  # Redis down: the outbox sweep sends it
