@@ -88,6 +88,9 @@ class Outbound(Base):
         Index("ix_outbound_batch_state", "batch_id", "state"),
         Index("ix_outbound_application_created", "application_id", "created_at"),
         Index("ix_outbound_candidate_created", "candidate_id", "created_at"),
+        Index("ix_outbound_thread", "thread_id"),  # erasing a thread sets it to NULL (ON DELETE SET NULL)
+        # A message page lists the replies to it; erasing a message sets the column to NULL.
+        Index("ix_outbound_reply_to", "reply_to_message_id"),
     )
 
 
