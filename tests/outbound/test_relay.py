@@ -6,8 +6,10 @@ import ssl
 import subprocess
 
 import pytest
+from sqlalchemy import select
 
 from tests.outbound.conftest import free_port
+from triage.db import Outbound
 from triage.db.base import Database
 from triage.outbound import delivery, outbox
 from triage.outbound.sink import Sink
@@ -101,6 +103,10 @@ def test_wrong_password_defers_with_the_reason(
         f"smtp+starttls://mailer:wrong@localhost:{tls_sink.port}",
     )
     assert tally.as_dict() == {"sent": 0, "deferred": 1, "failed": 0}
+    # The relay's own answer, not a timeout (the sink once sent nothing and the client waited 30 s).
+    db_session.expire_all()
+    (row,) = db_session.scalars(select(Outbound)).all()
+    assert "535" in row.last_error and "timed out" not in row.last_error
 
 
 @pytest.mark.parametrize("tls_sink", [False], indirect=True)

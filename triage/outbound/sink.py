@@ -110,7 +110,10 @@ class _Authenticator:
             return AuthResult(success=False, handled=False)
         user = auth_data.login.decode("utf-8", "replace")
         password = auth_data.password.decode("utf-8", "replace")
-        return AuthResult(success=self.users.get(user) == password and user in self.users)
+        # handled=False makes aiosmtpd answer a failure with 535; its default (handled=True) sends
+        # nothing, and the client waited out its timeout (30 s) on every wrong password.
+        ok = user in self.users and self.users[user] == password
+        return AuthResult(success=ok, handled=ok)
 
 
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.IGNORECASE | re.MULTILINE)
