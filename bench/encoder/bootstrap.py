@@ -7,7 +7,6 @@ Resamples the real set's sources with replacement (2,000 draws, seed 0), scores 
 from __future__ import annotations
 
 import argparse
-import json
 
 import layout
 import numpy as np
@@ -22,15 +21,8 @@ def main() -> None:
     layout.add_work(parser)
     work = layout.work(parser.parse_args())
     real = realmail.read(realmail.locate())
-    rows = json.loads((work / "tfidf_oof.json").read_text())
-    fold = np.array([r["fold"] for r in rows])
-    truth = np.array([r["truth"] for r in rows])
-    pt = np.array([r["proba"] for r in rows])
-    ct = np.array([r["confidence"] for r in rows])
-    logits = np.full_like(pt, np.nan)
-    for f in sorted(layout.out(work).glob("fold?.npz")):
-        d = np.load(f)
-        logits[d["test_idx"]] = d["logits"]
+    p = layout.predictions(work)
+    fold, truth, pt, ct, logits = p.fold, p.truth, p.proba, p.confidence, p.logits
     m = ~np.isnan(logits).any(1)
     groups = np.array([crossval.group_of(e) for e in real])[m]
     truth, pt, ct, fold, logits = truth[m], pt[m], ct[m], fold[m], logits[m]

@@ -8,7 +8,6 @@ at equal kept.
 from __future__ import annotations
 
 import argparse
-import json
 
 import layout
 import numpy as np
@@ -22,15 +21,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     layout.add_work(parser)
     work = layout.work(parser.parse_args())
-    rows = json.loads((work / "tfidf_oof.json").read_text())
-    fold = np.array([r["fold"] for r in rows])
-    truth = np.array([r["truth"] for r in rows])
-    pt = np.array([r["proba"] for r in rows])
-    ct = np.array([r["confidence"] for r in rows])
-    logits = np.zeros_like(pt)
-    for f in sorted(layout.out(work).glob("fold?.npz")):
-        d = np.load(f)
-        logits[d["test_idx"]] = d["logits"]
+    p = layout.predictions(work)
+    fold, truth, pt, ct, logits = p.fold, p.truth, p.proba, p.confidence, np.nan_to_num(p.logits)
     ev = ct / pt.max(1)
     pe, ce, _ = calibration.cross_fitted(logits.astype(float), np.ones(len(truth)), truth, fold)
     pa = (pt + pe) / 2

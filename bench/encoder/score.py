@@ -66,24 +66,14 @@ def main() -> None:
     work = layout.work(parser.parse_args())
     out = layout.out(work)
     real = realmail.read(realmail.locate())
-    rows = json.loads((work / "tfidf_oof.json").read_text())
-    assert [r["id"] for r in rows] == [e.id for e in real]
+    p = layout.predictions(work)
+    assert p.ids == [e.id for e in real]
     folds = crossval.grouped_folds(real, seed=42)
-    fold_all = np.array([r["fold"] for r in rows])
+    fold_all = p.fold
     for k, (_, test) in enumerate(folds):
         assert (fold_all[test] == k).all(), "TF-IDF dump folds differ from grouped_folds(seed=42)"
-    truth_all = np.array([r["truth"] for r in rows])
-    pt_all = np.array([r["proba"] for r in rows])
-    ct_all = np.array([r["confidence"] for r in rows])
-
-    logits_all = np.full((len(real), len(LABELS)), np.nan)
-    have = []
-    for k in range(len(folds)):
-        f = out / f"fold{k}.npz"
-        if f.exists():
-            d = np.load(f)
-            logits_all[d["test_idx"]] = d["logits"]
-            have.append(k)
+    truth_all, pt_all, ct_all, logits_all = p.truth, p.proba, p.confidence, p.logits
+    have = sorted({int(k) for k in fold_all[~np.isnan(logits_all).any(1)]})
     mask = np.isin(fold_all, have)
     truth, pt, ct, fold, logits = truth_all[mask], pt_all[mask], ct_all[mask], fold_all[mask], logits_all[mask]
     evidence = ct / pt.max(1)  # TF-IDF's evidence guard (unreadable text), reused for the mixes
