@@ -39,7 +39,7 @@ def main() -> None:
     from triage.classifier.evaluate import report, scores
     from triage.classifier.reliability import reliability_table
     from triage.classifier.train import fit_uncalibrated, lane_figures
-    from triage.processing import urgency
+    from triage.mail import urgency
 
     path = realmail.locate()
     if path is None:

@@ -79,10 +79,37 @@ def test_classify_json_carries_the_must_answer_probability_and_decision(models_d
         (
             True,
             sidecar["must_answer_threshold"],
-            r["intent"] in MUST_ANSWER or r["must_answer"] >= sidecar["must_answer_threshold"],
+            r["intent"] in MUST_ANSWER or r["must_answer"] >= sidecar["must_answer_threshold"] or bool(r["urgency"]),
         )
         for r in rows
     ]
+
+
+def test_classify_json_says_a_competing_offer_needs_an_answer_whatever_the_intent(models_dir):
+    # Read as a status check, it still owes an answer today: routing sends it to Today, and the
+    # command must not say otherwise. The quoted line below the reply is history, not a cue.
+    requests = [
+        {
+            "id": "offer",
+            "subject": "Any news?",
+            "body": "I have another offer and need to give them an answer by Friday.",
+        },
+        {
+            "id": "quoted",
+            "subject": "Re: thanks",
+            "body": "Thanks, noted.\n\nOn Mon, 7 Dec 2026 at 10:00, Ann <ann@example.com> wrote:\n"
+            "> I have another offer and need to give them an answer by Friday.",
+        },
+    ]
+    stdin = "\n".join(json.dumps(r) for r in requests) + "\n"
+    result = CliRunner().invoke(classify_command, ["--json", "--models-dir", str(models_dir)], input=stdin)
+    rows = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert (
+        result.exit_code,
+        "competing offer" in (rows["offer"]["urgency"] or ""),
+        rows["offer"]["needs_answer"],
+        rows["quoted"]["urgency"],
+    ) == (0, True, True, None)
 
 
 def test_classify_reports_bad_lines_in_place_and_exits_nonzero(models_dir):

@@ -17,6 +17,8 @@ import click
 from triage import ROOT, classifier, config
 from triage.classifier.costs import MUST_ANSWER
 from triage.errors import TriageError
+from triage.mail import urgency
+from triage.mail.quotes import reply_text
 
 MODELS_DIR = ROOT / "models"
 BATCH = 1000
@@ -65,6 +67,10 @@ def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str], as
             click.echo(json.dumps({"id": None, "error": request}) if as_json else f"-\terror\t{request}")
             continue
         p = next(predictions)
+        subject, body = request.get("subject") or "", request.get("body") or ""
+        # The same cue routing reads (quoted history excluded): a competing offer or a decision
+        # deadline sends a message to Today whatever its intent, so it owes an answer here too.
+        urgent = urgency.detect(subject, reply_text(body))
         if as_json:
             click.echo(
                 json.dumps(
@@ -75,11 +81,12 @@ def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str], as
                         "low_confidence": p.confidence < loaded.threshold,
                         "model": loaded.name,
                         # P(the message owes a reply) and the cost rule's decision on it: a
-                        # must-answer intent, or P >= the model's must-answer threshold, means
-                        # "never file it under FYI or Held" (triage.classifier.costs).
+                        # must-answer intent, P >= the model's must-answer threshold, or an
+                        # urgency cue means "never file it under FYI or Held" (classifier.costs).
                         "must_answer": round(p.must_answer, 4),
                         "must_answer_threshold": must_threshold,
-                        "needs_answer": p.intent in MUST_ANSWER or p.must_answer >= must_threshold,
+                        "urgency": urgent.reason if urgent else None,
+                        "needs_answer": p.intent in MUST_ANSWER or p.must_answer >= must_threshold or bool(urgent),
                     }
                 )
             )
@@ -93,7 +100,7 @@ def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str], as
     "as_json",
     is_flag=True,
     help='JSON lines out: {"id", "intent", "confidence", "low_confidence", "model", "must_answer", '
-    '"must_answer_threshold", "needs_answer"}.',
+    '"must_answer_threshold", "urgency", "needs_answer"}.',
 )
 @click.option("--model", default=None, help="Model file or name (default: the active one, as the workers use it).")
 @click.option(

@@ -40,9 +40,10 @@ from triage.db import (
 from triage.db.base import utcnow
 from triage.db.enums import Intent
 from triage.errors import Unavailable
+from triage.mail import urgency
 from triage.outbound import dispatch
 from triage.outbound.acknowledge import acknowledge as acknowledge_chaser
-from triage.processing import asks, authority, forwards, routing, urgency
+from triage.processing import asks, authority, forwards, routing
 from triage.processing.matching import AppInfo, Context, Match, assign_threads, load_context, load_team, match
 from triage.processing.matching import Team as TeamAddresses
 from triage.processing.policy import TeamPolicy

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from triage.processing import urgency
+from triage.mail import urgency
 
 MONDAY = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)  # Mon 7 Dec 2026
 

@@ -6,7 +6,7 @@ news on my application? I have another offer until Friday" reads as a status che
 phrase rules, not a model: the cue is a few words that must not be averaged away, the reason must
 quote what was found, and the rules must work on mail in the team's other languages without
 training data in them. Measured on real mail by bench/classify_real.py; phrasings in
-tests/processing/test_urgency.py.
+tests/mail/test_urgency.py.
 """
 
 from __future__ import annotations
