@@ -160,3 +160,16 @@ def test_phone_batch_preview_and_its_confirmation_fit(browse, make_user, make_ro
     shot(page, "phone-batch-confirm")
     assert page.evaluate(OVERFLOW) == []
     assert on_screen(page, page.locator("#confirm-send"))
+
+
+@pytest.mark.parametrize("width", [800, 1024, 1280])
+def test_an_admins_whole_menu_fits_between_phone_and_wide_desktop(browse, make_user, busy_inbox, width):
+    # An admin has ten menu links; at these widths they once squeezed onto two lines each and
+    # pushed "Log out" off the right edge (a horizontal scroll on a tablet).
+    page, watch = browse(make_user("admin"), viewport={"width": width, "height": 800})
+    shot(page, f"admin-menu-{width}")
+    links = page.locator("header.top nav a")
+    heights = [links.nth(i).bounding_box()["height"] for i in range(links.count())]
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('header.top nav a')).lineHeight) || 24")
+    assert (page.evaluate(OVERFLOW), len(heights) >= 8, max(heights) <= line * 1.5) == ([], True, True), heights
+    assert on_screen(page, page.get_by_role("button", name="Log out"))
