@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from triage import dates
-from triage.db import Team
+from triage.db import AppStage, Team
 from triage.db.base import utcnow
 from triage.outbound import acknowledge, templates
 
@@ -100,3 +100,19 @@ def test_no_promise_without_a_date(db_session, settings, chaser):
 def test_ordinary_sender_gets_one(db_session, settings, chaser):
     raw = b"From: Ada <ada@example.org>\r\nAuto-Submitted: no\r\nSubject: Any update?\r\n\r\nhello\r\n"
     assert acknowledge.acknowledge(db_session, chaser(raw=raw), settings) is not None
+
+
+@pytest.mark.parametrize("stage", ["withdrawn", "rejected", "hired"])
+def test_never_to_a_candidate_no_longer_in_the_process(db_session, settings, chaser, stage):
+    # "Everyone still in the process will hear from us by ..." would be a false promise.
+    message = chaser()
+    message.application.stage = AppStage(stage)
+    db_session.commit()
+    assert acknowledge.acknowledge(db_session, message, settings) is None
+
+
+def test_still_to_a_candidate_in_the_process(db_session, settings, chaser):
+    message = chaser()
+    message.application.stage = AppStage.interviewing
+    db_session.commit()
+    assert acknowledge.acknowledge(db_session, message, settings) is not None

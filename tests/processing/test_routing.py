@@ -818,3 +818,11 @@ def test_must_answer_does_not_touch_today_or_feedback():
 def test_signal_rejects_bad_new_fields(kw):
     with pytest.raises(ValueError):
         sig(**kw)
+
+
+@pytest.mark.parametrize("stage", ["withdrawn", "hired"])
+def test_a_status_check_from_someone_no_longer_in_the_process_goes_to_a_person(stage) -> None:
+    # Held, it would wait for a role update that writes to open stages only, and be acknowledged
+    # with "everyone still in the process will hear from us".
+    d = decide(sig("status_check", MSG), hist(stage=stage, earlier_status_checks=[MSG - DAY]))
+    assert (d.lane, d.is_chaser, stage in d.reasons[0]) == (Lane.feedback, False, True)

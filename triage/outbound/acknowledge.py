@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triage.config import Settings
-from triage.db import Application, Batch, BatchState, JobRole, Lane, Message, Outbound, TemplateKind, audit
+from triage.db import Application, AppStage, Batch, BatchState, JobRole, Lane, Message, Outbound, TemplateKind, audit
 from triage.db.base import utcnow
 from triage.errors import BadInput
 from triage.outbound import mime, outbox, templates
@@ -109,6 +109,10 @@ def acknowledge(session: Session, message: Message, settings: Settings, now: dat
         )
     )
     if application is None:
+        return None
+    if application.stage in (AppStage.withdrawn, AppStage.rejected, AppStage.hired):
+        # "Everyone still in the process will hear from us" must not reach someone who is not.
+        log.info("no acknowledgement for message %s: application %s", message.id, application.stage.value)
         return None
     # Lock the application so two workers acknowledging two chasers cannot both write.
     session.scalar(select(Application.id).where(Application.id == application.id).with_for_update())

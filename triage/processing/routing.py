@@ -345,6 +345,12 @@ def _by_intent(signal: Signal, history: History, policy: TeamPolicy) -> Decision
     if intent in (Intent.feedback_request, Intent.status_check) and _after_rejection(history, now):
         return Decision(Lane.feedback, (_rejection_reason(intent, history, now),))
 
+    if intent is Intent.status_check and history.stage in (AppStage.withdrawn, AppStage.hired):
+        # No role update will answer it (it writes to open stages), and an acknowledgement would
+        # promise one: a person replies.
+        reason = f"status check though the application is {history.stage.value}; a batch update will not answer it"
+        return Decision(Lane.feedback, (reason,))
+
     if intent is Intent.status_check:
         return _route_status_check(signal, history, policy)
 
