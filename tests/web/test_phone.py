@@ -173,3 +173,22 @@ def test_an_admins_whole_menu_fits_between_phone_and_wide_desktop(browse, make_u
     line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('header.top nav a')).lineHeight) || 24")
     assert (page.evaluate(OVERFLOW), len(heights) >= 8, max(heights) <= line * 1.5) == ([], True, True), heights
     assert on_screen(page, page.get_by_role("button", name="Log out"))
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_reply_with_a_long_link_wraps_in_the_preview_and_in_our_replies(browse, make_user, busy_inbox, viewport):
+    # A video-call link is often 300+ characters without a space; it once made the page 2,974 px wide.
+    link = "https://teams.example.com/l/meetup-join/" + "19%3ameeting_" + "N2Q4ZjE" * 45
+    page, watch = browse(make_user(), viewport=viewport)
+    page.goto(f"{watch.origin}/messages/{busy_inbox[0].id}")
+    if page.locator("#quick-reply").is_visible():  # the phone's bottom bar; a desktop shows the form
+        page.locator("#quick-reply").click()
+    page.locator("#reply-body").fill(f"Dear Grace,\n\nHere is the link for Tuesday: {link}\n\nBest")
+    page.get_by_role("button", name="Preview").click()
+    page.locator("#preview").wait_for()
+    assert page.evaluate(OVERFLOW) == []
+    page.locator("#send-reply").click()
+    page.locator(".outbound").first.wait_for()
+    page.locator(".outbound details summary").first.click()
+    shot(page, f"long-link-{viewport['width']}")
+    assert page.evaluate(OVERFLOW) == []
