@@ -354,3 +354,21 @@ def test_a_reply_enqueued_at_once_waits_for_its_window_on_rqs_schedule(
     db_session.refresh(row)
     scheduled = ScheduledJobRegistry(queue=queues.queue(redis, "outbox")).get_job_ids()
     assert (row.state, len(sink.messages), len(scheduled)) == (OutboxState.queued, 0, 1)
+
+
+@pytest.mark.parametrize(
+    "subject, body, said",
+    [
+        ("Re: hi", " \n\n ", ["the text is empty"]),
+        ("  ", "Hello", ["the subject is empty"]),
+        ("Re: hi", "Hello {{ first_name }}", ["the text still has “{{ first_name }}”"]),
+        ("Re: hi", "Hello", []),
+    ],
+)
+def test_an_empty_part_is_named_with_what_to_do(subject, body, said):
+    found = unfilled.problems(subject, body)
+    advice = {"is empty": "Write it first.", "still has": "Fill it in or remove it first."}
+    assert (found, [advice[k] for k in advice if any(k in s for s in found)][:1]) == (
+        said,
+        [unfilled.advice(found)] if found else [],
+    )

@@ -233,4 +233,21 @@ def test_empty_reply_is_refused(client, login, make_user, make_role, make_messag
         f"/messages/{message.id}/reply",
         data={"csrf_token": csrf(), "subject": "Re: hi", "body": "  ", "action": "send"},
     )
-    assert response.status_code == 400 and db_session.scalar(select(Outbound.id)) is None
+    # The form comes back with the reason beside it (an error banner at the top of a long page
+    # was out of sight), and nothing is queued.
+    page = response.get_data(as_text=True)
+    assert ("the text is empty" in page, "Write it first." in page, 'id="send-reply"' in page) == (True, True, False)
+    assert db_session.scalar(select(Outbound.id)) is None
+
+
+@pytest.mark.parametrize("body", ["   \n\n   ", ""])
+def test_a_blank_reply_gets_no_send_button_in_its_preview(
+    client, login, make_user, make_role, make_message, csrf, db_session, body
+):
+    message = make_message(role=make_role())
+    login(make_user())
+    page = client.post(
+        f"/messages/{message.id}/reply",
+        data={"csrf_token": csrf(), "subject": "Re: hi", "body": body, "action": "preview"},
+    ).get_data(as_text=True)
+    assert ("Not ready to send: the text is empty. Write it first." in page, 'id="send-reply"' in page) == (True, False)

@@ -51,14 +51,25 @@ def problems(subject: str | None, body_text: str | None, body_html: str | None =
             said.append(f"the {part} still has {', '.join(_short(h) for h in holes[:5])}")
     if subject is not None and not subject.strip():
         said.append("the subject is empty")
+    if body_text is not None and not body_text.strip() and not (body_html or "").strip():
+        said.append("the text is empty")
     return said
+
+
+def advice(said: list[str]) -> str:
+    """What to do about `problems`' findings, in one sentence."""
+    holes = any("still has" in s for s in said)
+    empty = any(s.endswith("is empty") for s in said)
+    if holes and empty:
+        return "Fill in or remove each placeholder, and write what is empty."
+    return "Fill it in or remove it first." if holes else "Write it first."
 
 
 def check(subject: str | None, body_text: str | None, body_html: str | None = None) -> None:
     """Refuse an email with an unfilled placeholder or instruction, naming each."""
     said = problems(subject, body_text, body_html)
     if said:
-        raise BadInput(f"not sent: {'; '.join(said)} (fill it in or remove it first)")
+        raise BadInput(f"not sent: {'; '.join(said)}. {advice(said)}")
 
 
 def _short(text: str, limit: int = 80) -> str:

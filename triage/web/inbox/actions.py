@@ -204,7 +204,7 @@ def reply(message_id: int):
             template_id=request.form.get("template", ""),
             asks_for_info=asks,
             preview={"subject": subject, "body": body, "to": _recipient(message)},
-            problem=f"Not ready to send: {'; '.join(said)}. Fill it in or remove it first." if said else None,
+            problem=f"Not ready to send: {'; '.join(said)}. {unfilled.advice(said)}" if said else None,
         )
     # Before the reply takes the conversation out of its lane; the next row is another conversation.
     _, next_id = neighbours(db(), message, visible())
