@@ -235,6 +235,19 @@ def test_past_next_update_date_is_refused(db_session, two_roles, template):
         )
 
 
+def test_a_past_next_update_date_is_refused_at_preview_already(db_session, two_roles, template):
+    # The preview once showed "We will be in touch again by Sunday 1 November" for a past date;
+    # only Send refused it.
+    with pytest.raises(BadInput, match="in the past"):
+        batches.preview(
+            db_session,
+            role_ids=[two_roles[0].id],
+            stages=["interviewed"],
+            template_id=template.id,
+            next_update_on=date.today() - timedelta(days=1),
+        )
+
+
 def test_the_last_chunk_marks_the_batch_sent(db_session, settings, sink, two_roles, template):
     a, b, _ = two_roles
     batch = new_batch(db_session, [a], template)

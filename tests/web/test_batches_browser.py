@@ -98,3 +98,23 @@ def test_undo_within_the_window_leaves_the_sink_empty(
     worker.build(settings).work(burst=True)
     states = set(db_session.scalars(select(Outbound.state)))
     assert (len(ids), states, len(sink.messages)) == (3, {OutboxState.cancelled}, 0)
+
+
+def test_a_refused_preview_says_why_in_place_of_the_old_preview(
+    browse, make_user, make_role, make_application, db_session
+):
+    # A refused preview once showed only "That did not work (error 400)" at the top of the page,
+    # and the earlier preview stayed as if it still held.
+    role = _role(db_session, make_role, make_application, undo_seconds=0)
+    page, _ = _open(browse, make_user)
+    _fill(page, role)
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview")).to_contain_text("3 candidates")
+    page.get_by_label(f"{role.reference} · {role.title}").uncheck()
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview [role=alert]")).to_have_text("choose at least one role")
+    expect(page.locator("#preview")).not_to_contain_text("3 candidates")
+    _fill(page, role)
+    page.locator("input[name=next_update_on]").fill((date.today() - timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview [role=alert]")).to_contain_text("is in the past")

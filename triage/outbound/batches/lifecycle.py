@@ -29,7 +29,7 @@ from triage.db.base import utcnow
 from triage.errors import BadInput, NotFound
 from triage.outbound import outbox, templates, undo
 from triage.outbound.batches.content import asks, get_template
-from triage.outbound.batches.preview import check_confirmed
+from triage.outbound.batches.preview import check_confirmed, check_next_update
 from triage.outbound.batches.recipients import check_choice, select_recipients
 
 
@@ -52,8 +52,7 @@ def create(
     """A draft batch, checked; the caller commits."""
     check_choice(session, role_ids, stages)
     get_template(session, template_id)
-    if next_update_on < (today or utcnow().date()):
-        raise BadInput(f"the next update date {next_update_on.isoformat()} is in the past")
+    check_next_update(next_update_on, today)
     batch = Batch(
         template_id=template_id,
         created_by_id=user_id,

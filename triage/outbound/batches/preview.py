@@ -9,12 +9,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triage.db import Batch, JobRole
+from triage.db.base import utcnow
 from triage.errors import BadInput
 from triage.outbound import mime, unfilled
 from triage.outbound.batches.content import asks, get_template, policy_for, render_for, sender_name
 from triage.outbound.batches.recipients import select_recipients
 
 OUTLIERS_AMONG = 5000  # recipients rendered to find the outliers (a batch is ~100; rendering is ~20 µs)
+
+
+def check_next_update(next_update_on: date, today: date | None = None) -> None:
+    """Refuse a promise ("we will be in touch again by ...") dated before today."""
+    if next_update_on < (today or utcnow().date()):
+        raise BadInput(f"the next update date {next_update_on.isoformat()} is in the past")
 
 
 def preview(
@@ -31,6 +38,7 @@ def preview(
     """The count, the skips, the question Send asks, and emails rendered exactly as they would go:
     the first `limit`, then the outliers (the shortest, the longest, any without a name), each
     `sample` saying why it is shown. A template that would leave a hole refuses here, by name."""
+    check_next_update(next_update_on)
     template = get_template(session, template_id)
     asking = asks(template)
     selection = select_recipients(session, role_ids, stages, override=override or asking)

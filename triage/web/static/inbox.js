@@ -103,6 +103,16 @@
     }
   });
 
+  // A target marked data-show-errors (a preview) takes a refused request's fragment in place: its
+  // sentence appears where the user is looking, and the stale preview it replaces is gone.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target, status = event.detail.xhr.status;
+    if (status >= 400 && status < 500 && target && target.hasAttribute && target.hasAttribute("data-show-errors")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // htmx drops an error reply by default, so a refused action would look like nothing happened:
   // show the error page's own sentence in the flash area instead.
   document.addEventListener("htmx:responseError", function (event) {
@@ -111,7 +121,8 @@
     var said = "";
     try {
       var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
-      var alert = page.querySelector(".error-page [role=alert]") || page.querySelector(".error-page h1");
+      var alert = page.querySelector(".error-page [role=alert]") || page.querySelector("[role=alert]") ||
+        page.querySelector(".error-page h1");
       said = alert ? alert.textContent.trim() : "";
     } catch (ignored) { said = ""; }
     var box = document.createElement("div");
