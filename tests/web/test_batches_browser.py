@@ -118,3 +118,23 @@ def test_a_refused_preview_says_why_in_place_of_the_old_preview(
     page.locator("input[name=next_update_on]").fill((date.today() - timedelta(days=1)).isoformat())
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview [role=alert]")).to_contain_text("is in the past")
+
+
+def test_a_scheduled_batch_asks_to_schedule_and_going_back_keeps_the_form(
+    browse, make_user, make_role, make_application, db_session, sink
+):
+    # The question once read "Send 3 emails ...?" for a batch set to go on Friday, and "No, go
+    # back" was a link that emptied the form.
+    role = _role(db_session, make_role, make_application, undo_seconds=0)
+    page, _ = _open(browse, make_user)
+    _fill(page, role)
+    later = date.today() + timedelta(days=3)
+    page.locator("input[name=send_at]").fill(f"{later.isoformat()}T09:00")
+    page.locator("#send").click()
+    expect(page.locator("#confirm-question")).to_contain_text("Schedule 3 emails to REQ-1045 candidates for ")
+    expect(page.locator("#confirm-question")).to_contain_text("09:00?")
+    expect(page.locator("#confirm-send")).to_have_text("Yes, schedule 3 emails")
+    page.locator("#confirm-back").click()
+    expect(page.get_by_label(f"{role.reference} · {role.title}")).to_be_checked()
+    expect(page.locator("input[name=next_update_on]")).to_have_value(NEXT)
+    assert (_rows(db_session), len(sink.messages)) == (0, 0)

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from triage import dates
 from triage.accounts import users
 from triage.db import Application, AppStage, Batch, Template, TemplateKind, UserRole
 from triage.errors import BadInput, TriageError
@@ -103,7 +104,7 @@ def preview():
         choice, result, error = None, None, str(exc)
     if request.headers.get("HX-Request"):
         return render_template("batches/_preview.html", preview=result, error=error), 200 if not error else 400
-    return _page(preview=result, error=error, chosen=choice or _page_defaults())
+    return _page(preview=result, error=error, chosen=choice or _page_defaults(), send_at=request.form.get("send_at", ""))
 
 
 def _page_defaults() -> dict:
@@ -145,7 +146,18 @@ def create():
         except TriageError as exc:
             return _page(error=str(exc), chosen=choice), 400
         db().rollback()
-        return _page(preview=shown, confirming=True, chosen=choice, send_at=request.form.get("send_at", "")), 409
+        # A scheduled batch asks "Schedule ... for 11 Dec 2026 09:00?", not "Send ...?" (it read as
+        # sending now). `when` was read before the batch was made, so it is set here.
+        page = _page(
+            preview=shown,
+            confirming=True,
+            chosen=choice,
+            send_at=request.form.get("send_at", ""),
+            scheduled_question=batches.question(db(), choice["role_ids"], shown["count"], dates.moment(when))
+            if when
+            else None,
+        )
+        return page, 409
     except (TriageError, ValueError) as exc:
         db().rollback()
         return _page(error=str(exc), chosen=_safe_choice()), 400

@@ -85,11 +85,13 @@ def preview(
     }
 
 
-def question(session: Session, role_ids: list[int], count: int) -> str:
-    """What Send asks before a batch goes: 'Send 77 emails to REQ-1045 candidates?'."""
+def question(session: Session, role_ids: list[int], count: int, when: str | None = None) -> str:
+    """What Send asks before a batch goes: 'Send 77 emails to REQ-1045 candidates?', or with
+    `when` (a time said to a person) 'Schedule 77 emails to REQ-1045 candidates for 11 Dec 2026 09:00?'."""
     refs = sorted(session.scalars(select(JobRole.reference).where(JobRole.id.in_(role_ids))))
     roles = " and ".join([", ".join(refs[:-1]), refs[-1]] if len(refs) > 1 else refs)
-    return f"Send {count} email{'s' if count != 1 else ''} to {roles} candidates?"
+    emails = f"{count} email{'s' if count != 1 else ''} to {roles} candidates"
+    return f"Schedule {emails} for {when}?" if when else f"Send {emails}?"
 
 
 def check_confirmed(session: Session, role_ids: list[int], count: int, confirm: int | None) -> None:
