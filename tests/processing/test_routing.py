@@ -802,7 +802,10 @@ def test_likely_must_answer_is_not_buried(intent, history, buried):
     assert plain.lane is Lane(buried)
     decision = decide(sig(intent, must_answer=0.3, must_answer_threshold=0.3), history)
     assert decision.lane is Lane.review and not decision.is_chaser and not decision.withdraws
-    assert decision.reasons[0].startswith(f"may need an answer (P 0.30 >= 0.30) though read as {intent}; otherwise: ")
+    words = intent.replace("_", " ")
+    assert decision.reasons[0].startswith(
+        f"may need an answer (30% likely; Review from 30%) though it reads as {words}; otherwise: "
+    )
 
 
 def test_must_answer_does_not_touch_today_or_feedback():

@@ -121,16 +121,14 @@ def test_move_records_a_correction(client, login, make_user, make_role, make_mes
 def test_move_puts_the_message_in_the_new_lane_with_a_reason(
     client, login, make_user, make_role, make_message, csrf, db_session
 ):
-    message = make_message(role=make_role(), lane="fyi", intent="thank_you")
+    message = make_message(role=make_role(), lane="fyi", intent="thank_you", reasons=["thank-you note; nothing owed"])
     login(make_user())
     client.post(f"/messages/{message.id}/move", data={"csrf_token": csrf(), "lane": "today", "intent": "thank_you"})
     row = _reload(db_session, message)
-    assert (row.lane, row.state, row.due_at is not None, "lane fyi → today" in row.reasons[-1]) == (
-        "today",
-        "triaged",
-        True,
-        True,
-    )
+    # The person's move is the reason now, first and in words; the routing's reason stays below.
+    assert row.reasons[0].endswith(" from FYI to Today") and row.reasons[0].startswith("moved by ")
+    assert row.reasons[1:] == ["earlier: thank-you note; nothing owed"]
+    assert (row.lane, row.state, row.due_at is not None) == ("today", "triaged", True)
 
 
 def test_moving_to_held_waits_for_the_batch(client, login, make_user, make_role, make_message, csrf, db_session):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -58,3 +59,11 @@ def test_a_template_choice_that_is_not_an_id_is_a_400(client, login, make_user, 
     message = make_message(role=make_role())
     login(make_user())
     assert client.get(f"/messages/{message.id}/compose?template=%C2%B2").status_code == 400
+
+
+@pytest.mark.parametrize("name, ticked", [("Request for information", True), ("Status update", False)])
+def test_a_request_for_information_opens_with_asks_ticked(open_composer, name, ticked):
+    # Unticked, the candidate's answer would not count as the answer to our request (Today).
+    status, page = open_composer(name)
+    box = re.search(r'<input type="checkbox" name="asks_for_info"[^>]*>', page).group(0)
+    assert (status, "checked" in box) == (200, ticked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from triage.db import Correction, Message
@@ -326,3 +327,22 @@ def test_archive_opens_the_next_conversation_by_default(client, login, make_user
     login(make_user())
     response = client.post(f"/messages/{first.id}/archive", data={"csrf_token": csrf(), "next": "message"})
     assert response.headers["Location"] == f"/messages/{second.id}"
+
+
+@pytest.mark.parametrize(
+    "lane, words",
+    [("fyi", "nothing owed"), ("review", "waiting for a person to decide"), ("today", "waiting for us")],
+)
+def test_an_open_message_is_said_as_its_lane_means(lane, words):
+    assert queries.said("thank_you", lane, "triaged").endswith(f" · {words}")
+
+
+def test_undo_of_one_message_says_it_was(client, login, make_user, make_role, make_message, csrf, db_session):
+    message = make_message(role=make_role(), lane="fyi")
+    login(make_user())
+    response = client.post(
+        f"/messages/{message.id}/archive", data={"csrf_token": csrf(), "next": "/?lane=fyi"}, follow_redirects=True
+    )
+    undo = _undo_url(response.get_data(as_text=True))
+    response = client.post(undo, data={"csrf_token": csrf(), "next": "/?lane=fyi"}, follow_redirects=True)
+    assert "Undone: 1 message back as it was." in response.get_data(as_text=True)

@@ -47,6 +47,16 @@ class Lane(StrEnum):
     review = "review"
 
 
+# What a person reads for each lane, in the order the inbox lists them.
+LANE_NAMES: dict[Lane, str] = {
+    Lane.today: "Today",
+    Lane.feedback: "Feedback",
+    Lane.held: "Held for batch",
+    Lane.fyi: "FYI",
+    Lane.review: "Review",
+}
+
+
 class Intent(StrEnum):
     """The classifier's vocabulary, in models/LABELS.md order (the order of the model's labels)."""
 

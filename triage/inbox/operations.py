@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from triage.config import Settings
 from triage.db import Application, AppStage, Correction, Lane, Message, MessageState, User, audit
-from triage.db.enums import Intent
+from triage.db.enums import LANE_NAMES, Intent
 from triage.errors import BadInput
 from triage.inbox import conversations
 from triage.outbound import outbox
@@ -101,9 +101,10 @@ def move(
     session.add(correction)
     changes = []
     if new_lane != message.lane:
-        changes.append(f"lane {message.lane or 'none'} → {new_lane}")
+        before = LANE_NAMES[Lane(message.lane)] if message.lane else "no lane"
+        changes.append(f"from {before} to {LANE_NAMES[Lane(new_lane)]}")
     if new_intent != message.intent:
-        changes.append(f"intent {message.intent or 'none'} → {new_intent}")
+        changes.append(f"now read as {Intent(new_intent).value.replace('_', ' ')}")
     audit.record(
         session,
         user.id,
@@ -116,7 +117,9 @@ def move(
         to_intent=new_intent,
     )
     message.lane, message.intent = new_lane, new_intent
-    message.reasons = [*(message.reasons or []), f"moved by {user.name}: {', '.join(changes)}"]
+    # The person's move is why it is here now: it comes first; what the routing said stays below.
+    earlier = [r if r.startswith(("moved by ", "earlier: ")) else f"earlier: {r}" for r in message.reasons or []]
+    message.reasons = [f"moved by {user.name} {', '.join(changes)}".rstrip(), *earlier]
     message.is_chaser = new_lane == Lane.held
     # Moving a message out of the Archived or Snoozed view brings it back to its new lane.
     if message.state in (*OPEN_STATES, MessageState.snoozed, MessageState.archived):

@@ -292,7 +292,8 @@ def _must_answer_review(signal: Signal, decision: Decision) -> Decision:
     if decision.lane not in (Lane.fyi, Lane.held) or p is None or p < threshold:
         return decision
     reason = (
-        f"may need an answer (P {p:.2f} >= {threshold:.2f}) though read as {signal.intent.value}; "
+        f"may need an answer ({p:.0%} likely; Review from {threshold:.0%}) though it reads as "
+        f"{signal.intent.value.replace('_', ' ')}; "
         f"otherwise: {decision.reasons[0]}"
     )
     return Decision(Lane.review, (reason,))

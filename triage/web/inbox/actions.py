@@ -15,7 +15,7 @@ from triage.db import Outbound, Template
 from triage.db.base import utcnow
 from triage.errors import BadInput
 from triage.inbox import conversations, operations, undo
-from triage.outbound import dispatch, mime, outbox, unfilled
+from triage.outbound import batches, dispatch, mime, outbox, unfilled
 from triage.outbound import templates as email_templates  # `templates` is a list in the views
 from triage.web import params
 from triage.web.inbox import bp
@@ -157,13 +157,15 @@ def compose(message_id: int):
     body empty and says why in the form, where htmx can show it (it swaps no 4xx answer).
     """
     message = message_or_404(message_id)
-    subject, body, problem = mime.reply_subject(message.subject), "", None
+    subject, body, problem, asks = mime.reply_subject(message.subject), "", None, False
     template_id = request.args.get("template", "")
     chosen = params.integer(template_id, "template")
     if chosen is not None:
         template = db().get(Template, chosen)
         if template is None:
             abort(404)
+        # A request for information asks for something: ticked, the answer will go to Today.
+        asks = batches.asks(template)
         try:
             body = email_templates.render(
                 template, email_templates.reply_context(message, user(), today=utcnow().date())
@@ -178,6 +180,7 @@ def compose(message_id: int):
         body=body,
         templates=templates,
         template_id=template_id,
+        asks_for_info=asks,
         preview=None,
         problem=problem,
     )

@@ -15,10 +15,11 @@ from sqlalchemy.sql import ColumnElement
 
 from triage import dates
 from triage.db import Application, AppStage, AuditEvent, Message, MessageState, Outbound, User
+from triage.db.enums import LANE_NAMES
 from triage.inbox.operations import OPEN_STATES
 
 PAGE_SIZE = 50
-LANES = (("today", "Today"), ("feedback", "Feedback"), ("held", "Held for batch"), ("fyi", "FYI"), ("review", "Review"))
+LANES = tuple((lane.value, name) for lane, name in LANE_NAMES.items())
 # Views of messages out of the lanes, to find and bring back: one state each, newest first.
 STATE_VIEWS = {"snoozed": "Snoozed", "archived": "Archived"}
 # Work queues oldest first (Today: the oldest is the most overdue); informational lanes newest first.
@@ -235,12 +236,18 @@ STATE_WORDS = {
     "failed": "could not be read",
 }
 
+# An open ("triaged") message in these lanes is not waiting for a reply from us.
+OPEN_LANE_WORDS = {"fyi": "nothing owed", "review": "waiting for a person to decide"}
+
 
 def said(intent: str | None, lane: str | None, state: str | None) -> str:
     """A message's intent, lane and state in words: "Asks about status · in Held for batch · waiting…"."""
     what = INTENT_WORDS.get(str(intent), "not classified") if intent else "not classified"
     where = f"in {LANE_WORDS[str(lane)]}" if lane and str(lane) in LANE_WORDS else "in no lane"
-    return f"{what} · {where} · {STATE_WORDS.get(str(state), str(state))}"
+    state_words = STATE_WORDS.get(str(state), str(state))
+    if str(state) == "triaged" and str(lane) in OPEN_LANE_WORDS:  # FYI owes nothing; Review awaits a decision
+        state_words = OPEN_LANE_WORDS[str(lane)]
+    return f"{what} · {where} · {state_words}"
 
 
 INTENT_WORDS = {

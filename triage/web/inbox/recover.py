@@ -21,7 +21,7 @@ def undo_action(event_id: int):
     """Put back what one of your archive, snooze, move or bulk actions changed."""
     count = undo.undo(db(), event_id, user(), utcnow())
     db().commit()
-    flash(f"Undone: {plural(count)} back as they were.")
+    flash(f"Undone: {plural(count)} back as {'it was' if count == 1 else 'they were'}.")
     return go_back()
 
 
