@@ -5,7 +5,9 @@ input gives defects, never an exception.
 
 from __future__ import annotations
 
+import binascii
 import email
+import email.errors
 import email.message
 import email.policy
 import logging
@@ -123,11 +125,17 @@ def _content_type(part: email.message.Message) -> str:
 
 
 def _payload(part: email.message.Message, defects: list[str]) -> bytes:
+    # The stdlib records base64 damage on the part only while it decodes the payload, which is
+    # after _collect_defects has run: pick those defects up here.
+    seen = len(part.defects)
     try:
         payload = part.get_payload(decode=True)
     except Exception as exc:
         defects.append(f"PayloadDecodeError: {type(exc).__name__}")
         payload = None
+    damage = [d for d in part.defects[seen:] if isinstance(d, _BASE64_DAMAGE)]
+    if damage:
+        payload = _base64_damage(part, payload, damage, defects)
     if payload is None:
         body = part._payload
         if isinstance(body, str):
@@ -135,6 +143,40 @@ def _payload(part: email.message.Message, defects: list[str]) -> bytes:
         if isinstance(body, list):
             return "".join(str(p) for p in body).encode("utf-8", "replace")
         return b""
+    return payload
+
+
+_BASE64_DAMAGE = (
+    email.errors.InvalidBase64CharactersDefect,
+    email.errors.InvalidBase64PaddingDefect,
+    email.errors.InvalidBase64LengthDefect,
+)
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_NOT_BASE64 = bytes(b for b in range(256) if b not in _BASE64_ALPHABET)
+
+
+def _base64_damage(
+    part: email.message.Message, payload: bytes | None, damage: list, defects: list[str]
+) -> bytes | None:
+    """Record what is wrong with a base64 body, and decode what can be decoded of it."""
+    encoded = part._payload.encode("ascii", "surrogateescape") if isinstance(part._payload, str) else b""
+    if encoded.translate(None, _BASE64_ALPHABET + b"= \t\r\n"):  # blanks are noise (RFC 2045 6.8)
+        defects.append("InvalidBase64CharactersDefect: base64 body damaged: characters outside base64 skipped")
+    for defect in damage:
+        name = type(defect).__name__
+        if isinstance(defect, email.errors.InvalidBase64PaddingDefect):
+            defects.append(f"{name}: base64 body damaged: padding missing, the body may be cut short")
+        elif isinstance(defect, email.errors.InvalidBase64LengthDefect):
+            defects.append(f"{name}: base64 body damaged: cut short mid-character; the part before it kept")
+            # The stdlib then returns the base64 text itself. One character past a multiple of
+            # four carries 6 of a byte's 8 bits: decode without it. As the stdlib's lenient
+            # decoding does, skip characters outside base64 and stop at the first padding.
+            data = encoded.split(b"=", 1)[0].translate(None, _NOT_BASE64)
+            data = data[: len(data) - 1] if len(data) % 4 == 1 else data
+            try:
+                payload = binascii.a2b_base64(data + b"=" * (-len(data) % 4))
+            except binascii.Error:  # not expected once the length is right; keep the stdlib's answer
+                pass
     return payload
 
 
