@@ -164,9 +164,9 @@ def _set_up(chromium, live_server, settings, sink, make_user) -> dict[str, str]:
     expect(page.locator("#preview-title")).to_contain_text("Lever export")
     expect(page.locator("#import-errors li")).to_have_text(
         [
-            "line 3: bad email 'linus.torvalds(at)example.com'",
-            "line 4: unknown stage 'Culture vibe check'",
-            "line 5: applied date 'sometime in October' is not a date",
+            "line 3, column 'Email': bad email 'linus.torvalds(at)example.com'",
+            "line 4, column 'Stage': unknown stage 'Culture vibe check'",
+            "line 5, column 'Created At (GMT)': 'sometime in October' is not a date",
         ]
     )
     expect(page.get_by_role("button", name="Import 2 applicants")).to_have_count(0)

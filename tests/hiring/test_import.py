@@ -105,9 +105,9 @@ BAD = (
 def test_bad_rows_are_reported_by_line_and_reason(db_session, make_role):
     plan = applicants.plan_csv(db_session, BAD.encode(), make_role())
     assert plan.errors == [
-        (3, "bad email 'not-an-email'"),
-        (4, "unknown stage 'Daydreaming'"),
-        (5, "applied date 'the 45th of Smarch' is not a date"),
+        (3, "column 'Email': bad email 'not-an-email'"),
+        (4, "column 'Stage': unknown stage 'Daydreaming'"),
+        (5, "column 'Applied At': 'the 45th of Smarch' is not a date"),
     ]
 
 
@@ -186,7 +186,7 @@ def test_cli_reports_every_bad_row_and_imports_nothing(runner, make_role, tmp_pa
     path = tmp_path / "bad.csv"
     path.write_text(BAD)
     result = runner.invoke(applicants_command, ["import", str(path), "--role", "REQ-43"])
-    lines = re.findall(r"line (\d+):", result.output)
+    lines = re.findall(r"^line (\d+)\b", result.output, re.M)
     assert (result.exit_code, lines, db_session.scalar(select(func.count()).select_from(Application))) == (
         1,
         ["3", "4", "5"],

@@ -89,7 +89,9 @@ def test_a_preview_with_bad_rows_lists_them_and_offers_no_import(client, login, 
     data = b"Name,Email,Stage\nA,a@example.com,Applied\nB,nope,Applied\n"
     reply = _preview(client, csrf, role, data)
     page = reply.get_data(as_text=True)
-    assert reply.status_code == 400 and "line 3: bad email" in page and 'name="token"' not in page
+    assert (
+        reply.status_code == 400 and "line 3, column &#39;Email&#39;: bad email" in page and 'name="token"' not in page
+    )
 
 
 def test_a_formula_cell_is_shown_escaped(client, login, make_user, make_role, csrf):

@@ -56,6 +56,8 @@ class Plan:
     columns: dict[str, str] = field(default_factory=dict)  # field -> the file's column name
     encoding: str = "UTF-8"
     delimiter: str = ","
+    kind: str = "column"  # what a person calls a column where the rows came from: "field" for the API's JSON
+    date_orders: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (DAY_FIRST or MONTH_FIRST, why)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -64,15 +66,47 @@ class Plan:
             out[row.action] += 1
         return out
 
+    @property
+    def dates_note(self) -> str:
+        """How dates such as 03/11/2026 were read, column by column; empty when the file has none."""
+        return "; ".join(
+            f"dates in {self.kind} '{column}' read as {order} ({why})"
+            for column, (order, why) in self.date_orders.items()
+        )
+
+    def label(self, what: str) -> str:
+        """A field as the file names it: "column 'Applied At'"."""
+        return f"{self.kind} '{self.columns.get(what, what)}'"
+
+    @staticmethod
+    def describe(line: int, why: str) -> str:
+        """One bad row in words: "line 4, column 'Applied At': ..." or "line 5 has 8 cells, ..."."""
+        if why.startswith(("column", "field")):
+            return f"line {line}, {why}"
+        return f"line {line} {why}" if why.startswith("has ") else f"line {line}: {why}"
+
     def error_text(self, limit: int = 50) -> str:
-        lines = [f"line {line}: {why}" for line, why in self.errors[:limit]]
+        lines = [self.describe(line, why) for line, why in self.errors[:limit]]
         if len(self.errors) > limit:
             lines.append(f"... and {len(self.errors) - limit} more")
         return "\n".join(lines)
 
 
-def parse_date(text: str, what: str, zone: tzinfo = UTC, day_first: bool = False) -> datetime | None:
-    """A date or date-time as exports write it (ISO, "Nov 3, 2026 2:15 PM", "03/11/2026", epoch ms)."""
+DATE_FIELDS = ("applied_at", "interview_at", "rejected_at")
+DAY_FIRST, MONTH_FIRST = "day/month/year", "month/day/year"
+# Day and month as numbers before a 2- or 4-digit year (13/10/2026, 01.10.2026, 3-11-26 14:00): the forms whose
+# order a file must decide. A year written first (2026/10/01) is always year/month/day.
+NUMERIC_DATE = re.compile(r"(\d{1,2})([/.\- ])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
+# Two defaults that differ in year, month and day: a part that changes with the default was not in the text.
+DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+
+
+def parse_date(text: str, what: str, zone: tzinfo = UTC, day_first: bool | None = False) -> datetime | None:
+    """A date or date-time as exports write it (ISO, "Nov 3, 2026 2:15 PM", "03/11/2026", epoch ms).
+
+    It must name a day, a month and a year. day_first says how to read 03/11/2026 (None: either, when
+    the column's order is already reported as mixed); a dotted 03.11.2026 is always day first.
+    """
     text = text.strip()
     if not text:
         return None
@@ -80,21 +114,45 @@ def parse_date(text: str, what: str, zone: tzinfo = UTC, day_first: bool = False
 
 
 @lru_cache(maxsize=4096)  # exports repeat the same days and times many times over
-def _parse_date(text: str, what: str, zone: tzinfo, day_first: bool) -> datetime:
+def _parse_date(text: str, what: str, zone: tzinfo, day_first: bool | None) -> datetime:
+    numeric = NUMERIC_DATE.match(text)
+    if numeric and numeric.group(2) == ".":
+        day_first = True  # 01.10.2026 is 1 October wherever dots are written
+    if numeric and day_first is not None:
+        month = int(numeric.group(3) if day_first else numeric.group(1))
+        if month > 12:
+            order = "day.month.year" if numeric.group(2) == "." else (DAY_FIRST if day_first else MONTH_FIRST)
+            raise ValueError(f"{what}: {text[:40]!r} is not a date read as {order}")
     try:
         if text[:4].isdigit() and text[4:5] == "-":  # ISO 8601, what most exports write: the fast path
-            when = _iso(text) or dateparser.parse(text, default=datetime(2000, 1, 1))
+            when = _iso(text) or _named(text, what, dayfirst=False)
         elif text.isdigit() and len(text) in (10, 13):  # Unix seconds or milliseconds (Lever's API exports)
             when = datetime.fromtimestamp(int(text) / (1000 if len(text) == 13 else 1), UTC)
         else:
-            when = dateparser.parse(text, dayfirst=day_first, default=datetime(2000, 1, 1))
+            when = _named(text, what, dayfirst=bool(numeric and day_first))
+    except _Partial:
+        raise
     except (ValueError, OverflowError):
-        raise ValueError(f"{what} {text[:40]!r} is not a date") from None
+        raise ValueError(f"{what}: {text[:40]!r} is not a date") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=zone)
     if not EARLIEST <= when <= datetime(2999, 1, 1, tzinfo=UTC):
-        raise ValueError(f"{what} {text[:40]!r} is out of range")
+        raise ValueError(f"{what}: {text[:40]!r} is out of range")
     return when.astimezone(UTC)
+
+
+class _Partial(ValueError):
+    """A text dateutil reads, but that lacks the day, the month or the year."""
+
+
+def _named(text: str, what: str, dayfirst: bool) -> datetime:
+    """dateutil's reading of a text that must name a day, a month and a year ("Monday" or "12 Oct" do not)."""
+    first, second = (dateparser.parse(text, dayfirst=dayfirst, default=default) for default in DEFAULTS)
+    if first.year != second.year:
+        raise _Partial(f"{what}: {text[:40]!r} is not a date with a year")
+    if (first.month, first.day) != (second.month, second.day):
+        raise _Partial(f"{what}: {text[:40]!r} is not a full date (a day, a month and a year)")
+    return first
 
 
 def _iso(text: str) -> datetime | None:
@@ -109,35 +167,136 @@ def _cell(cells: list[str], layout: ats.Layout, name: str) -> str:
     return cells[index].strip() if index is not None and index < len(cells) else ""
 
 
-def _row(line: int, cells: list[str], layout: ats.Layout, now: datetime, zone: tzinfo, day_first: bool) -> Row:
+def _date_orders(plan: Plan, rows: list[tuple[int, list[str]]], layout: ats.Layout, day_first: bool) -> dict:
+    """Decide once per date column how 03/11/2026 is read: from a value that can only be read one way, else the
+    caller's choice. A column with both kinds is an error naming one of each (dates in it are then not compared)."""
+    orders: dict[str, bool | None] = {}
+    unit = "item" if plan.kind == "field" else "line"
+    for what in DATE_FIELDS:
+        if what not in layout.columns:
+            continue
+        only: dict[bool, tuple[int, str]] = {}  # day_first -> the first (line, value) that can only be read so
+        slashed = dotted = False
+        for line, cells in rows:
+            text = _cell(cells, layout, what)
+            numeric = NUMERIC_DATE.match(text)
+            if numeric is None:
+                continue
+            if numeric.group(2) == ".":
+                dotted = True  # day first by convention: decides nothing for the other forms
+                continue
+            slashed = True
+            first, second = int(numeric.group(1)), int(numeric.group(3))
+            if first > 12 >= second:
+                only.setdefault(True, (line, text))
+            elif second > 12 >= first:
+                only.setdefault(False, (line, text))
+        column = plan.columns[what]
+        if len(only) == 2:
+            (day_line, day_text), (month_line, month_text) = only[True], only[False]
+            plan.errors.append(
+                (
+                    max(day_line, month_line),
+                    f"{plan.label(what)}: {day_text!r} ({unit} {day_line}) can only be {DAY_FIRST} but {month_text!r} "
+                    f"({unit} {month_line}) only {MONTH_FIRST}; write the column's dates in one order",
+                )
+            )
+            orders[what] = None
+            continue
+        if only:
+            order = next(iter(only))
+            line, text = only[order]
+            why = f"{text} on {unit} {line} can only be read so"
+        elif slashed:
+            order = day_first
+            why = "no date in it decides; day first as asked" if day_first else "no date in it decides; the default"
+        elif dotted:
+            order, why = True, "dates written with dots are day first"
+        else:
+            orders[what] = day_first
+            continue
+        orders[what] = order
+        plan.date_orders[column] = (DAY_FIRST if order else MONTH_FIRST, why)
+    return orders
+
+
+def _row(line: int, cells: list[str], layout: ats.Layout, plan: Plan, now: datetime, zone: tzinfo, orders: dict) -> Row:
     email = normalize_email(_cell(cells, layout, "email"))
     if not email:
-        raise ValueError("no email")
+        raise ValueError(f"{plan.label('email')}: no email address")
     if len(email) > 320 or not EMAIL.fullmatch(email):
-        raise ValueError(f"bad email {email[:60]!r}")
+        raise ValueError(f"{plan.label('email')}: bad email {email[:60]!r}")
     name = _cell(cells, layout, "name") or " ".join(
         part for part in (_cell(cells, layout, "first_name"), _cell(cells, layout, "last_name")) if part
     )
     if len(name) > 200:
-        raise ValueError("name longer than 200 characters")
+        where = plan.label("name") if "name" in layout.columns else f"{plan.label('first_name')} and last name"
+        raise ValueError(f"{where}: the name is longer than 200 characters")
     ats_stage = _cell(cells, layout, "stage")
     stage = ats.stage_of(layout.ats, ats_stage, _cell(cells, layout, "status"))
     if stage is None:
-        raise ValueError(f"unknown stage {ats_stage[:40]!r}" if ats_stage else "no stage")
+        raise ValueError(
+            f"{plan.label('stage')}: " + (f"unknown stage {ats_stage[:40]!r}" if ats_stage else "no stage")
+        )
     dates = {
-        what: parse_date(_cell(cells, layout, what), what.replace("_at", " date"), zone, day_first)
-        for what in ("applied_at", "interview_at", "rejected_at")
+        what: parse_date(_cell(cells, layout, what), plan.label(what), zone, orders.get(what, False))
+        for what in DATE_FIELDS
     }
     if dates["applied_at"] is not None and dates["applied_at"] > now:
-        raise ValueError("applied date is in the future")
+        raise ValueError(f"{plan.label('applied_at')}: {_cell(cells, layout, 'applied_at')[:40]!r} is in the future")
     source = _cell(cells, layout, "source")[:120]
     return Row(
         line, email, name, stage, ats_stage, dates["applied_at"], dates["interview_at"], dates["rejected_at"], source
     )
 
 
+REQUIRED = (("email",), ("stage",), ("name", "first_name"))  # each: one of these columns must be in the row
+
+
+def _width(plan: Plan, line: int, cells: list[str], header: list[str], layout: ats.Layout) -> bool:
+    """Whether a row has the header's cells: more (with text) is an unquoted delimiter that shifted every cell
+    after it; fewer is fine while the missing cells are optional ones."""
+    width = len(header)
+    if any(cell.strip() for cell in cells[width:]):
+        mark = csvfile.DELIMITER_NAMES.get(plan.delimiter, repr(plan.delimiter))
+        plan.errors.append((line, f"has {_cells(cells)}, the header has {width}: a {mark} inside an unquoted cell?"))
+        return False
+    if len(cells) < width:
+        lost = [
+            f"'{header[next(layout.columns[n] for n in names if n in layout.columns)]}'"
+            for names in REQUIRED
+            if not any(layout.columns.get(n, width) < len(cells) for n in names)
+        ]
+        if lost:
+            plan.errors.append(
+                (line, f"has {_cells(cells)}, the header has {width}: no {', '.join(lost)} (a line cut in two?)")
+            )
+            return False
+    return True
+
+
+def _cells(cells: list[str]) -> str:
+    return "1 cell" if len(cells) == 1 else f"{len(cells)} cells"
+
+
+def _read_rows(
+    plan: Plan, rows: list[tuple[int, list[str]]], header: list[str], layout: ats.Layout, zone: tzinfo, day_first: bool
+) -> None:
+    now = utcnow()
+    rows = [(line, cells) for line, cells in rows if _width(plan, line, cells, header, layout)]
+    orders = _date_orders(plan, rows, layout, day_first)
+    for line, cells in rows:
+        try:
+            plan.rows.append(_row(line, cells, layout, plan, now, zone, orders))
+        except ValueError as exc:
+            plan.errors.append((line, str(exc)))
+
+
 def plan_csv(session: Session, data: bytes, role: JobRole, *, zone: tzinfo = UTC, day_first: bool = False) -> Plan:
-    """Read an export into a plan; a file that cannot be read at all raises BadInput."""
+    """Read an export into a plan; a file that cannot be read at all raises BadInput.
+
+    day_first is how 03/11/2026 is read when no date in its column decides (13/10/2026 can only be day first).
+    """
     table = csvfile.read(data)
     layout = ats.detect(table.header)
     if len(table.rows) > MAX_ROWS:
@@ -145,12 +304,7 @@ def plan_csv(session: Session, data: bytes, role: JobRole, *, zone: tzinfo = UTC
     plan = Plan(
         role, layout.ats, columns=layout.describe(table.header), encoding=table.encoding, delimiter=table.delimiter
     )
-    now = utcnow()
-    for line, cells in table.rows:
-        try:
-            plan.rows.append(_row(line, cells, layout, now, zone, day_first))
-        except ValueError as exc:
-            plan.errors.append((line, str(exc)))
+    _read_rows(plan, table.rows, table.header, layout, zone, day_first)
     _classify(session, plan)
     return plan
 
@@ -158,15 +312,15 @@ def plan_csv(session: Session, data: bytes, role: JobRole, *, zone: tzinfo = UTC
 API_FIELDS = ("email", "name", "stage", "applied_at", "interview_at", "rejected_at", "source")
 
 
-def plan_records(session: Session, records: object, role: JobRole) -> Plan:
+def plan_records(session: Session, records: object, role: JobRole, *, day_first: bool = False) -> Plan:
     """A plan from JSON objects (the API): the same checks, item numbers in place of lines."""
     if not isinstance(records, list) or not records:
         raise BadInput("applications must be a non-empty list of objects")
     if len(records) > MAX_ROWS:
         raise BadInput(f"at most {MAX_ROWS:,} applications at a time")
     layout = ats.Layout("API", {name: i for i, name in enumerate(API_FIELDS)})
-    plan = Plan(role, "API", columns={f: f for f in API_FIELDS})
-    now = utcnow()
+    plan = Plan(role, "API", columns={f: f for f in API_FIELDS}, kind="field")
+    rows = []
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             plan.errors.append((number, "not an object"))
@@ -179,10 +333,8 @@ def plan_records(session: Session, records: object, role: JobRole) -> Plan:
         if not all(v is None or isinstance(v, str) for v in values):
             plan.errors.append((number, "every field is a string"))
             continue
-        try:
-            plan.rows.append(_row(number, [v or "" for v in values], layout, now, UTC, False))
-        except ValueError as exc:
-            plan.errors.append((number, str(exc)))
+        rows.append((number, [v or "" for v in values]))
+    _read_rows(plan, rows, list(API_FIELDS), layout, UTC, day_first)
     _classify(session, plan)
     return plan
 

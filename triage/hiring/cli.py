@@ -153,6 +153,8 @@ def applicants_import(path: Path, role_key: str, zone_name: str, day_first: bool
             raise _fail(exc) from None
         columns = ", ".join(f"{field}={column!r}" for field, column in plan.columns.items())
         click.echo(f"{path.name}: {plan.ats} export, {plan.encoding}, columns {columns}")
+        if plan.dates_note:
+            click.echo(plan.dates_note)
         if plan.errors:
             click.echo(plan.error_text(limit=1000), err=True)
             raise click.ClickException(f"{len(plan.errors)} bad row(s) in {path.name}; nothing imported")

@@ -6,18 +6,22 @@ import, so any web process can finish it; the import re-reads and re-checks it i
 
 from __future__ import annotations
 
+import logging
 import secrets
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from triage.errors import BadInput, TooLarge, TriageError
+from triage.errors import BadInput, TooLarge, TriageError, Unavailable
 from triage.hiring import applicants, csvfile
 from triage.web import params
 from triage.web.hiring import bp, require_manager, role_or_404
 from triage.web.services import db, redis
+
+log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 3600
 PREVIEW_ROWS = 20
@@ -78,7 +82,14 @@ def import_preview(role_id: int):
     token = ""
     if plan is not None and not plan.errors and plan.rows:
         token = secrets.token_urlsafe(16)
-        redis().set(_key(actor.id, token), data, ex=KEEP_SECONDS)
+        try:
+            redis().set(_key(actor.id, token), data, ex=KEEP_SECONDS)
+        except RedisError as exc:
+            # Without the stored file the Import button could only fail: say so now (503, nothing imported).
+            log.error("import preview not stored: %s", type(exc).__name__)
+            raise Unavailable(
+                "the preview could not be stored: Redis unavailable; try again shortly. Nothing was imported."
+            ) from None
     return render_template(
         "hiring/import.html",
         role=role,
@@ -99,7 +110,13 @@ def import_confirm(role_id: int):
     role = role_or_404(role_id)  # first: a role she cannot see is a 404, not a 403
     actor = require_manager()
     token = params.text(request.form.get("token"), "token", default="", longest=64)
-    data = redis().get(_key(actor.id, token)) if token else None
+    try:
+        data = redis().get(_key(actor.id, token)) if token else None
+    except RedisError as exc:
+        log.error("import upload not read: %s", type(exc).__name__)
+        raise Unavailable(
+            "the uploaded file could not be read back: Redis unavailable; try again shortly. Nothing was imported."
+        ) from None
     if data is None:
         raise BadInput("the upload has expired (after an hour) or was already imported; upload the file again")
     zone, day_first, _ = _options()
@@ -108,7 +125,12 @@ def import_confirm(role_id: int):
         raise BadInput(f"nothing imported:\n{plan.error_text()}")
     counts = applicants.apply(db(), plan, actor.id, source="web")
     db().commit()
-    redis().delete(_key(actor.id, token))
+    try:
+        redis().delete(_key(actor.id, token))
+    except (
+        RedisError
+    ) as exc:  # imported already: the kept file expires by itself, and importing it again changes nothing
+        log.warning("imported upload not removed: %s", type(exc).__name__)
     flash(
         f"Imported into {role.reference}: {counts['new']} new, {counts['update']} updated, "
         f"{counts['unchanged']} unchanged."
