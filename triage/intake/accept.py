@@ -5,13 +5,21 @@ Deduplication (what makes a second delivery "the same message"):
   out trace headers that each hop adds (Received, Delivered-To...), so the same mail fetched by
   IMAP and posted by a webhook is one row, while two different mails that reuse a Message-ID
   (broken clients do) stay two rows;
-- without a Message-ID: the exact bytes (line endings aside). Only a byte-identical
-  re-delivery is a duplicate, so distinct messages without a Message-ID are never merged.
+- without a Message-ID: the exact bytes, leaving out only what a hop or an export puts around
+  a message: a leading BOM, blank lines or mbox "From " line (mail.parse.header_start),
+  trailing whitespace (SMTP DATA ends with a line break, a webhook may not) and CRLF versus LF.
+  Any other difference keeps two rows, so distinct messages without a Message-ID are never
+  merged.
+
+Keys made before that normalisation (_legacy_key) are still looked up when they differ (one
+extra indexed SELECT for such messages only), so a re-delivery of a message stored earlier is
+still recognised.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import queue
 import re
@@ -32,6 +40,7 @@ from sqlalchemy.orm import Session
 from triage.db import Channel, Database, Message, MessageState, one_of, pgcopy
 from triage.db.base import utcnow
 from triage.errors import BadInput, Unavailable
+from triage.mail.parse import header_start
 from triage.mail.threading import message_ids
 from triage.runtime import queues
 
@@ -93,11 +102,16 @@ class Accepted:
 
 
 def split_header(raw: bytes) -> tuple[bytes, bytes]:
-    """Split raw bytes at the first empty line: (header block, body)."""
-    end = _HEADER_END.search(raw)
+    """Split raw bytes at the first empty line after where the header block starts (as the
+    parser reads it: past a BOM, blank lines, an mbox From_ line): (header block, body)."""
+    return _split_at(raw, header_start(raw))
+
+
+def _split_at(raw: bytes, start: int) -> tuple[bytes, bytes]:
+    end = _HEADER_END.search(raw, start)
     if end is None:
-        return raw, b""
-    return raw[: end.start()], raw[end.end() :]
+        return raw[start:], b""
+    return raw[start : end.start()], raw[end.end() :]
 
 
 def find_message_id(header: bytes) -> str | None:
@@ -131,28 +145,65 @@ def content_hash(header: bytes, body: bytes) -> str:
 
 def dedupe_key(raw: bytes) -> tuple[str | None, str, str]:
     """Return (Message-ID, content hash, dedupe key) for raw bytes."""
-    header, body = split_header(raw)
+    return _keys(raw)[:3]
+
+
+def _keys(raw: bytes) -> tuple[str | None, str, str, str | None]:
+    """(Message-ID, content hash, dedupe key, the key the earlier rule made if it differs)."""
+    start = header_start(raw)
+    header, body = _split_at(raw, start)
     message_id = find_message_id(header)
     digest = content_hash(header, body)
     if message_id:
-        key = hashlib.sha256(b"mid\0" + message_id.encode("utf-8", "replace") + b"\0" + digest.encode()).hexdigest()
-    else:
-        key = hashlib.sha256(b"raw\0" + raw.replace(b"\r\n", b"\n")).hexdigest()
-    return message_id, digest, key
+        key = _mid_key(message_id, digest)
+        # The content hash only changed for messages with something before their header block.
+        return message_id, digest, key, (_legacy_key(raw) if start else None)
+    text = raw[start:].replace(b"\r\n", b"\n")
+    # From the header block on, ending in exactly one line break: for the everyday message
+    # (nothing before its headers, one line break at the end) this is the key the earlier rule
+    # made from the whole raw.
+    canonical = text.rstrip() + b"\n"
+    key = hashlib.sha256(b"raw\0" + canonical).hexdigest()
+    return None, digest, key, (None if not start and canonical == text else _legacy_key(raw))
+
+
+def _mid_key(message_id: str, digest: str) -> str:
+    return hashlib.sha256(b"mid\0" + message_id.encode("utf-8", "replace") + b"\0" + digest.encode()).hexdigest()
+
+
+def _legacy_key(raw: bytes) -> str:
+    """The dedupe key of the earlier rule: headers from the first byte, raw bytes (line endings aside)."""
+    header, body = _split_at(raw, 0)
+    message_id = find_message_id(header)
+    if message_id:
+        return _mid_key(message_id, content_hash(header, body))
+    return hashlib.sha256(b"raw\0" + raw.replace(b"\r\n", b"\n")).hexdigest()
 
 
 def not_email_reason(raw: bytes) -> str | None:
     """Why raw bytes are not an email (for channels that may refuse), or None if they may be one."""
     if not raw.strip():
         return "the body is empty"
-    start = raw.lstrip(b"\r\n")
-    if start.startswith(b"From "):  # an mbox "From " line before the headers
-        start = start.split(b"\n", 1)[1] if b"\n" in start else b""
+    start = raw[header_start(raw) :]  # where the parser will look for the first field
     if start.startswith(b"\xd0\xcf\x11\xe0"):
         return "this is an Outlook .msg file, not an RFC 5322 message; save it as .eml"
+    if start[:1] in (b"{", b"[") and _is_json(start):
+        return (
+            "this is JSON, and JSON webhooks are not supported; send the raw email as message/rfc822 "
+            "(or in a multipart form field named 'email')"
+        )
     if not _FIELD.match(start):
         return "the body does not start with an email header field (Name: value)"
     return None
+
+
+def _is_json(raw: bytes) -> bool:
+    # `{"from": ...` passes for a header field name (any printable but ':'), so look closer.
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
 
 
 def _insert(session: Session):
@@ -165,9 +216,12 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
     """Insert the deliveries that are new (one statement); the caller commits."""
     now = utcnow()
     rows, keys = [], []
+    legacy: dict[str, str] = {}  # key -> the earlier rule's key, where they differ
     for d in deliveries:
-        message_id, digest, key = dedupe_key(d.raw)
+        message_id, digest, key, earlier = _keys(d.raw)
         keys.append(key)
+        if earlier is not None:
+            legacy[key] = earlier
         rows.append(
             {
                 "raw": d.raw,
@@ -183,9 +237,11 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
                 "state": MessageState.received,
             }
         )
+    old = _stored_under_legacy_keys(session, legacy)
     firsts: dict[str, dict] = {}
     for row in rows:  # the first of repeated keys wins, in its place (ids follow arrival order)
-        firsts.setdefault(row["dedupe_key"], row)
+        if row["dedupe_key"] not in old:
+            firsts.setdefault(row["dedupe_key"], row)
     unique = list(firsts.values())
     new: dict[str, int] = {}
     if unique:
@@ -200,10 +256,9 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
             )
             found = session.connection().execute(statement, unique).all()
         new = {key: id_ for id_, key in found}
-    missing = [k for k in dict.fromkeys(keys) if k not in new]
-    old: dict[str, int] = {}
+    missing = [k for k in dict.fromkeys(keys) if k not in new and k not in old]
     if missing:
-        old = dict(
+        old.update(
             session.execute(
                 select(Message.dedupe_key, Message.id).where(one_of(session, Message.dedupe_key, missing))
             ).all()
@@ -220,6 +275,20 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Accepted]:
             raise Unavailable("a duplicate vanished while being stored; retry")
         seen.add(key)
     return out
+
+
+def _stored_under_legacy_keys(session: Session, legacy: dict[str, str]) -> dict[str, int]:
+    """Key -> id of a message stored before the normalisation under the earlier rule's key."""
+    if not legacy:
+        return {}
+    found = dict(
+        session.execute(
+            select(Message.dedupe_key, Message.id).where(
+                one_of(session, Message.dedupe_key, list(set(legacy.values())))
+            )
+        ).all()
+    )
+    return {key: found[earlier] for key, earlier in legacy.items() if earlier in found}
 
 
 def _cap(address: str | None) -> str | None:

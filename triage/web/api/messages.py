@@ -7,8 +7,11 @@ import logging
 import os
 import threading
 from datetime import datetime
+from urllib.parse import parse_qsl
 
 from flask import current_app, jsonify, request, url_for
+from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from triage.accounts import users
 from triage.db import Message
@@ -27,9 +30,9 @@ _lock = threading.Lock()
 @bp.post("/messages")
 @token_required
 def post_message():
-    raw = _raw_body(settings().max_message_bytes)
-    sender, recipient = http.envelope(_param("from"), _param("to"), _param("envelope"))
-    accepted = _intake().accept(raw, sender, recipient, _received_at())
+    raw, form = _posted(settings().max_message_bytes)
+    sender, recipient = http.envelope(_param(form, "from"), _param(form, "to"), _param(form, "envelope"))
+    accepted = _intake().accept(raw, sender, recipient, _received_at(_param(form, "received_at")))
     status = 200 if accepted.duplicate else 202
     location = url_for("api.get_message", message_id=accepted.id)
     return jsonify(id=accepted.id, duplicate=accepted.duplicate, url=location), status, {"Location": location}
@@ -48,14 +51,46 @@ def _intake() -> http.HttpIntake:
     return found
 
 
-def _raw_body(limit: int) -> bytes:
-    """The raw MIME, refused with 413 before more than `limit` bytes are read."""
-    if request.content_length is not None and request.content_length > limit + (
-        1024 * 1024 if request.mimetype.startswith("multipart/") else 0
-    ):
-        raise TooLarge(f"the message is over the {limit // (1024 * 1024)} MB limit")
-    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        return _form_field(limit)
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+FORM_OVERHEAD = 1024 * 1024  # Flask's MAX_CONTENT_LENGTH allows the same for the form around the message
+JSON_REFUSED = (
+    "JSON webhooks are not supported: send the raw email as the body with Content-Type message/rfc822, "
+    "or in a multipart form field named 'email'"
+)
+
+
+def _posted(limit: int) -> tuple[bytes, dict[str, str]]:
+    """The raw MIME as the sender posted it, byte for byte, and the form's other fields (if a form).
+
+    Any body type that may hold an email is read as one (message/rfc822, message/global,
+    text/plain, application/octet-stream, none: gateways label it all of these ways); only JSON,
+    which cannot be an email, is refused with 415."""
+    if request.is_json:
+        raise UnsupportedMediaType(JSON_REFUSED)
+    form = request.mimetype in FORMS
+    allowed = limit + (FORM_OVERHEAD if form else 0)
+    body = _read(allowed, limit)
+    if not form:
+        return body, {}
+    fields = _multipart(body) if request.mimetype == "multipart/form-data" else _urlencoded(body)
+    for name in http.MIME_FIELDS:
+        if name in fields:
+            raw = fields[name]
+            break
+    else:
+        raise BadInput(
+            f"no raw message: send it as message/rfc822, or in a form field named one of {', '.join(http.MIME_FIELDS)}"
+        )
+    if len(raw) > limit:
+        raise _too_large(limit)
+    others = {name: value.decode("utf-8", "replace") for name, value in fields.items() if name not in http.MIME_FIELDS}
+    return raw, others
+
+
+def _read(allowed: int, limit: int) -> bytes:
+    """The request body, refused with 413 before more than `allowed` bytes are read."""
+    if request.content_length is not None and request.content_length > allowed:
+        raise _too_large(limit)
     chunks, size = [], 0
     stream = request.stream
     while True:
@@ -63,40 +98,57 @@ def _raw_body(limit: int) -> bytes:
         if not chunk:
             break
         size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"the message is over the {limit // (1024 * 1024)} MB limit")
+        if size > allowed:
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _form_field(limit: int) -> bytes:
-    # Flask's MAX_CONTENT_LENGTH (the limit plus 1 MB for the form) stops an oversized form early.
-    for name in http.MIME_FIELDS:
-        upload = request.files.get(name)
-        if upload is not None:
-            data = upload.stream.read(limit + 1)
-            break
-        if name in request.form:
-            data = request.form[name].encode("utf-8", "surrogateescape")
-            break
-    else:
-        raise BadInput(
-            f"no raw message: send it as message/rfc822, or in a form field named one of {', '.join(http.MIME_FIELDS)}"
-        )
-    if len(data) > limit:
-        raise TooLarge(f"the message is over the {limit // (1024 * 1024)} MB limit")
-    return data
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(f"the message is over the {limit // (1024 * 1024)} MB limit")
 
 
-def _param(name: str) -> str | None:
-    value = request.args.get(name)
-    if value is None and request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        value = request.form.get(name)
-    return value or None
+def _multipart(body: bytes) -> dict[str, bytes]:
+    """Each field's bytes as posted (the first of a repeated name).
+
+    Not request.form: it decodes a text field as UTF-8 with replacement, and a Latin-1 message
+    posted in SendGrid's `email` field would lose its 8-bit bytes. Werkzeug's own decoder, so the
+    parts are split exactly as Flask splits them."""
+    boundary = request.mimetype_params.get("boundary")
+    if not boundary:
+        raise BadInput("a multipart/form-data body needs a boundary parameter in its Content-Type")
+    fields: dict[str, bytes] = {}
+    name, chunks = None, []
+    try:
+        decoder = MultipartDecoder(boundary.encode("latin-1"), max_parts=current_app.config["MAX_FORM_PARTS"])
+        decoder.receive_data(body)
+        decoder.receive_data(None)
+        while not isinstance(event := decoder.next_event(), Epilogue | NeedData):
+            if isinstance(event, Field | File):
+                name, chunks = event.name, []
+            elif isinstance(event, Data):
+                chunks.append(event.data)
+                if not event.more_data and name is not None:
+                    fields.setdefault(name, b"".join(chunks))
+    except ValueError as exc:  # werkzeug's words for a broken form; UnicodeError for an odd boundary
+        raise BadInput(f"the multipart form could not be read: {exc}") from None
+    return fields
 
 
-def _received_at() -> datetime | None:
-    value = _param("received_at")
+def _urlencoded(body: bytes) -> dict[str, bytes]:
+    """Each field's bytes as posted (the first of a repeated name): %XX escapes decoded to bytes,
+    not to UTF-8 text, so 8-bit bytes survive (Latin-1 maps every byte to one character and back)."""
+    fields: dict[str, bytes] = {}
+    for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
+        fields.setdefault(name.encode("latin-1").decode("utf-8", "replace"), value.encode("latin-1"))
+    return fields
+
+
+def _param(form: dict[str, str], name: str) -> str | None:
+    return request.args.get(name) or form.get(name) or None
+
+
+def _received_at(value: str | None) -> datetime | None:
     if value is None:
         return None
     if not api_user().is_admin:
@@ -173,9 +225,12 @@ openapi.add_paths(
         "/messages": {
             "post": {
                 "summary": "Store an inbound email (raw MIME); processing follows in the background",
-                "description": "Send the raw message as the body (Content-Type message/rfc822), or as the form "
-                "field `email` / `mime` / `body-mime` of a multipart form (inbound-parse services). "
-                "Replayed deliveries are recognised by Message-ID plus content hash.",
+                "description": "Send the raw message as the body (Content-Type message/rfc822; message/global, "
+                "text/plain, application/octet-stream or no type are read the same way), or as the form "
+                "field `email` / `mime` / `body-mime` of a multipart or URL-encoded form (inbound-parse "
+                "services); the stored raw is the bytes posted. JSON webhooks (parsed fields instead of the "
+                "raw message) are not supported: 415. Replayed deliveries are recognised by Message-ID plus "
+                "content hash.",
                 "parameters": [
                     {
                         "name": "received_at",
@@ -214,6 +269,16 @@ openapi.add_paths(
                                 },
                             }
                         },
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "email": {"type": "string"},
+                                    "envelope": {"type": "string"},
+                                    "received_at": {"type": "string", "format": "date-time"},
+                                },
+                            }
+                        },
                     },
                 },
                 "responses": {
@@ -226,10 +291,11 @@ openapi.add_paths(
                         "description": "a duplicate of a stored message; its id",
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}},
                     },
-                    "400": {"description": "not an email", "content": _ERROR},
+                    "400": {"description": "not an email, or a form without the message field", "content": _ERROR},
                     "401": {"description": "no valid token"},
                     "403": {"description": "received_at with a non-admin token", "content": _ERROR},
                     "413": {"description": "over the size limit", "content": _ERROR},
+                    "415": {"description": "JSON, which is not an email: post the raw message", "content": _ERROR},
                     "503": {"description": "database unavailable; retry", "content": _ERROR},
                 },
             }
