@@ -45,11 +45,14 @@ class Summary:
     failed: int = 0
     lanes: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # "source: what went wrong", the first few
+    unlisted: int = 0  # errors past the first few
 
     def fail(self, source: str, error: str, n: int = 1) -> None:
         self.failed += n
         if len(self.errors) < 20:
             self.errors.append(f"{source}: {error}")
+        else:
+            self.unlisted += 1
 
 
 def _batches(items: Iterable[files.Item], size: int) -> Iterator[list[files.Item]]:
@@ -167,7 +170,7 @@ def _collect(futures: list[Future] | None, accepted: list, count: int) -> dict[i
 
 
 def _store(database: Database, items: list[files.Item], received_from_date: bool) -> _Stored:
-    # Even an empty file is stored: it shows up in Review instead of vanishing.
+    # What files.items refused (unreadable, not an email) has no bytes: counted as failed, by name.
     readable = [i for i in items if i.raw is not None]
     if not readable:
         return _Stored(readable, [])

@@ -119,7 +119,10 @@ def imap_command(
 )
 @click.option("--processes", type=int, default=None, help="Reading/classifying processes (default: CPUs).")
 def import_command(paths: tuple[Path, ...], use_queue: bool, received_from_date: bool, processes: int | None) -> None:
-    """Import .eml files, mbox files and Maildir folders; runs the whole pipeline in batches."""
+    """Import .eml files, mbox files and Maildir folders; runs the whole pipeline in batches.
+
+    A file that is not an email (a .msg, a photo, notes) is stored nowhere and counted as failed.
+    """
     # Deferred: bulk runs the pipeline, which loads scikit-learn; `triage smtp` must not pay for it.
     from triage.intake import bulk
 
@@ -138,6 +141,8 @@ def import_command(paths: tuple[Path, ...], use_queue: bool, received_from_date:
     elapsed = time.perf_counter() - started
     for error in summary.errors:
         click.echo(f"failed: {error}", err=True)
+    if summary.unlisted:
+        click.echo(f"failed: {summary.unlisted} more not listed", err=True)
     lanes = ", ".join(f"{k} {v}" for k, v in sorted(summary.lanes.items()))
     click.echo(
         f"new {summary.new}, duplicate {summary.duplicate}, failed {summary.failed}"
