@@ -129,3 +129,9 @@ def test_decoded_words_beside_a_broken_one_are_joined_as_rfc2047_says() -> None:
 def test_header_value_with_letters_and_raw_bytes_never_raises() -> None:
     # A str value holding both (not one the parser reads from bytes): decoded, not an exception.
     assert decode_header_value("Jos\xe9 \udcc3\udca9", []) == "José é"
+
+
+def test_an_encoded_word_that_names_its_language_is_decoded():
+    # RFC 2231 section 5: the charset of an encoded word may carry "*language".
+    defects: list[str] = []
+    assert (decode_header_value("=?utf-8*de?Q?R=C3=BCckfrage?=", defects), defects) == ("Rückfrage", [])

@@ -31,7 +31,8 @@ _FOLD = re.compile(r"\r?\n[ \t]+")
 def _codec(charset: str | None) -> str | None:
     if not charset:
         return None
-    name = charset.strip().strip("\"'").lower()
+    # RFC 2231 lets an encoded word name its language: "=?utf-8*de?Q?...?=" is utf-8.
+    name = charset.strip().strip("\"'").lower().split("*", 1)[0]
     name = _ALIASES.get(name, name)
     if not name:
         return None
