@@ -42,6 +42,25 @@ def test_up_plans_a_mail_worker_and_a_retrain_worker(settings):
     assert workers == {"worker": queues.MAIL_QUEUES, "retrain-worker": (queues.RETRAIN,)}
 
 
+def test_each_triage_has_its_own_gunicorn_control_socket(make_settings, tmp_path):
+    # gunicorn's default is one path per user (~/.gunicorn/gunicorn.ctl): two instances shared it.
+    from gunicorn.config import KNOWN_SETTINGS
+
+    from triage.runtime import up
+
+    if not any(s.name == "control_socket" for s in KNOWN_SETTINGS):
+        pytest.skip("this gunicorn has no control socket")
+    paths = []
+    for name in ("a", "b"):
+        (web,) = [
+            command
+            for process, command in up.plan(make_settings(TRIAGE_VAR_DIR=str(tmp_path / name)))
+            if process == "web"
+        ]
+        paths.append(web[web.index("--control-socket") + 1])
+    assert paths == [str(tmp_path / "a" / "gunicorn.ctl"), str(tmp_path / "b" / "gunicorn.ctl")]
+
+
 def running_workers(redis, process: subprocess.Popen, expected: int, seconds: float = 60) -> list[tuple[str, ...]]:
     """The queues each registered RQ worker serves, once `expected` of them have registered."""
     from rq import Worker

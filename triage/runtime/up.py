@@ -98,11 +98,22 @@ def plan(settings: Settings, workers: int = 2) -> list[tuple[str, list[str]]]:
                 "10",
                 "--access-logfile",
                 "-",
+                *_control_socket(settings),
                 "triage.wsgi:app",
             ],
         )
     )
     return commands
+
+
+def _control_socket(settings: Settings) -> list[str]:
+    """gunicorn 25+ opens a control socket, by default one path per user: a second Triage on the
+    machine (another var dir, a test) would take over the first one's. Each gets its own in var/."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    if not any(s.name == "control_socket" for s in KNOWN_SETTINGS):
+        return []
+    return ["--control-socket", str(settings.var_dir / "gunicorn.ctl")]
 
 
 def start(name: str, command: list[str], env: dict[str, str], oneshot: bool = False) -> Child:
