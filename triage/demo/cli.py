@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from triage import config
 from triage.accounts import users as accounts
 from triage.db import Database, JobRole, User
-from triage.demo import people, traffic
+from triage.demo import past, people, traffic
 
 
 def is_empty(url: str) -> bool:
@@ -37,6 +37,7 @@ def seed(
     password = secrets.token_urlsafe(10)
     with database.session() as session:
         applicants, managers = people.build(session, rng, now, password, per_role)
+        past.record_requests(session, settings, applicants, rng, now)  # what the applicants answer
         admin = session.scalar(select(User).where(User.role == "admin").order_by(User.id))
         if admin is None:
             admin = accounts.create_user(session, "admin@triage.localhost", "Demo Admin", password, "admin")

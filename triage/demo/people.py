@@ -69,6 +69,15 @@ STAGES = [
 
 
 @dataclass
+class Request:
+    """Our email asking an applicant for something (triage.demo.past): their answer threads under it."""
+
+    message_id: str
+    subject: str
+    answer: str  # the applicant's answer: a text with {role} {ref} {name} {first}
+
+
+@dataclass
 class Applicant:
     application_id: int
     name: str
@@ -79,7 +88,8 @@ class Applicant:
     applied_at: datetime
     interview_at: datetime | None
     rejected_at: datetime | None
-    asked: bool
+    asked: bool  # we asked them for something: triage.demo.past writes that email and sets `request`
+    request: Request | None = None
 
 
 def build(
@@ -152,9 +162,6 @@ def _applicant(session, rng, now, role, stage, used) -> Applicant:
         interview_at=interview,
         rejected_at=rejected,
         stage_changed_at=applied,
-        last_update_at=(now - timedelta(days=rng.randint(8, 12))) if asked else None,
-        last_update_kind="reply" if asked else None,
-        last_update_asked=asked,
     )
     session.add(application)
     session.flush()

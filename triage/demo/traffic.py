@@ -10,6 +10,7 @@ from email.utils import format_datetime, make_msgid
 
 from triage.db import AppStage
 from triage.demo.people import Applicant
+from triage.outbound import mime
 
 TEXTS = {
     "thank_you": [
@@ -32,14 +33,6 @@ TEXTS = {
         "but I would really appreciate any feedback on my interview so I can improve.\n\nBest,\n{name}",
         "Hello,\n\nSorry to hear I wasn't selected for {ref}. Could you share what I could have done "
         "better?\n\nThanks,\n{first}",
-    ],
-    "info_response": [
-        "Hi,\n\nAs you asked, here are my references:\n\n- Sarah Cole, former manager, +44 20 7946 0011\n"
-        "- David Park, team lead, david.park@example.org\n\nBest,\n{name}",
-        "Hello,\n\nMy notice period is four weeks and I could start on the 5th of next month. My salary "
-        "expectation is in the range we discussed.\n\nRegards,\n{name}",
-        "Hi, please find my portfolio here: https://portfolio.example.net/{first}. Let me know if you "
-        "need anything else for the {role} application.\n\n{first}",
     ],
     "scheduling": [
         "Hi,\n\nUnfortunately something came up on Thursday. Would it be possible to move my interview "
@@ -113,10 +106,14 @@ def generate(
     """All the demo's inbound mail, oldest first."""
     mails: list[Mail] = []
 
-    def add(person: Applicant, intent: str, when: datetime, subject: str | None = None) -> None:
+    def add(
+        person: Applicant, intent: str, when: datetime, subject: str | None = None, text: str = "", **headers
+    ) -> None:
+        # Whole seconds: the Date header holds no more, and the time intake records is the header's.
+        when = when.replace(microsecond=0)
         if when > now:
             return
-        body = rng.choice(TEXTS[intent]).format(
+        body = (text or rng.choice(TEXTS[intent])).format(
             role=person.role_title, ref=person.role_reference, name=person.name, first=person.name.split()[0]
         )
         subject = subject or rng.choice(
@@ -126,13 +123,13 @@ def generate(
                 f"{person.role_reference} - {person.name}",
             ]
         )
-        msg = _message(person.email, person.name, inbound, subject, body, when)
+        msg = _message(person.email, person.name, inbound, subject, body, when, **headers)
         manager = managers.get(person.role_reference)
-        if manager and rng.random() < 0.06:
-            msg = _forward(
-                msg, manager, when + timedelta(minutes=rng.randint(5, 300)), rng.choice(["gmail", "outlook"])
-            )
-        mails.append(Mail(bytes(msg), min(now, when + timedelta(minutes=1))))
+        if manager and not headers and rng.random() < 0.06:  # an answer to our email comes to us
+            # Received when the manager forwarded it (the forward's Date), never after now.
+            when = min(now, when + timedelta(minutes=rng.randint(5, 300))).replace(microsecond=0)
+            msg = _forward(msg, manager, when, rng.choice(["gmail", "outlook"]))
+        mails.append(Mail(bytes(msg), when))
 
     for person in applicants:
         if person.interview_at and rng.random() < 0.7:
@@ -144,8 +141,17 @@ def generate(
                 start += timedelta(days=rng.randint(6, 9))
         if person.rejected_at and rng.random() < 0.45:
             add(person, "feedback_request", person.rejected_at + timedelta(hours=rng.randint(3, 60)))
-        if person.asked:
-            add(person, "info_response", now - timedelta(hours=rng.randint(1, 120)))
+        if person.request is not None:  # the answer to our request (triage.demo.past), threaded under it
+            request = person.request
+            add(
+                person,
+                "info_response",
+                now - timedelta(hours=rng.randint(1, 120)),
+                subject=mime.reply_subject(request.subject),
+                text=request.answer,
+                In_Reply_To=request.message_id,
+                References=request.message_id,
+            )
         if person.stage == AppStage.interviewing and rng.random() < 0.3:
             add(person, "scheduling", now - timedelta(hours=rng.randint(2, 72)))
         if person.stage == AppStage.offer:
@@ -153,7 +159,7 @@ def generate(
         if person.stage == AppStage.withdrawn:
             add(person, "withdrawal", person.applied_at + timedelta(days=rng.randint(5, 15)))
         if rng.random() < 0.03:  # an out-of-office reply to one of our updates
-            when = now - timedelta(days=rng.randint(1, 20))
+            when = (now - timedelta(days=rng.randint(1, 20))).replace(microsecond=0)
             msg = _message(
                 person.email,
                 person.name,
