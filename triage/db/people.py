@@ -42,7 +42,7 @@ class User(Base):
     # Part of every login session; bumping it (logout, password or role change, deactivation)
     # ends all of this user's sessions, copied cookies included.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # After archive or Send, the inbox opens the next conversation (the person's own choice).
+    # After archive, snooze or Send, the inbox opens the next conversation (the person's own choice).
     advance_after_action: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     roles: Mapped[list[JobRole]] = relationship(secondary=role_members, back_populates="members")

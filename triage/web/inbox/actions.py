@@ -40,10 +40,16 @@ def go_back(message_id: int | None = None):
 def _done(message, what: str, next_id: int | None, event=None):
     """After an action on one message: htmx gets the counts, a browser goes on to the next one.
 
-    `event` is the undoable record of the action: the flash message offers Undo.
+    `event` is the undoable record of the action: the flash message offers Undo. Taken on the
+    message page, the Undo also names the message, so that undoing it comes back to it even
+    when the page has moved on to the next conversation.
     """
     db().commit()
-    category = f"undo:{event.id}" if event is not None else "message"
+    on_page = request.form.get("next") == "message"
+    if event is None:
+        category = "message"
+    else:
+        category = f"undo:{event.id}:{message.id}" if on_page and not is_htmx() else f"undo:{event.id}"
     if is_htmx():
         # The row disappears (empty swap) and the lane counts and the flash refresh out of band,
         # the lane the page shows still marked as current.
@@ -56,7 +62,7 @@ def _done(message, what: str, next_id: int | None, event=None):
             undo_next=_local(request.headers.get("HX-Current-URL")),
         )
     flash(what, category)
-    if request.form.get("next") == "message":
+    if on_page:
         if next_id and user().advance_after_action:
             return redirect(url_for("inbox.show", message_id=next_id))
         return redirect(url_for("inbox.show", message_id=message.id))
@@ -249,11 +255,15 @@ def cancel_outbound(outbound_id: int):
     message = message_or_404(outbound.reply_to_message_id)
     stopped = outbox.cancel(db(), outbound_id, by_user=user().id)
     db().commit()
-    if stopped:
-        flash("Not sent: the reply was cancelled and the conversation is open again.")
-    else:
+    if not stopped:
         flash("Too late to cancel: the reply has already gone.")
-    return redirect(url_for("inbox.show", message_id=message.id, _anchor="reply"))
+        return redirect(url_for("inbox.show", message_id=message.id, _anchor="reply"))
+    flash(
+        "Not sent: the reply was cancelled and the conversation is open again. "
+        "Your reply is back in the box below: change it and send it again."
+    )
+    # The reply form opens holding the cancelled reply (see message.draft_of).
+    return redirect(url_for("inbox.show", message_id=message.id, draft=outbound.id, _anchor="reply"))
 
 
 @bp.get("/outbound/<int:outbound_id>/status")

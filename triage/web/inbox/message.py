@@ -10,12 +10,13 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from triage.db import AppStage, Message, Template, User
+from triage.db import AppStage, Message, Outbound, OutboxState, Template, User
 from triage.db.base import utcnow
 from triage.inbox.operations import INTENTS
 from triage.mail import forwarded
 from triage.mail.parse import parse
 from triage.outbound import mime
+from triage.web import params
 from triage.web.inbox import bp, thread
 from triage.web.inbox.common import message_or_404, visible
 from triage.web.inbox.neighbours import neighbours
@@ -64,6 +65,46 @@ def forward_view(session, message: Message) -> ForwardView | None:
     )
 
 
+@dataclass(frozen=True)
+class Draft:
+    """What the reply form holds when the page opens."""
+
+    subject: str
+    body: str = ""
+    asks_for_info: bool = False
+
+
+def draft_of(session, message: Message, outbound_id: int | None) -> Draft:
+    """The cancelled reply `outbound_id` (after Undo send) to fix and send again, else a blank reply.
+
+    Only a reply to this very message that never went is put back: any other id gives the blank form.
+    """
+    blank = Draft(subject=mime.reply_subject(message.subject))
+    if outbound_id is None:
+        return blank
+    cancelled = session.get(Outbound, outbound_id)
+    if (
+        cancelled is None
+        or cancelled.kind != "reply"
+        or cancelled.reply_to_message_id != message.id
+        or cancelled.state != OutboxState.cancelled
+    ):
+        return blank
+    return Draft(subject=cancelled.subject, body=cancelled.body_text, asks_for_info=bool(cancelled.asks_for_info))
+
+
+def sender(message: Message) -> str:
+    """Who the message is from, as the page names them: the candidate, else the sender's name or address."""
+    return (
+        (message.candidate.name if message.candidate is not None else None)
+        or message.original_from_name
+        or message.from_name
+        or message.original_from_address
+        or message.from_address
+        or "Unknown sender"
+    )
+
+
 @bp.get("/messages/<int:message_id>")
 @login_required
 def show(message_id: int):
@@ -81,9 +122,11 @@ def show(message_id: int):
     body = (forward.body if forward and forward.body else message.body_text) or ""
     new_text = message.reply_text if message.reply_text else body
     quoted = body if body.strip() and body.strip() != new_text.strip() else ""
+    draft = draft_of(session, message, params.integer(request.args.get("draft"), "draft"))
     return render_template(
         "inbox/message.html",
         message=message,
+        who=sender(message),
         candidate=message.candidate,
         role=message.role,
         application=message.application,
@@ -101,7 +144,7 @@ def show(message_id: int):
         stages=[s.value for s in AppStage],
         templates=templates,
         forward=forward,
-        reply_subject=mime.reply_subject(message.subject),
+        draft=draft,
         now=utcnow(),
     )
 

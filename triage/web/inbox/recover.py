@@ -1,5 +1,5 @@
 """Getting things back: undo an action from its flash message, retry a message whose processing
-failed, and the choice of what follows archive or Send."""
+failed, and the choice of what follows archive, snooze or Send."""
 
 from __future__ import annotations
 
@@ -44,8 +44,11 @@ def retry(message_id: int):
 @bp.post("/preferences/advance")
 @login_required
 def advance_preference():
-    """Choose whether archive and Send open the next conversation (on) or stay on this one."""
+    """Choose whether archive, snooze and Send open the next conversation (on) or stay on this one."""
     user().advance_after_action = request.form.get("advance") == "1"
     db().commit()
-    flash("After archive or Send: " + ("the next conversation opens." if user().advance_after_action else "you stay."))
+    flash(
+        "After archive, snooze or Send: "
+        + ("the next conversation opens." if user().advance_after_action else "you stay.")
+    )
     return go_back()
