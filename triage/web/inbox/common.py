@@ -54,7 +54,7 @@ def filters_from_url(url: str | None) -> Filters | None:
     if not url:
         return None
     parts = urlsplit(url)
-    if parts.path != url_for("home.index"):
+    if parts.path not in (url_for("home.index"), url_for("inbox.index")):  # "/" and its alias "/inbox"
         return None
     try:
         return _filters(MultiDict(parse_qsl(parts.query)))

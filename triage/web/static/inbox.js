@@ -133,13 +133,22 @@
     box.scrollIntoView({ block: "nearest" });
   });
 
-  // After htmx removes an archived row, keep the keyboard position on the next one.
+  // After htmx removes an archived row, keep the keyboard position on the next one (the one before,
+  // at the end; the lane's heading when none is left), instead of dropping the focus to <body>.
+  // That is for a row chosen with j/k or a button reached from the keyboard (:focus-visible); a
+  // mouse click leaves the focus alone.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
-    if (target && target.classList && target.classList.contains("msg-row") && target.classList.contains("current")) {
-      var next = target.nextElementSibling || target.previousElementSibling;
-      if (next) { window.setTimeout(function () { select(next); }, 0); }
-    }
+    if (!event.detail.shouldSwap || !target || !target.classList || !target.classList.contains("msg-row")) { return; }
+    var focused = document.activeElement;
+    var fromKeys = focused && target.contains(focused) && focused.matches(":focus-visible");
+    if (!target.classList.contains("current") && !fromKeys) { return; }
+    var next = target.nextElementSibling || target.previousElementSibling;
+    window.setTimeout(function () {
+      if (next && next.isConnected) { select(next); return; }
+      var title = document.getElementById("lane-title");
+      if (title) { title.setAttribute("tabindex", "-1"); title.focus(); }
+    }, 0);
   });
 
   if (window.location.hash === "#search") {
