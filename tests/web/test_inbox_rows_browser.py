@@ -6,6 +6,7 @@ reason; two skip links reach the messages; archiving from the keyboard keeps the
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -154,3 +155,27 @@ def test_archiving_from_inbox_path_keeps_the_heading_count_and_lane_mark(browse,
     expect(page.locator("tr.msg-row")).to_have_count(2)
     expect(page.locator("#open-count")).to_have_text("· 2 open")
     expect(page.locator("#lane-nav a.current")).to_have_attribute("data-lane-key", "4")
+
+
+def test_enter_on_archive_archives_even_after_j_chose_the_row(browse, make_user, today_lane):
+    # The Enter shortcut ("open the chosen row") once took the key from a focused Archive button.
+    page, watch = browse(make_user(), viewport=test_phone.DESKTOP)
+    page.goto(watch.origin + "/?lane=today")
+    rows = page.locator("tr.msg-row")
+    page.keyboard.press("j")
+    expect(rows.nth(0)).to_have_class(re.compile(r"\bcurrent\b"))
+    archive_with_enter(page, rows.nth(0))
+    expect(rows).to_have_count(3)
+    assert "/messages/" not in page.url
+
+
+def test_e_archives_a_row_reached_with_tab(browse, make_user, today_lane):
+    # Without j/k no row was chosen, so e after Tab did nothing.
+    page, watch = browse(make_user(), viewport=test_phone.DESKTOP)
+    page.goto(watch.origin + "/?lane=today")
+    rows = page.locator("tr.msg-row")
+    chosen = rows.nth(1).get_attribute("id")
+    rows.nth(1).locator("a.open").focus()
+    page.keyboard.press("e")
+    expect(rows).to_have_count(3)
+    expect(page.locator(f"#{chosen}")).to_have_count(0)

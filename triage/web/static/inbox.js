@@ -42,6 +42,15 @@
     if (dialog && !dialog.open) { dialog.showModal(); }
   }
 
+  // A row reached with Tab is the chosen row too, so e, x and r act on it as after j/k.
+  document.addEventListener("focusin", function (event) {
+    var row = event.target.closest && event.target.closest("tr.msg-row");
+    var old = current();
+    if (!row || row === old) { return; }
+    if (old) { old.classList.remove("current"); }
+    row.classList.add("current");
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
     var dialog = document.getElementById("help");
@@ -51,6 +60,8 @@
       case "j": step(1); break;
       case "k": step(-1); break;
       case "o": case "Enter":
+        // Enter on a focused button or link is that control's own (Archive archives).
+        if (event.key === "Enter" && event.target.closest && event.target.closest("button, a, summary")) { return; }
         if (!row) { return; }
         window.location.assign(row.getAttribute("data-href")); break;
       case "x":
