@@ -138,3 +138,38 @@ def test_a_scheduled_batch_asks_to_schedule_and_going_back_keeps_the_form(
     expect(page.get_by_label(f"{role.reference} · {role.title}")).to_be_checked()
     expect(page.locator("input[name=next_update_on]")).to_have_value(NEXT)
     assert (_rows(db_session), len(sink.messages)) == (0, 0)
+
+
+def test_on_a_phone_the_preview_lists_every_recipient_in_its_own_box(
+    browse, make_user, make_role, make_application, db_session
+):
+    # The preview once showed five sample emails of 24 and no list of who would get one.
+    from tests.web.test_phone import OVERFLOW_OUTSIDE_SCROLL_BOXES, PHONE
+
+    role = _role(db_session, make_role, make_application, undo_seconds=0, n=12)
+    page, watch = browse(make_user("recruiter"), viewport=PHONE)
+    page.goto(watch.origin + "/batches/")
+    _fill(page, role)
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#recipients summary")).to_have_text("All 12 recipients")  # folded: more than ten
+    page.locator("#recipients summary").click()
+    expect(page.locator("#recipients tbody tr")).to_have_count(12)
+    assert page.evaluate(OVERFLOW_OUTSIDE_SCROLL_BOXES) == []
+
+
+def test_on_a_phone_the_batch_page_names_its_role_and_lists_each_email(
+    browse, make_user, make_role, make_application, db_session, sink, settings
+):
+    # The batch page once said only "Status update · stages interviewed · next update 2026-12-15".
+    from tests.web.test_phone import OVERFLOW_OUTSIDE_SCROLL_BOXES, PHONE
+
+    role = _role(db_session, make_role, make_application, undo_seconds=0)
+    page, watch = browse(make_user("recruiter"), viewport=PHONE)
+    page.goto(watch.origin + "/batches/")
+    _fill(page, role)
+    page.locator("#send").click()
+    page.locator("#confirm-send").click()
+    expect(page.locator("#batch-roles")).to_have_text("For REQ-1045 · QA Engineer")
+    worker.build(settings).work(burst=True)  # burst: returns once every queued job has run
+    expect(page.locator("#batch-emails tbody tr", has_text="sent")).to_have_count(3)  # the page polls while sending
+    assert page.evaluate(OVERFLOW_OUTSIDE_SCROLL_BOXES) == []

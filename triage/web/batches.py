@@ -15,16 +15,28 @@ from triage.db import Application, AppStage, Batch, Template, TemplateKind, User
 from triage.errors import BadInput, TriageError
 from triage.outbound import batches, delivery, dispatch
 from triage.outbound import templates as email_templates  # `templates` is a view here
+from triage.outbound.batches import roster
 from triage.web import params
 from triage.web.services import db, redis, settings
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 STAGES = [s.value for s in AppStage]
 DEFAULT_STAGES = ("interviewing", "interviewed")
+OPEN_UP_TO = 10  # a preview's list of recipients starts open up to this many; longer ones start folded
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+
+@bp.context_processor
+def _words() -> dict:
+    return {"day": day, "open_up_to": OPEN_UP_TO}
+
+
+def day(value: date | None) -> str:
+    """'15 Dec 2026': a date in the words the rest of the app uses (triage.dates; no locale)."""
+    return f"{dates.short_day(value)} {value.year}" if value else "—"
 
 
 def _user():
@@ -70,7 +82,16 @@ def _page(**extra):
     templates = list(db().scalars(select(Template).order_by(Template.kind, Template.name)))
     recent = list(db().scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
     visible = users.visible_role_ids(db(), _user())
-    recent = [batches.progress(db(), b.id, failures=0) for b in recent if visible is None or set(b.role_ids) <= visible]
+    recent = [b for b in recent if visible is None or set(b.role_ids) <= visible]
+    roles = roster.roles(db(), [r for b in recent for r in b.role_ids])  # one query for the whole table
+    recent = [
+        {
+            "batch": b,
+            "p": batches.progress(db(), b.id, failures=0),
+            "roles": [roster.role_label(roles[r]) for r in b.role_ids if r in roles],
+        }
+        for b in recent
+    ]
     context = dict(
         roles=users.roles_for(db(), _user()),
         stages=STAGES,
@@ -104,7 +125,9 @@ def preview():
         choice, result, error = None, None, str(exc)
     if request.headers.get("HX-Request"):
         return render_template("batches/_preview.html", preview=result, error=error), 200 if not error else 400
-    return _page(preview=result, error=error, chosen=choice or _page_defaults(), send_at=request.form.get("send_at", ""))
+    return _page(
+        preview=result, error=error, chosen=choice or _page_defaults(), send_at=request.form.get("send_at", "")
+    )
 
 
 def _page_defaults() -> dict:
@@ -134,7 +157,7 @@ def create():
             batches.schedule(db(), batch.id, when, _user().id, confirm=confirm)
             db().commit()
             dispatch.enqueue_scheduled(redis(), batch)
-            flash(f"Batch scheduled for {when.isoformat(timespec='minutes')}; you can cancel it until then.")
+            flash(f"Batch scheduled for {dates.moment(when)}; you can cancel it until then.")
         else:
             result = dispatch.send_batch_now(db(), settings(), redis(), batch.id, user_id=_user().id, confirm=confirm)
             flash(f"Sending {len(result.outbound_ids)} emails.")
@@ -207,10 +230,13 @@ def _zone(name: str) -> ZoneInfo | None:
 @login_required
 def show(batch_id: int):
     batch = _own(batch_id)
+    roles = roster.roles(db(), batch.role_ids)
     return render_template(
         "batches/show.html",
         batch=batch,
         p=batches.progress(db(), batch_id),
+        emails=roster.emails(db(), batch),
+        roles=[roster.role_label(roles[r]) for r in batch.role_ids if r in roles],
         template=db().get(Template, batch.template_id),
     )
 
@@ -218,8 +244,10 @@ def show(batch_id: int):
 @bp.get(f"/<{params.ID}:batch_id>/progress")
 @login_required
 def progress(batch_id: int):
-    _own(batch_id)
-    return render_template("batches/_progress.html", p=batches.progress(db(), batch_id))
+    batch = _own(batch_id)
+    return render_template(
+        "batches/_progress.html", p=batches.progress(db(), batch_id), emails=roster.emails(db(), batch)
+    )
 
 
 @bp.post(f"/<{params.ID}:batch_id>/retry")

@@ -1,5 +1,5 @@
-"""Before a batch goes: the preview (the first emails and the outliers) and the one confirmation
-that names the count ("Send 77 emails to REQ-1045 candidates?"), checked on the server."""
+"""Before a batch goes: the preview (every recipient, the first emails and the outliers) and the one
+confirmation that names the count ("Send 77 emails to REQ-1045 candidates?"), checked on the server."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from triage.errors import BadInput
 from triage.outbound import mime, unfilled
 from triage.outbound.batches.content import asks, get_template, policy_for, render_for, sender_name
 from triage.outbound.batches.recipients import select_recipients
+from triage.outbound.batches.roster import recipients
 
 OUTLIERS_AMONG = 5000  # recipients rendered to find the outliers (a batch is ~100; rendering is ~20 µs)
 
@@ -35,7 +36,8 @@ def preview(
     user_id: int | None = None,
     limit: int = 3,
 ) -> dict:
-    """The count, the skips, the question Send asks, and emails rendered exactly as they would go:
+    """The count, every recipient (name, address, role, stage), the skips, the question Send asks,
+    and emails rendered exactly as they would go:
     the first `limit`, then the outliers (the shortest, the longest, any without a name), each
     `sample` saying why it is shown. A template that would leave a hole refuses here, by name."""
     check_next_update(next_update_on)
@@ -77,6 +79,7 @@ def preview(
     count = len(selection.applications)
     return {
         "count": count,
+        "recipients": recipients(selection.applications),
         "skipped": dict(selection.skipped),
         "samples": samples,
         "asks": asking,
