@@ -31,12 +31,7 @@ def init_app(app: Flask) -> None:
 
 @bp.context_processor
 def _words() -> dict:
-    return {"day": day, "open_up_to": OPEN_UP_TO}
-
-
-def day(value: date | None) -> str:
-    """'15 Dec 2026': a date in the words the rest of the app uses (triage.dates; no locale)."""
-    return f"{dates.short_day(value)} {value.year}" if value else "—"
+    return {"open_up_to": OPEN_UP_TO}
 
 
 def _user():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Blueprint, Flask, Response, request
 from markupsafe import Markup, escape
@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(clock)
     app.add_template_filter(when)
     app.add_template_filter(ago)
+    app.add_template_filter(day)
     app.add_template_filter(nl2br)
     app.jinja_env.globals["lane_names"] = {**dict(lanes.LANES), **queries.STATE_VIEWS}
     app.jinja_env.globals["state_views"] = queries.STATE_VIEWS
@@ -68,6 +69,13 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     return f"{dates.moment(moment)} UTC"
+
+
+def day(value: date | datetime | None) -> str:
+    """A date as every page says it: '15 Dec 2026' (no locale)."""
+    if value is None:
+        return "—"
+    return f"{dates.short_day(value)} {value.year}"
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
