@@ -86,3 +86,12 @@ def test_a_candidate_mail_shows_one_time_everywhere(triaged):
             assert (message.forwarded_at or message.received_at) == arrived, message.id
             assert message.sent_at == message.received_at, message.id
         assert any(m.forwarded_at for m in messages)
+
+
+def test_every_role_promises_its_next_update_on_a_working_day(triaged):
+    # An acknowledgement said "everyone still in the process will hear from us by Sunday 13 December".
+    from triage.db import JobRole
+
+    with triaged.session() as session:
+        days = [role.next_update_on for role in session.scalars(select(JobRole))]
+    assert days and all(day.weekday() < 5 for day in days), days

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,7 +112,7 @@ def build(
                 title=title,
                 owner=recruiter,
                 team=team,
-                next_update_on=(now + timedelta(days=rng.randint(2, 6))).date(),
+                next_update_on=_working_day((now + timedelta(days=rng.randint(2, 6))).date()),
             )
             session.add(role)
             roles[reference] = role
@@ -168,3 +168,8 @@ def _applicant(session, rng, now, role, stage, used) -> Applicant:
     return Applicant(
         application.id, candidate.name, email, role.reference, role.title, stage, applied, interview, rejected, asked
     )
+
+
+def _working_day(day: date) -> date:
+    """The day, or the Monday after it: a team promises its updates on working days."""
+    return day + timedelta(days=max(0, 7 - day.weekday()) if day.weekday() >= 5 else 0)
