@@ -121,6 +121,18 @@ def test_at_most_one_batch_per_role_per_seven_days(db_session, settings, two_rol
     assert second.outbound_ids == [] and second.skipped == {batches.SKIP_RECENT.format(days=7): 2}
 
 
+def test_the_preview_names_whom_it_skips(db_session, settings, two_roles, template):
+    # "Skipped 2: had a batch update ..." said how many, not who.
+    a, b, apps = two_roles
+    batches.send(db_session, settings, new_batch(db_session, [a], template).id)
+    db_session.commit()
+    shown = batches.preview(
+        db_session, role_ids=[a.id], stages=["interviewed"], template_id=template.id, next_update_on=NEXT
+    )
+    written = [f"{app.candidate.name} <{app.candidate.email}>" for app in apps[:2]]  # the two interviewed in role a
+    assert shown["skipped_who"] == {batches.SKIP_RECENT.format(days=7): sorted(written)}
+
+
 def test_override_sends_again_within_the_window(db_session, settings, two_roles, template):
     a, b, _ = two_roles
     batches.send(db_session, settings, new_batch(db_session, [a], template).id)

@@ -222,3 +222,12 @@ def test_recent_batches_say_the_next_update_like_the_rest_of_the_app(client, rec
     table = page.xpath("//h2[text()='Recent batches']/following-sibling::table[1]")[0]
     headers = [th.text_content() for th in table.xpath("thead/tr/th")]
     assert table.xpath("tbody/tr[1]/td")[headers.index("Next update")].text_content() == SAID
+
+
+def test_the_preview_names_whom_the_weekly_cap_leaves_out(client, recruiter, db_session, make_team_role, settings):
+    role, names = make_team_role(3)
+    _send(client, db_session, [role], 3)
+    worker.build(settings).work(burst=True)
+    preview = _preview(client, db_session, [role])
+    who = [li.text_content().strip() for li in preview.xpath("//ul[@class='skipped']//details//li")]
+    assert [w.split(" <")[0] for w in who] == names

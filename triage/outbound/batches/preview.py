@@ -81,6 +81,7 @@ def preview(
         "count": count,
         "recipients": recipients(selection.applications),
         "skipped": dict(selection.skipped),
+        "skipped_who": selection.skipped_who,
         "samples": samples,
         "asks": asking,
         "question": question(session, role_ids, count),

@@ -35,6 +35,13 @@ def every_days(role: JobRole) -> int:
 class Selection:
     applications: list[Application]
     skipped: Counter = field(default_factory=Counter)
+    # reason -> who, as "Name <address>": a recruiter sees whom the batch leaves out, not only how many
+    skipped_who: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, application: Application, reason: str) -> None:
+        self.skipped[reason] += 1
+        candidate = application.candidate
+        self.skipped_who.setdefault(reason, []).append(f"{candidate.name or '(no name)'} <{candidate.email}>")
 
 
 def check_choice(session: Session, role_ids: list[int], stages: list[str]) -> list[JobRole]:
@@ -75,14 +82,14 @@ def select_recipients(
         role = roles[application.role_id]
         days = every_days(role)
         if not override and application.last_batch_at and application.last_batch_at > now - timedelta(days=days):
-            selection.skipped[SKIP_RECENT.format(days=days)] += 1
+            selection.skip(application, SKIP_RECENT.format(days=days))
         elif application.candidate.email.lower() in suppressed:
-            selection.skipped[SKIP_SUPPRESSED] += 1
+            selection.skip(application, SKIP_SUPPRESSED)
         else:
             try:
                 mime.check_address(application.candidate.email)
             except mime.BadAddress:
-                selection.skipped[SKIP_BAD_ADDRESS] += 1
+                selection.skip(application, SKIP_BAD_ADDRESS)
                 continue
             application.role = role
             selection.applications.append(application)

@@ -289,6 +289,17 @@ openapi.add_paths(
                                     "properties": {
                                         "count": {"type": "integer"},
                                         "skipped": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                        "skipped_who": {
+                                            "type": "object",
+                                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                                            "description": "per skip reason, who: 'Name <address>'",
+                                        },
+                                        "recipients": {
+                                            "type": "array",
+                                            "items": {"type": "object"},
+                                            "description": "every candidate the batch would write to "
+                                            "(name, email, role, stage)",
+                                        },
                                         "samples": {
                                             "type": "array",
                                             "items": {"type": "object"},
