@@ -126,3 +126,24 @@ def make_application(db_session):
         return app
 
     return make
+
+
+@pytest.fixture
+def run_import(settings):
+    """run_import(*args) -> click Result of `triage import ARGS` against the test's database and Redis."""
+    from click.testing import CliRunner
+
+    from tests.conftest import SECRET
+    from triage.cli import cli
+
+    env = {
+        "TRIAGE_VAR_DIR": str(settings.var_dir),
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "TRIAGE_SECRET_KEY": SECRET,
+    }
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["import", *args], env=env, catch_exceptions=False)
+
+    return run

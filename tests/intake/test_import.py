@@ -5,29 +5,10 @@ from __future__ import annotations
 import mailbox
 from datetime import UTC, datetime
 
-import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.conftest import SECRET
 from tests.intake.conftest import make_raw
-from triage.cli import cli
 from triage.db import Message, MessageState
-
-
-@pytest.fixture
-def run_import(settings):
-    env = {
-        "TRIAGE_VAR_DIR": str(settings.var_dir),
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "TRIAGE_SECRET_KEY": SECRET,
-    }
-
-    def run(*args: str):
-        return CliRunner().invoke(cli, ["import", *args], env=env, catch_exceptions=False)
-
-    return run
 
 
 def _rows(database) -> list[Message]:
