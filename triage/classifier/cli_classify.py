@@ -36,6 +36,19 @@ def load_model(model: str | None, models_dir: Path | None) -> classifier.IntentM
         raise click.ClickException(str(exc)) from exc
 
 
+def model_options(command):
+    """--model and --models-dir: which model a command uses (load_model's two arguments)."""
+    command = click.option(
+        "--models-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Folder of shipped models (default: TRIAGE_MODELS_DIR, else models/).",
+    )(command)
+    return click.option(
+        "--model", default=None, help="Model file or name (default: the active one, as the workers use it)."
+    )(command)
+
+
 def _read_requests(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Yield (line number, request) or (line number, error text) for each non-blank line."""
     for number, line in enumerate(stream, start=1):
@@ -102,13 +115,7 @@ def _flush(loaded: classifier.IntentModel, batch: list[dict[str, Any] | str], as
     help='JSON lines out: {"id", "intent", "confidence", "low_confidence", "model", "must_answer", '
     '"must_answer_threshold", "urgency", "needs_answer"}.',
 )
-@click.option("--model", default=None, help="Model file or name (default: the active one, as the workers use it).")
-@click.option(
-    "--models-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of shipped models (default: TRIAGE_MODELS_DIR, else models/).",
-)
+@model_options
 def classify_command(as_json: bool, model: str | None, models_dir: Path | None) -> None:
     """Classify JSON lines {"id", "subject", "body"} from stdin, one result line each."""
     loaded = load_model(model, models_dir)

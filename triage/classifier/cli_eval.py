@@ -10,7 +10,7 @@ import numpy as np
 
 from triage import classifier
 from triage.classifier import crossval, realmail
-from triage.classifier.cli_classify import MODELS_DIR, load_model
+from triage.classifier.cli_classify import MODELS_DIR, load_model, model_options
 from triage.classifier.corpus import read_jsonl
 from triage.classifier.evaluate import report, scores
 from triage.errors import TriageError
@@ -18,13 +18,7 @@ from triage.errors import TriageError
 
 @click.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--model", default=None, help="Model file or name (default: the active one, as the workers use it).")
-@click.option(
-    "--models-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of shipped models (default: TRIAGE_MODELS_DIR, else models/).",
-)
+@model_options
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
 @click.option(
     "--grouped",
